@@ -1,0 +1,622 @@
+"""From uploaded bytes to a validated, regularly spaced series.
+
+The steps, each a function so that the Data page can show what happened in between:
+
+1. `read_table`: decode (UTF-8 with or without BOM, else Latin-1), refuse binary files, sniff the
+   delimiter and decimal mark, parse, and detect the timestamp column and layout (wide or long).
+2. `suggest_mapping` / `build_dataset`: apply the user's column mapping (timestamp, target, extra
+   channels; a series id for long data) and reject what cannot be forecast at all.
+3. `inspect`: infer the frequency and report gaps, duplicates, unsorted rows, missing values and
+   constant columns.
+4. `repair`: sort, drop duplicates, fill gaps and missing values, and say what changed.
+
+Every problem with the user's data raises `DataError`, whose message names the problem and the fix
+in plain language; nothing here prints, logs or touches a dataset that is already loaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_MAX_UPLOAD_MB = 200  # the same limit as server.maxUploadSize in .streamlit/config.toml
+DELIMITERS = [",", ";", "\t", "|"]
+TIMESTAMP_NAMES = ("date", "ds", "timestamp", "time", "datetime", "period", "month", "week", "day")
+ID_NAMES = ("unique_id", "id", "series", "series_id", "item_id", "key")
+VALUE_NAMES = ("y", "value", "target", "ot")
+
+_MAGIC = {
+    b"PK\x03\x04": "a ZIP archive or an Excel workbook (.xlsx)",
+    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"\x1f\x8b": "a gzip-compressed file",
+    b"PAR1": "a Parquet file",
+}
+
+
+class DataError(ValueError):
+    """A problem with the user's data, worded for the user: what is wrong and how to fix it."""
+
+
+@dataclass
+class Table:
+    """A parsed file before any column has been given a role."""
+
+    frame: pd.DataFrame
+    delimiter: str
+    decimal: str
+    encoding: str
+    timestamp_candidates: list[str]  # columns whose values parse as dates, best first
+    numeric_candidates: list[str]  # columns whose values are (mostly) numbers
+    id_candidates: list[str]  # text columns that look like series ids (long layout)
+    notes: list[str] = field(default_factory=list)  # what the reader decided, for the user
+
+    @property
+    def layout(self) -> str:
+        return "long" if self.id_candidates else "wide"
+
+
+@dataclass
+class ColumnMapping:
+    """Which column plays which role. `timestamp=None` means rows are equally spaced steps."""
+
+    timestamp: str | None
+    target: str
+    channels: list[str] = field(default_factory=list)  # extra input channels, target excluded
+    id_column: str | None = None  # long layout only
+    series_id: str | None = None  # which series of a long file
+
+
+@dataclass
+class Dataset:
+    """A series ready for the engine: numeric channels on a time (or step) index, target named."""
+
+    frame: pd.DataFrame  # index: DatetimeIndex "timestamp" or RangeIndex "step"
+    target: str
+    name: str
+    description: str = ""
+    source: str = ""
+    freq: str | None = None  # pandas offset alias, None for step-indexed series
+
+    @property
+    def channels(self) -> list[str]:
+        return list(self.frame.columns)
+
+    @property
+    def has_time_index(self) -> bool:
+        return isinstance(self.frame.index, pd.DatetimeIndex)
+
+    def content_hash(self) -> str:
+        """A short hash of the values and index, so that runs can name the exact data they used."""
+        hashed = pd.util.hash_pandas_object(self.frame, index=True).to_numpy()
+        return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+
+    def summary(self) -> dict:
+        index = self.frame.index
+        return {
+            "rows": len(self.frame),
+            "start": str(index[0]) if len(index) else "",
+            "end": str(index[-1]) if len(index) else "",
+            "frequency": describe_frequency(self.freq),
+            "channels": len(self.channels),
+            "target": self.target,
+        }
+
+
+# ----------------------------------------------------------------------------------- reading
+
+
+def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024) -> Table:
+    """Decode and parse CSV/TSV bytes, and find which columns could be timestamps and values."""
+    if max_bytes is not None and len(data) > max_bytes:
+        raise DataError(
+            f"The file is {_size(len(data))}, over the upload limit of {_size(max_bytes)}. "
+            "Upload a shorter extract (for example fewer rows or columns), or raise "
+            "server.maxUploadSize in .streamlit/config.toml."
+        )
+    if not data.strip():
+        raise DataError("The file is empty. Choose a CSV file with a header row and data rows.")
+    _refuse_binary(data)
+    text, encoding = _decode(data)
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        raise DataError(
+            "The file has a header row but no data rows. Add at least one row of values under "
+            "the header."
+        )
+    delimiter = _sniff_delimiter(lines[:50])
+    decimal = _sniff_decimal(lines[1:200], delimiter)
+    header = next(csv.reader([lines[0]], delimiter=delimiter))
+    has_header = not all(_is_number(cell, decimal) for cell in header if cell.strip())
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            decimal=decimal,
+            header=0 if has_header else None,
+            skipinitialspace=True,
+            skip_blank_lines=True,
+        )
+    except (pd.errors.ParserError, ValueError) as error:
+        raise DataError(
+            f"The file could not be read as a table: {_first_line(error)}. Check that every row "
+            "has the same number of fields as the header."
+        ) from None
+    notes = [
+        f"Read as {encoding} text, fields separated by {_name_delimiter(delimiter)}, "
+        f"decimal mark '{decimal}'."
+    ]
+    if not has_header:
+        frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
+        notes.append("The first row holds numbers, so it was read as data and columns were named.")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.columns.duplicated().any():
+        duplicated = sorted(set(frame.columns[frame.columns.duplicated()]))
+        raise DataError(
+            f"Column names repeat: {', '.join(duplicated)}. Give every column a distinct name."
+        )
+    frame = frame.dropna(axis=1, how="all").dropna(axis=0, how="all")
+    if frame.empty:
+        raise DataError("The file has a header row but no data rows. Add rows of values.")
+
+    timestamps = _timestamp_candidates(frame)
+    numeric = [c for c in frame.columns if c not in timestamps and _mostly_numeric(frame[c])]
+    if not numeric:
+        raise DataError(
+            "No column holds numbers, so there is nothing to forecast. The file needs at least one "
+            "column of numeric values (for example 'date,value')."
+        )
+    ids = _id_candidates(frame, timestamps, numeric)
+    return Table(frame, delimiter, decimal, encoding, timestamps, numeric, ids, notes)
+
+
+def _refuse_binary(data: bytes) -> None:
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise DataError(
+                f"This is {what}, not a CSV text file. Export or save it as CSV and upload that."
+            )
+    head = data[:8192]
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    if b"\x00" in head or control > len(head) * 0.05:
+        raise DataError(
+            "This file is binary, not text. Upload a CSV or TSV text file (comma, semicolon or "
+            "tab separated)."
+        )
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    try:
+        return data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "Latin-1"
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits the most lines into the same, largest number of fields."""
+    best, best_score = ",", (0, 0)
+    for delimiter in DELIMITERS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        fields, agreeing = Counter(counts).most_common(1)[0]
+        if fields < 2:
+            continue
+        score = (agreeing, fields)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _sniff_decimal(lines: list[str], delimiter: str) -> str:
+    """A comma is the decimal mark when the fields are not comma separated and look like 3,14."""
+    if delimiter == ",":
+        return "."
+    comma = point = 0
+    for row in csv.reader(lines, delimiter=delimiter):
+        for cell in row:
+            cell = cell.strip()
+            comma += bool(re.fullmatch(r"[-+]?\d+,\d+", cell))
+            point += bool(re.fullmatch(r"[-+]?\d+\.\d+", cell))
+    return "," if comma > point else "."
+
+
+def _is_number(cell: str, decimal: str) -> bool:
+    cell = cell.strip()
+    if decimal == ",":
+        cell = cell.replace(",", ".")
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _mostly_numeric(column: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(column):
+        return False
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    values = column.dropna()
+    if values.empty:
+        return False
+    parsed = pd.to_numeric(values.astype(str).str.strip(), errors="coerce")
+    return parsed.notna().mean() >= 0.5
+
+
+def _parse_dates(values: pd.Series) -> pd.Series:
+    """Parse text as dates; values that are not dates become NaT."""
+    return pd.to_datetime(values, errors="coerce", format="mixed")
+
+
+def _timestamp_candidates(frame: pd.DataFrame) -> list[str]:
+    """Text columns whose values nearly all parse as dates, likely names first; also a year column."""
+    found = []
+    for name in frame.columns:
+        column = frame[name].dropna()
+        if column.empty:
+            continue
+        if pd.api.types.is_numeric_dtype(column):
+            if name.lower() == "year" and _looks_like_years(column):
+                found.append(name)
+            continue
+        sample = column.astype(str).head(200)
+        if sample.str.fullmatch(r"\s*[-+]?\d+([.,]\d+)?\s*").mean() > 0.5:
+            continue  # numbers stored as text are values, not dates
+        if _parse_dates(sample).notna().mean() >= 0.9:
+            found.append(name)
+    return sorted(found, key=lambda n: (n.lower() not in TIMESTAMP_NAMES, frame.columns.get_loc(n)))
+
+
+def _looks_like_years(column: pd.Series) -> bool:
+    values = column.to_numpy(dtype=float)
+    return bool(np.all(values == np.round(values)) and values.min() >= 1000 and values.max() <= 3000)
+
+
+def _id_candidates(frame: pd.DataFrame, timestamps: list[str], numeric: list[str]) -> list[str]:
+    """Text columns that split a long file into series: repeated ids, each with distinct times."""
+    if not timestamps:
+        return []
+    time_column = frame[timestamps[0]]
+    if not time_column.duplicated().any():
+        return []
+    found = []
+    for name in frame.columns:
+        if name in timestamps or name in numeric:
+            continue
+        n_ids = frame[name].nunique(dropna=True)
+        if 2 <= n_ids <= len(frame) // 2:
+            found.append(name)
+    return sorted(found, key=lambda n: n.lower() not in ID_NAMES)
+
+
+# ----------------------------------------------------------------------------------- mapping
+
+
+def suggest_mapping(table: Table) -> ColumnMapping:
+    """A sensible first mapping: the best timestamp, a target named like OT/y/value or the last
+    numeric column, every other numeric column as an extra channel."""
+    numeric = table.numeric_candidates
+    target = next((c for c in numeric if c.lower() in VALUE_NAMES), numeric[-1])
+    timestamp = table.timestamp_candidates[0] if table.timestamp_candidates else None
+    id_column = table.id_candidates[0] if table.id_candidates else None
+    series_id = None
+    if id_column is not None:
+        series_id = str(table.frame[id_column].dropna().iloc[0])
+    channels = [c for c in numeric if c != target]
+    return ColumnMapping(timestamp, target, channels, id_column, series_id)
+
+
+def series_ids(table: Table, id_column: str) -> list[str]:
+    return sorted(table.frame[id_column].dropna().astype(str).unique().tolist())
+
+
+def build_dataset(
+    table: Table,
+    mapping: ColumnMapping,
+    name: str,
+    *,
+    description: str = "",
+    source: str = "upload",
+    min_rows: int | None = None,
+) -> Dataset:
+    """Apply the mapping; refuse targets with text, no values or infinities, and short series.
+
+    Duplicates, gaps, unsorted rows and missing values are not refused here: `inspect` reports
+    them and `repair` fixes them, so the user sees and chooses what changes.
+    """
+    frame = table.frame
+    if mapping.id_column is not None:
+        if mapping.series_id is None:
+            raise DataError("This file holds several series. Pick one in 'Series'.")
+        frame = frame[frame[mapping.id_column].astype(str) == str(mapping.series_id)]
+        if frame.empty:
+            raise DataError(f"No rows belong to series '{mapping.series_id}'. Pick another series.")
+    columns = [c for c in mapping.channels if c != mapping.target] + [mapping.target]
+    for column in columns + ([mapping.timestamp] if mapping.timestamp else []):
+        if column not in frame.columns:
+            raise DataError(f"There is no column '{column}' in the file. Pick one from the list.")
+
+    values = pd.DataFrame({c: _to_numbers(frame[c], c, is_target=c == mapping.target) for c in columns})
+    if values[mapping.target].isna().all():
+        raise DataError(
+            f"The target column '{mapping.target}' has no values: every cell is empty or "
+            "missing. Pick another target column or fill in the values."
+        )
+    infinite = np.isinf(values.to_numpy(dtype=float))
+    if infinite.any():
+        row, col = np.argwhere(infinite)[0]
+        raise DataError(
+            f"Column '{columns[col]}' holds an infinite value ({values.iat[row, col]}) on line "
+            f"{_line(frame.index[row])}, with {int(infinite.sum())} such cells in all. Replace "
+            "them with real numbers or leave the cells empty."
+        )
+
+    if mapping.timestamp is None:
+        values.index = pd.RangeIndex(len(values), name="step")
+    else:
+        values.index = pd.DatetimeIndex(_to_timestamps(frame[mapping.timestamp], mapping.timestamp))
+
+    dataset = Dataset(values, mapping.target, name, description, source)
+    require_rows(dataset, min_rows)
+    dataset.freq = infer_frequency(values.index)
+    return dataset
+
+
+def require_rows(dataset: Dataset, min_rows: int | None) -> None:
+    """Refuse a series too short for one window of look-back plus horizon."""
+    if min_rows is not None and len(dataset.frame) < min_rows:
+        raise DataError(
+            f"'{dataset.name}' has {len(dataset.frame)} rows, fewer than the look-back plus "
+            f"horizon ({min_rows}). Use a longer series, or lower the look-back or horizon in "
+            "the sidebar."
+        )
+
+
+def _to_numbers(column: pd.Series, name: str, is_target: bool) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column.astype(float)
+    text = column.astype("string").str.strip()
+    parsed = pd.to_numeric(text, errors="coerce")
+    bad = parsed.isna() & column.notna()
+    if bad.any():
+        first = bad.idxmax()
+        role = "target" if is_target else "channel"
+        raise DataError(
+            f"The {role} column '{name}' should hold numbers, but line {_line(first)} holds "
+            f"'{_clip(text[first])}' ({int(bad.sum())} such cells). Fix or empty those cells, or "
+            "pick another column."
+        )
+    return parsed.astype(float)
+
+
+def _to_timestamps(column: pd.Series, name: str) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(column):
+        if not _looks_like_years(column.dropna()):
+            raise DataError(
+                f"Column '{name}' holds numbers, not dates. Pick a date column as the timestamp, "
+                "or choose 'none (equally spaced rows)'."
+            )
+        parsed = pd.to_datetime(column.astype("Int64").astype(str), format="%Y", errors="coerce")
+    else:
+        parsed = _parse_dates(column)
+    bad = parsed.isna()
+    if bad.any():
+        first = bad.idxmax()
+        raise DataError(
+            f"The timestamp column '{name}' has {int(bad.sum())} cells that are not dates, the "
+            f"first on line {_line(first)} ('{_clip(column[first])}'). Fix those cells, or choose "
+            "'none (equally spaced rows)' as the timestamp."
+        )
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(None)
+    return parsed
+
+
+# ----------------------------------------------------------------------------------- checks
+
+
+@dataclass
+class Problem:
+    kind: str  # duplicates | unsorted | gaps | missing | constant | irregular
+    message: str
+    needs_repair: bool  # the series cannot be used until this is repaired
+
+
+def infer_frequency(index: pd.Index) -> str | None:
+    """A pandas offset alias for a time index, tolerant of gaps, duplicates and disorder."""
+    if not isinstance(index, pd.DatetimeIndex):
+        return None
+    unique = index.dropna().unique().sort_values()
+    if len(unique) < 3:
+        return None
+    freq = pd.infer_freq(unique)
+    if freq is not None:
+        return freq
+    # With gaps, infer_freq gives up; the most common alias over short runs is the answer.
+    votes = Counter()
+    for start in range(0, len(unique) - 4, max(1, len(unique) // 50)):
+        alias = pd.infer_freq(unique[start : start + 5])
+        if alias is not None:
+            votes[alias] += 1
+    if votes:
+        return votes.most_common(1)[0][0]
+    return None
+
+
+def describe_frequency(freq: str | None) -> str:
+    if freq is None:
+        return "equally spaced steps"
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except ValueError:
+        return freq
+    names = {
+        "h": "hour", "min": "minute", "s": "second", "D": "day", "B": "business day",
+        "W": "week", "ME": "month", "MS": "month", "QE": "quarter", "QS": "quarter",
+        "YE": "year", "YS": "year",
+    }  # fmt: skip
+    base = offset.name.split("-")[0]
+    unit = names.get(base, base)
+    if offset.n == 1:
+        return f"every {unit} ({freq})"
+    return f"every {offset.n} {unit}s ({freq})"
+
+
+def expected_index(dataset: Dataset) -> pd.DatetimeIndex | None:
+    """The complete regular time index from first to last timestamp, when the frequency is known."""
+    if not dataset.has_time_index or dataset.freq is None:
+        return None
+    index = dataset.frame.index
+    return pd.date_range(index.min(), index.max(), freq=dataset.freq)
+
+
+def inspect(dataset: Dataset) -> list[Problem]:
+    """Everything about the series that a user should know before forecasting it."""
+    frame, problems = dataset.frame, []
+    if dataset.has_time_index:
+        duplicated = frame.index.duplicated(keep="first")
+        if duplicated.any():
+            examples = ", ".join(str(t) for t in frame.index[duplicated].unique()[:3])
+            problems.append(
+                Problem(
+                    "duplicates",
+                    f"{int(duplicated.sum())} rows repeat a timestamp of an earlier row "
+                    f"(for example {examples}). Repair: keep the first row of each timestamp.",
+                    True,
+                )
+            )
+        if not frame.index.is_monotonic_increasing:
+            problems.append(
+                Problem("unsorted", "The rows are not in time order. Repair: sort by time.", True)
+            )
+        expected = expected_index(dataset)
+        if expected is None:
+            problems.append(
+                Problem(
+                    "irregular",
+                    "The time steps are irregular, so no frequency could be inferred; the rows "
+                    "will be treated as equally spaced steps.",
+                    False,
+                )
+            )
+        else:
+            missing = expected.difference(frame.index)
+            if len(missing):
+                problems.append(
+                    Problem(
+                        "gaps",
+                        f"{len(missing)} timestamps are missing from the regular "
+                        f"{describe_frequency(dataset.freq)} grid (the first is {missing[0]}). "
+                        "Repair: insert them and fill their values.",
+                        True,
+                    )
+                )
+    missing_cells = frame.isna().sum()
+    for column, count in missing_cells[missing_cells > 0].items():
+        problems.append(
+            Problem(
+                "missing",
+                f"Column '{column}' has {int(count)} missing values. Repair: fill them.",
+                True,
+            )
+        )
+    for column in frame.columns:
+        if frame[column].nunique(dropna=True) <= 1:
+            problems.append(
+                Problem(
+                    "constant",
+                    f"Column '{column}' never changes; it carries no information to learn from.",
+                    False,
+                )
+            )
+    return problems
+
+
+def needs_repair(problems: list[Problem]) -> bool:
+    return any(p.needs_repair for p in problems)
+
+
+FILL_METHODS = ("interpolate", "ffill")
+
+
+def repair(
+    dataset: Dataset,
+    *,
+    sort: bool = True,
+    drop_duplicates: bool = True,
+    fill: str | None = "interpolate",
+) -> tuple[Dataset, list[str]]:
+    """Fix what `inspect` found and return the new dataset with a list of what was changed."""
+    frame, changes = dataset.frame.copy(), []
+    if sort and not frame.index.is_monotonic_increasing:
+        frame = frame.sort_index(kind="stable")
+        changes.append("Sorted the rows by time.")
+    if drop_duplicates and frame.index.duplicated().any():
+        count = int(frame.index.duplicated().sum())
+        frame = frame[~frame.index.duplicated(keep="first")]
+        changes.append(f"Dropped {count} rows that repeated an earlier timestamp (kept the first).")
+    result = replace(dataset, frame=frame)
+    expected = expected_index(result)
+    if fill is not None:
+        if fill not in FILL_METHODS:
+            raise ValueError(f"unknown fill method {fill!r}; choose {' or '.join(FILL_METHODS)}")
+        if expected is not None and frame.index.is_unique and len(expected) > len(frame):
+            added = len(expected) - len(frame)
+            frame = frame.reindex(expected)
+            frame.index.name = dataset.frame.index.name
+            changes.append(f"Inserted {added} missing timestamps.")
+        missing = int(frame.isna().sum().sum())
+        if missing:
+            if fill == "interpolate":
+                filled = frame.interpolate(method="linear", limit_direction="both")
+                how = "linear interpolation"
+            else:
+                filled = frame.ffill().bfill()
+                how = "carrying the last value forward"
+            frame = filled
+            changes.append(f"Filled {missing} missing values by {how}.")
+    result = replace(dataset, frame=frame)
+    result.freq = infer_frequency(frame.index)
+    return result, changes
+
+
+# ----------------------------------------------------------------------------------- helpers
+
+
+def read_protocol_csv(path) -> pd.DataFrame:
+    """A benchmark file in the Time-Series-Library layout: a date column first, then channels."""
+    with open(path, "rb") as handle:
+        table = read_table(handle.read(), max_bytes=None)
+    frame = table.frame
+    columns = [c for c in table.numeric_candidates if c in frame.columns]
+    return frame[columns].apply(pd.to_numeric, errors="raise").astype(float)
+
+
+def _line(row_label) -> int:
+    """File line of a row: the header is line 1."""
+    return int(row_label) + 2
+
+
+def _clip(value, width: int = 40) -> str:
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1024 / 1024:.1f} MB"
+
+
+def _name_delimiter(delimiter: str) -> str:
+    return {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}[delimiter]
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
