@@ -1,8 +1,8 @@
 """Headless commands. Each prints one JSON object on standard output.
 
-    python -m core evaluate --data CSV --model naive|snaive|mean --protocol ett-hour|ett-minute|ratio
-        --features M|S|MS --target OT --seq-len L --pred-len H [--season M] [--drop-last-batch N]
-    python -m core m4 --train CSV --test CSV --horizon H --season M --model naive|snaive|naive2
+python -m core evaluate --data CSV --model naive|snaive|mean --protocol ett-hour|ett-minute|ratio
+    --features M|S|MS --target OT --seq-len L --pred-len H [--season M] [--drop-last-batch N]
+python -m core m4 --train CSV --test CSV --horizon H --season M --model naive|snaive|naive2
 """
 
 from __future__ import annotations

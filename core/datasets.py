@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlparse
 
 import pandas as pd
 
 from core.ingest import (
-    Dataset,
     DataError,
+    Dataset,
     build_dataset,
     infer_frequency,
     read_table,
@@ -103,9 +103,9 @@ def _elnino() -> Dataset:
     months = raw.columns[1:]
     long = raw.melt(id_vars="YEAR", value_vars=list(months), var_name="month", value_name="sst")
     long["month"] = long["month"].map({m: i + 1 for i, m in enumerate(months)})
-    index = pd.to_datetime(
-        {"year": long["YEAR"].astype(int), "month": long["month"], "day": 1}
-    ).rename("timestamp")
+    index = pd.to_datetime({"year": long["YEAR"].astype(int), "month": long["month"], "day": 1}).rename(
+        "timestamp"
+    )
     frame = pd.DataFrame({"sst": long["sst"].to_numpy()}, index=index).sort_index()
     return _from_statsmodels(
         frame,
@@ -218,4 +218,3 @@ def fetch_hub_csv(repo_id: str, filename: str, revision: str | None = None) -> t
             "upload the CSV instead."
         ) from None
     return Path(path).read_bytes(), path
-

@@ -7,6 +7,7 @@ autocorrelation peak is used. The user can always override it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ def frequency_period(freq: str | None) -> int | None:
         offset = pd.tseries.frequencies.to_offset(freq)
     except ValueError:
         return None
-    base = offset.name.split("-")[0]
+    base = offset.rule_code.split("-")[0]
     if base in _CYCLE_BY_FREQ and offset.n == 1:
         return _CYCLE_BY_FREQ[base]
     try:
@@ -49,9 +50,7 @@ def acf_peak(values: np.ndarray, max_lag: int) -> int | None:
     """The lag of the highest local maximum of the autocorrelation with a positive value."""
     acf = autocorrelation(values, max_lag)  # acf[k - 1] is lag k
     peaks = [
-        k
-        for k in range(2, max_lag)
-        if acf[k - 1] > 0 and acf[k - 1] >= acf[k - 2] and acf[k - 1] >= acf[k]
+        k for k in range(2, max_lag) if acf[k - 1] > 0 and acf[k - 1] >= acf[k - 2] and acf[k - 1] >= acf[k]
     ]
     if not peaks:
         return None
@@ -105,7 +104,8 @@ def _strength(resid: pd.Series, component: pd.Series) -> float:
 
 
 def stl(values: pd.Series, period: int, robust: bool = True) -> Decomposition:
-    """STL of one series with statsmodels' default windows; robust weights resist outliers."""
+    """STL of one series with the default windows of statsmodels and the LOESS jumps of R's stl();
+    robust weights resist outliers."""
     from statsmodels.tsa.seasonal import STL
 
     if period < 2:
@@ -117,7 +117,20 @@ def stl(values: pd.Series, period: int, robust: bool = True) -> Decomposition:
         )
     if values.isna().any():
         raise ValueError("the series has missing values; repair it on the Data page first")
-    result = STL(values.to_numpy(dtype=np.float64), period=period, robust=robust).fit()
+    model = STL(values.to_numpy(dtype=np.float64), period=period, robust=robust)
+    # R's stl() defaults: evaluate each LOESS every ceil(window / 10) points and interpolate
+    # between them. statsmodels evaluates every point, which costs ~9 s for a weekly period of
+    # hourly data (17k points) instead of ~0.4 s, for a practically identical decomposition.
+    jumps = {name: math.ceil(model.config[name] / 10) for name in ("seasonal", "trend", "low_pass")}
+    model = STL(
+        values.to_numpy(dtype=np.float64),
+        period=period,
+        robust=robust,
+        seasonal_jump=jumps["seasonal"],
+        trend_jump=jumps["trend"],
+        low_pass_jump=jumps["low_pass"],
+    )
+    result = model.fit()
     frame = pd.DataFrame(
         {
             "observed": result.observed,

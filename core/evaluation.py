@@ -92,7 +92,7 @@ def evaluate_m4(group: M4Group, model: str, horizon: int, season: int) -> dict:
 
     def group_scores(name: str) -> tuple[float, float]:
         smapes, mases = [], []
-        for history, actual in zip(group.train, group.test):
+        for history, actual in zip(group.train, group.test, strict=True):
             forecast = m4_forecast(name, history, horizon, season)
             smapes.append(metrics.smape(actual, forecast))
             mases.append(metrics.mase(history, actual, forecast, season))

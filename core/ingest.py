@@ -130,13 +130,16 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) < 2:
         raise DataError(
-            "The file has a header row but no data rows. Add at least one row of values under "
-            "the header."
+            "The file has a header row but no data rows. Add at least one row of values under the header."
         )
     delimiter = _sniff_delimiter(lines[:50])
     decimal = _sniff_decimal(lines[1:200], delimiter)
     header = next(csv.reader([lines[0]], delimiter=delimiter))
     has_header = not all(_is_number(cell, decimal) for cell in header if cell.strip())
+    names = [cell.strip() for cell in header if cell.strip()]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if has_header and repeated:
+        raise DataError(f"Column names repeat: {', '.join(repeated)}. Give every column a distinct name.")
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -159,12 +162,10 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
         frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
         notes.append("The first row holds numbers, so it was read as data and columns were named.")
     frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.columns.duplicated().any():
-        duplicated = sorted(set(frame.columns[frame.columns.duplicated()]))
-        raise DataError(
-            f"Column names repeat: {', '.join(duplicated)}. Give every column a distinct name."
-        )
-    frame = frame.dropna(axis=1, how="all").dropna(axis=0, how="all")
+    # Trailing delimiters make empty, unnamed columns; an empty *named* column is kept so that
+    # choosing it as the target gets its own message.
+    unnamed_empty = [c for c in frame.columns if c.startswith("Unnamed:") and frame[c].isna().all()]
+    frame = frame.drop(columns=unnamed_empty).dropna(axis=0, how="all")
     if frame.empty:
         raise DataError("The file has a header row but no data rows. Add rows of values.")
 
@@ -182,9 +183,7 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
 def _refuse_binary(data: bytes) -> None:
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
-            raise DataError(
-                f"This is {what}, not a CSV text file. Export or save it as CSV and upload that."
-            )
+            raise DataError(f"This is {what}, not a CSV text file. Export or save it as CSV and upload that.")
     head = data[:8192]
     control = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
     if b"\x00" in head or control > len(head) * 0.05:
@@ -437,18 +436,34 @@ def infer_frequency(index: pd.Index) -> str | None:
     unique = index.dropna().unique().sort_values()
     if len(unique) < 3:
         return None
-    freq = pd.infer_freq(unique)
+    freq = _infer_alias(unique)
     if freq is not None:
         return freq
     # With gaps, infer_freq gives up; the most common alias over short runs is the answer.
     votes = Counter()
     for start in range(0, len(unique) - 4, max(1, len(unique) // 50)):
-        alias = pd.infer_freq(unique[start : start + 5])
+        alias = _infer_alias(unique[start : start + 5])
         if alias is not None:
             votes[alias] += 1
     if votes:
         return votes.most_common(1)[0][0]
+    # Short series: the most common step, if every timestamp lies on its grid.
+    steps = np.diff(unique.to_numpy().astype("datetime64[ns]")).astype(np.int64)
+    values, counts = np.unique(steps, return_counts=True)
+    step = int(values[np.argmax(counts)])
+    if step > 0 and np.all(steps % step == 0):
+        return pd.tseries.frequencies.to_offset(pd.Timedelta(step, unit="ns")).freqstr
     return None
+
+
+def _infer_alias(index: pd.DatetimeIndex) -> str | None:
+    """`pd.infer_freq` as a string alias (newer pandas returns an offset object)."""
+    try:
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            offset = pd.infer_freq(index)
+    except (KeyError, pd.errors.OptionError):  # pandas without that option returns a string
+        return pd.infer_freq(index)
+    return None if offset is None else getattr(offset, "freqstr", offset)
 
 
 def describe_frequency(freq: str | None) -> str:
@@ -459,11 +474,20 @@ def describe_frequency(freq: str | None) -> str:
     except ValueError:
         return freq
     names = {
-        "h": "hour", "min": "minute", "s": "second", "D": "day", "B": "business day",
-        "W": "week", "ME": "month", "MS": "month", "QE": "quarter", "QS": "quarter",
-        "YE": "year", "YS": "year",
-    }  # fmt: skip
-    base = offset.name.split("-")[0]
+        "h": "hour",
+        "min": "minute",
+        "s": "second",
+        "D": "day",
+        "B": "business day",
+        "W": "week",
+        "ME": "month",
+        "MS": "month",
+        "QE": "quarter",
+        "QS": "quarter",
+        "YE": "year",
+        "YS": "year",
+    }
+    base = offset.rule_code.split("-")[0]
     unit = names.get(base, base)
     if offset.n == 1:
         return f"every {unit} ({freq})"

@@ -15,11 +15,11 @@ _LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), hov
 
 
 def series_figure(frame: pd.DataFrame, columns: list[str], title: str = "") -> go.Figure:
-    """Channels over time with a range slider (WebGL lines: fast for tens of thousands of points)."""
+    """Channels over time with a range slider (SVG lines: the slider cannot draw WebGL traces)."""
     fig = go.Figure()
     for i, column in enumerate(columns):
         fig.add_trace(
-            go.Scattergl(
+            go.Scatter(
                 x=frame.index,
                 y=frame[column],
                 name=column,
@@ -35,15 +35,22 @@ def series_figure(frame: pd.DataFrame, columns: list[str], title: str = "") -> g
 def decomposition_figure(decomposition: Decomposition, title: str = "") -> go.Figure:
     """Observed, trend, seasonal and residual in four rows that share the time axis."""
     rows = [("observed", "Observed"), ("trend", "Trend"), ("seasonal", "Seasonal"), ("resid", "Residual")]
-    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.03,
-                        subplot_titles=[label for _, label in rows])  # fmt: skip
+    fig = make_subplots(
+        rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.03, subplot_titles=[label for _, label in rows]
+    )
     frame = decomposition.frame
     for row, (column, label) in enumerate(rows, start=1):
         fig.add_trace(
-            go.Scattergl(x=frame.index, y=frame[column], name=label, mode="lines",
-                         line=dict(width=1, color=_PALETTE[row - 1])),
-            row=row, col=1,
-        )  # fmt: skip
+            go.Scattergl(
+                x=frame.index,
+                y=frame[column],
+                name=label,
+                mode="lines",
+                line=dict(width=1, color=_PALETTE[row - 1]),
+            ),
+            row=row,
+            col=1,
+        )
     fig.update_layout(title=title, height=720, showlegend=False, **_LAYOUT)
     return fig
 
@@ -55,34 +62,62 @@ def patches_figure(window: np.ndarray, patch_len: int, stride: int) -> go.Figure
     patches = make_patches(window, patch_len, stride)  # (P, Lp)
     span = float(np.ptp(window)) or 1.0
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=np.arange(length), y=window, name="series", mode="lines",
-                             line=dict(color="#444", width=2)))  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=np.arange(length), y=window, name="series", mode="lines", line=dict(color="#444", width=2)
+        )
+    )
     for p, start in enumerate(patch_starts(length, patch_len, stride)):
         steps = np.arange(start, start + patch_len)
         offset = -(p + 1) * 0.35 * span
         color = _PALETTE[p % len(_PALETTE)]
         padded = steps >= length
         fig.add_trace(
-            go.Scatter(x=steps, y=patches[p] + offset, mode="lines+markers", name=f"patch {p + 1}",
-                       line=dict(color=color, width=1.5),
-                       marker=dict(size=5, symbol=np.where(padded, "circle-open", "circle")),
-                       hovertemplate=f"patch {p + 1}, step %{{x}}<extra></extra>")
-        )  # fmt: skip
-    fig.add_vrect(x0=length - 0.5, x1=length + stride - 0.5, fillcolor="#ccc", opacity=0.3,
-                  line_width=0, annotation_text="padding", annotation_position="top left")  # fmt: skip
+            go.Scatter(
+                x=steps,
+                y=patches[p] + offset,
+                mode="lines+markers",
+                name=f"patch {p + 1}",
+                line=dict(color=color, width=1.5),
+                marker=dict(size=5, symbol=np.where(padded, "circle-open", "circle")),
+                hovertemplate=f"patch {p + 1}, step %{{x}}<extra></extra>",
+            )
+        )
+    fig.add_vrect(
+        x0=length - 0.5,
+        x1=length + stride - 0.5,
+        fillcolor="#ccc",
+        opacity=0.3,
+        line_width=0,
+        annotation_text="padding",
+        annotation_position="top left",
+    )
     fig.update_yaxes(showticklabels=False)
-    fig.update_layout(title="Patches (each drawn below the series, at its own place in time)",
-                      height=300 + 18 * len(patches), showlegend=False, **_LAYOUT)  # fmt: skip
+    fig.update_layout(
+        title="Patches (each drawn below the series, at its own place in time)",
+        height=300 + 18 * len(patches),
+        showlegend=False,
+        **_LAYOUT,
+    )
     return fig
 
 
 def revin_figure(window: np.ndarray, normalised: np.ndarray, index=None) -> go.Figure:
     """The look-back window in its own units and after RevIN (zero mean, unit variance)."""
     x = np.arange(len(window)) if index is None else index
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=["Before: the series' own units", "After RevIN: mean 0, std 1"])  # fmt: skip
-    fig.add_trace(go.Scatter(x=x, y=window, mode="lines", name="before", line=dict(color=_PALETTE[0])), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=normalised, mode="lines", name="after", line=dict(color=_PALETTE[1])), row=2, col=1)
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=["Before: the series' own units", "After RevIN: mean 0, std 1"],
+    )
+    fig.add_trace(
+        go.Scatter(x=x, y=window, mode="lines", name="before", line=dict(color=_PALETTE[0])), row=1, col=1
+    )
+    fig.add_trace(
+        go.Scatter(x=x, y=normalised, mode="lines", name="after", line=dict(color=_PALETTE[1])), row=2, col=1
+    )
     fig.add_hline(y=0, line_dash="dot", line_color="#999", row=2, col=1)
     fig.update_layout(height=420, showlegend=False, **_LAYOUT)
     return fig
@@ -93,6 +128,11 @@ def autocorrelation_figure(acf: np.ndarray, highlighted: list[int]) -> go.Figure
     lags = np.arange(1, len(acf) + 1)
     colors = np.where(np.isin(lags, highlighted), _PALETTE[3], "#9ab")
     fig = go.Figure(go.Bar(x=lags, y=acf, marker_color=colors, name="autocorrelation"))
-    fig.update_layout(title="Autocorrelation (non-circular, lag 0 excluded); top lags in red",
-                      xaxis_title="lag", yaxis_title="r", height=300, **_LAYOUT)  # fmt: skip
+    fig.update_layout(
+        title="Autocorrelation (non-circular, lag 0 excluded); top lags in red",
+        xaxis_title="lag",
+        yaxis_title="r",
+        height=300,
+        **_LAYOUT,
+    )
     return fig

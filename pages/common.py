@@ -41,11 +41,46 @@ def set_dataset(dataset: ingest.Dataset, notes: list[str]) -> None:
     st.session_state[NOTES_KEY] = notes
 
 
+LOOK_BACK_KEY = "look_back"  # canonical values, kept even on runs where the sidebar is not drawn
+HORIZON_KEY = "horizon"
+
+
 def window_lengths() -> tuple[int, int]:
     """Look-back and horizon chosen in the sidebar."""
     return (
-        int(st.session_state.get("seq_len", DEFAULT_SEQ_LEN)),
-        int(st.session_state.get("pred_len", DEFAULT_PRED_LEN)),
+        int(st.session_state.get(LOOK_BACK_KEY, DEFAULT_SEQ_LEN)),
+        int(st.session_state.get(HORIZON_KEY, DEFAULT_PRED_LEN)),
+    )
+
+
+def _store(widget_key: str, key: str) -> None:
+    st.session_state[key] = st.session_state[widget_key]
+
+
+def window_inputs() -> None:
+    """The sidebar's look-back and horizon inputs, writing through to the canonical keys."""
+    seq_len, pred_len = window_lengths()
+    st.number_input(
+        "Look-back (steps)",
+        min_value=2,
+        max_value=4096,
+        value=seq_len,
+        step=1,
+        key="seq_len",
+        on_change=_store,
+        args=("seq_len", LOOK_BACK_KEY),
+        help="How many past steps a model reads (L).",
+    )
+    st.number_input(
+        "Horizon (steps)",
+        min_value=1,
+        max_value=1024,
+        value=pred_len,
+        step=1,
+        key="pred_len",
+        on_change=_store,
+        args=("pred_len", HORIZON_KEY),
+        help="How many future steps a model forecasts (H).",
     )
 
 

@@ -8,13 +8,17 @@ from core import datasets, ingest, plots
 from pages import common
 
 NO_TIMESTAMP = "none (equally spaced rows)"
-CANDIDATE_KEY = "candidate"  # (name, bytes, source) of a file under review, not yet loaded
+CANDIDATE_KEY = "candidate"  # (name, bytes, source) of a Hub file under review, not yet loaded
+UPLOADS_KEY = "uploads_loaded"  # bumped after each load, which gives the uploader a fresh, empty key
+FAILED_LOAD_KEY = "failed_load"  # why the last click on a load button did not load, shown once
 
 dataset = common.current_dataset()
 seq_len, pred_len = common.window_lengths()
 
 st.title("Data")
-st.caption(dataset.description or dataset.source)
+st.header(dataset.name)
+if dataset.description:
+    st.caption(dataset.description)
 summary = dataset.summary()
 columns = st.columns(4)
 columns[0].metric("Rows", f"{summary['rows']:,}")
@@ -32,10 +36,46 @@ if shown:
     st.plotly_chart(plots.series_figure(dataset.frame, shown, dataset.name), width="stretch")
 
 
-def load(new_dataset: ingest.Dataset, notes: list[str]) -> None:
+def load(prepare, *args, **kwargs) -> None:
+    """Button callback: `prepare(*args, **kwargs)` gives (dataset, notes) or raises DataError.
+
+    Running as a callback, before the page is drawn, lets the whole page (sidebar included) show
+    the new data set at once. On failure the loaded data set stays and the reason is shown.
+    """
+    try:
+        new_dataset, notes = prepare(*args, **kwargs)
+    except ingest.DataError as error:
+        st.session_state[FAILED_LOAD_KEY] = str(error)
+        return
     common.set_dataset(new_dataset, [f"Loaded '{new_dataset.name}'."] + notes)
     st.session_state.pop(CANDIDATE_KEY, None)
-    st.rerun()
+    st.session_state[UPLOADS_KEY] = st.session_state.get(UPLOADS_KEY, 0) + 1
+
+
+def show_failed_load() -> None:
+    if FAILED_LOAD_KEY in st.session_state:
+        st.error(st.session_state.pop(FAILED_LOAD_KEY))
+        st.caption(f"'{dataset.name}' is still loaded.")
+
+
+def prepare_builtin():
+    # Read the choice from the widget state: callbacks see this click's values, bound args the last run's.
+    chosen = common.load_builtin(st.session_state["builtin"])
+    ingest.require_rows(chosen, sum(common.window_lengths()))
+    return chosen, []
+
+
+def prepare_candidate(candidate: ingest.Dataset, min_rows: int, **repairs):
+    repaired, changes = ingest.repair(candidate, **repairs)
+    left = [p.message for p in ingest.inspect(repaired) if p.needs_repair]
+    if left:
+        raise ingest.DataError("Still not usable after the chosen repairs: " + " ".join(left))
+    ingest.require_rows(repaired, min_rows)
+    return repaired, changes
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def review_candidate(name: str, data: bytes, source: str) -> None:
@@ -84,9 +124,13 @@ def review_candidate(name: str, data: bytes, source: str) -> None:
     label = name if series_id is None else f"{name} [{series_id}]"
     try:
         candidate = ingest.build_dataset(
-            table, mapping, label, description=description, source=source,
+            table,
+            mapping,
+            label,
+            description=description,
+            source=source,
             min_rows=seq_len + pred_len,
-        )  # fmt: skip
+        )
     except ingest.DataError as error:
         st.error(str(error))
         st.caption(f"'{dataset.name}' is still loaded.")
@@ -94,7 +138,7 @@ def review_candidate(name: str, data: bytes, source: str) -> None:
 
     summary = candidate.summary()
     st.caption(
-        f"{summary['rows']:,} rows · {summary['channels']} channels · {summary['frequency']} · "
+        f"{summary['rows']:,} rows · {_plural(summary['channels'], 'channel')} · {summary['frequency']} · "
         f"{summary['start']} to {summary['end']}"
     )
     problems = ingest.inspect(candidate)
@@ -115,19 +159,15 @@ def review_candidate(name: str, data: bytes, source: str) -> None:
             key=f"fill_{digest}",
         )
         fill = "interpolate" if fill_label == "Linear interpolation" else "ffill"
-    button = "Repair and load" if ingest.needs_repair(problems) else "Load this series"
-    if st.button(button, type="primary", key=f"load_{digest}"):
-        repaired, changes = ingest.repair(candidate, sort=sort, drop_duplicates=drop_duplicates, fill=fill)
-        left = [p.message for p in ingest.inspect(repaired) if p.needs_repair]
-        if left:
-            st.error("Still not usable after the chosen repairs: " + " ".join(left))
-            return
-        try:
-            ingest.require_rows(repaired, seq_len + pred_len)
-        except ingest.DataError as error:
-            st.error(str(error))
-            return
-        load(repaired, changes)
+    st.button(
+        "Repair and load" if ingest.needs_repair(problems) else "Load this series",
+        type="primary",
+        key=f"load_{digest}",
+        on_click=load,
+        args=(prepare_candidate, candidate, seq_len + pred_len),
+        kwargs=dict(sort=sort, drop_duplicates=drop_duplicates, fill=fill),
+    )
+    show_failed_load()
 
 
 st.subheader("Load another series")
@@ -138,28 +178,22 @@ source = st.radio(
     key="source",
 )
 if source == "Built-in data sets":
-    name = st.selectbox(
+    st.selectbox(
         "Data set",
         list(datasets.BUILT_INS),
         format_func=lambda n: f"{n}: {datasets.BUILT_INS[n].description}",
         key="builtin",
     )
-    if st.button("Load", type="primary", key="load_builtin"):
-        try:
-            chosen = common.load_builtin(name)
-            ingest.require_rows(chosen, seq_len + pred_len)
-        except ingest.DataError as error:
-            st.error(str(error))
-        else:
-            load(chosen, [])
+    st.button("Load", type="primary", key="load_builtin", on_click=load, args=(prepare_builtin,))
+    show_failed_load()
 elif source == "Upload a CSV or TSV":
     uploaded = st.file_uploader(
         "CSV or TSV with a header row; a date column is found automatically",
         type=["csv", "tsv", "txt"],
-        key="upload",
+        key=f"upload_{st.session_state.get(UPLOADS_KEY, 0)}",
     )
     if uploaded is not None:
-        review_candidate(uploaded.name, uploaded.getvalue(), "upload")
+        review_candidate(uploaded.name, uploaded.getvalue(), f"uploaded file {uploaded.name}")
 else:
     hub_columns = st.columns([2, 2, 1])
     repo_id = hub_columns[0].text_input("Dataset repository (owner/name)", key="hub_repo")

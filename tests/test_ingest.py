@@ -1,0 +1,124 @@
+"""Reading CSV bytes: sniffing, column detection, layouts, validation and repair."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import ingest
+
+
+def _load(text, **kwargs) -> ingest.Dataset:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    table = ingest.read_table(data)
+    return ingest.build_dataset(table, ingest.suggest_mapping(table), "test", **kwargs)
+
+
+def test_semicolons_and_decimal_commas():
+    dataset = _load("date;value\n2020-01-01;1,5\n2020-01-02;2,25\n2020-01-03;3,0\n")
+    assert dataset.frame["value"].tolist() == [1.5, 2.25, 3.0]
+    assert dataset.freq == "D"
+
+
+def test_tabs_bom_and_latin1():
+    utf8 = "\ufeffdate\tvalue\n2020-01-01\t1\n2020-01-02\t2\n2020-01-03\t3\n".encode()
+    assert _load(utf8).channels == ["value"]
+    latin1 = "datum;wärme\n2020-01-01;1\n2020-01-02;2\n2020-01-03;3\n".encode("latin-1")
+    table = ingest.read_table(latin1)
+    assert table.encoding == "Latin-1" and "wärme" in table.numeric_candidates
+
+
+def test_a_file_without_a_header_or_timestamps_gets_an_integer_index():
+    dataset = _load("1\n2\n3\n4\n")
+    assert dataset.frame.index.name == "step"
+    assert dataset.frame.iloc[:, 0].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert dataset.freq is None and not dataset.has_time_index
+
+
+def test_target_prefers_ot_then_y_then_the_last_numeric_column(etth1):
+    table = ingest.read_table(etth1.head(50).to_csv(index=False).encode())
+    mapping = ingest.suggest_mapping(table)
+    assert (mapping.timestamp, mapping.target) == ("date", "OT")
+    assert mapping.channels == ["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL"]
+
+
+def test_long_layout_with_a_series_picker():
+    text = "unique_id,ds,y\n" + "".join(
+        f"{sid},2020-01-{day:02d},{i * 10 + day}\n" for i, sid in enumerate(["a", "b"]) for day in range(1, 6)
+    )
+    table = ingest.read_table(text.encode())
+    assert table.layout == "long" and table.id_candidates == ["unique_id"]
+    assert ingest.series_ids(table, "unique_id") == ["a", "b"]
+    mapping = ingest.suggest_mapping(table)
+    mapping.series_id = "b"
+    dataset = ingest.build_dataset(table, mapping, "long")
+    assert dataset.frame["y"].tolist() == [11.0, 12.0, 13.0, 14.0, 15.0]
+    assert dataset.freq == "D"
+
+
+def test_a_year_column_becomes_the_time_index():
+    dataset = _load("year,value\n1990,1\n1991,2\n1992,3\n1993,4\n")
+    assert dataset.has_time_index and dataset.frame.index[0] == pd.Timestamp("1990-01-01")
+    assert dataset.freq.startswith("YS")
+
+
+def test_frequency_survives_gaps_and_disorder():
+    index = pd.date_range("2021-01-01", periods=200, freq="h").delete([5, 6, 50])
+    shuffled = index[np.random.default_rng(0).permutation(len(index))]
+    assert ingest.infer_frequency(shuffled) == "h"
+
+
+def test_inspect_reports_and_repair_fixes_everything():
+    rows = [
+        "2021-01-01 00:00,1",
+        "2021-01-01 01:00,2",
+        "2021-01-01 03:00,4",
+        "2021-01-01 02:00,",
+        "2021-01-01 03:00,9",
+        "2021-01-01 05:00,6",
+        "2021-01-01 06:00,7",
+        "2021-01-01 07:00,7",
+    ]
+    dataset = _load("time,value\n" + "\n".join(rows) + "\n")
+    kinds = {p.kind for p in ingest.inspect(dataset)}
+    assert {"duplicates", "unsorted", "gaps", "missing"} <= kinds
+    repaired, changes = ingest.repair(dataset)
+    assert not ingest.needs_repair(ingest.inspect(repaired))
+    assert repaired.frame["value"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 7.0]
+    assert any("Sorted" in c for c in changes)
+    assert any("Dropped 1 rows" in c for c in changes)
+    assert any("Inserted 1 missing timestamps" in c for c in changes)
+    assert any("Filled 2 missing values" in c for c in changes)
+
+
+def test_forward_fill_repair():
+    dataset = _load("date,value\n2020-01-01,1\n2020-01-02,\n2020-01-04,3\n2020-01-05,4\n")
+    repaired, _ = ingest.repair(dataset, fill="ffill")
+    assert repaired.frame["value"].tolist() == [1.0, 1.0, 1.0, 3.0, 4.0]
+
+
+def test_constant_columns_are_reported_but_not_blocking():
+    dataset = _load("date,flat,value\n2020-01-01,5,1\n2020-01-02,5,2\n2020-01-03,5,3\n")
+    problems = ingest.inspect(dataset)
+    assert [p.kind for p in problems] == ["constant"]
+    assert not ingest.needs_repair(problems)
+
+
+def test_content_hash_changes_with_the_values():
+    first = _load("date,value\n2020-01-01,1\n2020-01-02,2\n2020-01-03,3\n")
+    second = _load("date,value\n2020-01-01,1\n2020-01-02,2\n2020-01-03,4\n")
+    assert first.content_hash() != second.content_hash()
+    assert (
+        first.content_hash() == _load("date,value\n2020-01-01,1\n2020-01-02,2\n2020-01-03,3\n").content_hash()
+    )
+
+
+def test_over_the_upload_limit():
+    with pytest.raises(ingest.DataError, match="over the upload limit"):
+        ingest.read_table(b"date,value\n" + b"2020-01-01,1\n" * 1000, max_bytes=1000)
+
+
+def test_protocol_csv_keeps_channels_in_file_order(tmp_path, etth1):
+    path = tmp_path / "ett.csv"
+    etth1.head(20).to_csv(path, index=False)
+    frame = ingest.read_protocol_csv(path)
+    assert list(frame.columns) == list(etth1.columns[1:])

@@ -1,0 +1,101 @@
+"""Splits, training-only scaling, windows and feature modes of the long-term protocol."""
+
+import numpy as np
+import pytest
+
+from core import data
+from core.models import baselines
+
+
+def test_ett_hour_borders():
+    borders = data.split_borders(17420, 96, "ett-hour")
+    assert borders == {"train": (0, 8640), "val": (8544, 11520), "test": (11424, 14400)}
+
+
+def test_ett_minute_borders_are_four_times_the_hourly_ones():
+    borders = data.split_borders(69680, 96, "ett-minute")
+    assert borders["train"] == (0, 34560)
+    assert borders["test"] == (46080 - 96, 57600)
+
+
+def test_ratio_borders_use_int_of_70_and_20_percent():
+    borders = data.split_borders(966, 36, "ratio")
+    assert borders == {"train": (0, 676), "val": (640, 773), "test": (737, 966)}
+
+
+def test_ett_protocol_refuses_short_data():
+    with pytest.raises(ValueError, match="14400 rows"):
+        data.split_borders(1000, 96, "ett-hour")
+
+
+def test_scaler_is_fit_on_training_rows_only():
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(1000, 2))
+    changed = values.copy()
+    changed[700:] += 1000.0  # validation and test rows: must not move the scaler
+    first = data.prepare(values, ["a", "b"], "b", "M", "ratio", 10).scaler
+    second = data.prepare(changed, ["a", "b"], "b", "M", "ratio", 10).scaler
+    np.testing.assert_array_equal(first.mean, second.mean)
+    np.testing.assert_array_equal(first.std, second.std)
+    np.testing.assert_allclose(first.mean, values[:700].mean(axis=0))
+
+
+def test_scaler_round_trip_and_constant_channel():
+    values = np.array([[1.0, 5.0], [3.0, 5.0]])
+    scaler = data.StandardScaler.fit(values)
+    np.testing.assert_allclose(scaler.transform(values)[:, 0], [-1.0, 1.0])
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(values)), values)
+    assert scaler.std[1] == 1.0
+
+
+def test_windows_are_stride_one():
+    values = np.arange(10.0)[:, None]
+    x, y = data.sliding_windows(values, 4, 2)
+    assert x.shape == (5, 4, 1) and y.shape == (5, 2, 1)
+    np.testing.assert_array_equal(x[1, :, 0], [1, 2, 3, 4])
+    np.testing.assert_array_equal(y[1, :, 0], [5, 6])
+
+
+def test_windows_refuse_a_split_too_short():
+    with pytest.raises(ValueError, match="no window"):
+        data.sliding_windows(np.zeros((5, 1)), 4, 2)
+
+
+@pytest.mark.parametrize(
+    "features, inputs, scored",
+    [("M", ["a", "c", "b"], [0, 1, 2]), ("S", ["b"], [0]), ("MS", ["a", "c", "b"], [2])],
+)
+def test_feature_modes_put_the_target_last(features, inputs, scored):
+    assert data.feature_columns(["a", "b", "c"], "b", features) == (inputs, scored)
+
+
+def test_kept_windows_drops_the_last_incomplete_batch():
+    assert data.kept_windows(2785, 32) == 2784
+    assert data.kept_windows(2785, None) == 2785
+    assert data.kept_windows(64, 32) == 64
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        data.kept_windows(10, 32)
+
+
+def test_window_baselines():
+    x = np.arange(1.0, 9.0).reshape(1, 8, 1)  # 1..8
+    np.testing.assert_array_equal(baselines.naive(x, 3)[0, :, 0], [8, 8, 8])
+    np.testing.assert_array_equal(baselines.seasonal_naive(x, 5, 3)[0, :, 0], [6, 7, 8, 6, 7])
+    np.testing.assert_array_equal(baselines.window_mean(x, 2)[0, :, 0], [4.5, 4.5])
+    with pytest.raises(ValueError, match="at least one season"):
+        baselines.seasonal_naive(x, 2, 12)
+
+
+def test_naive2_without_seasonality_is_naive():
+    flat = np.r_[np.ones(20), 5.0]  # too short for three seasons of 24
+    np.testing.assert_array_equal(baselines.naive2(flat, 4, 24), [5.0] * 4)
+
+
+def test_naive2_reseasonalises_a_seasonal_series():
+    t = np.arange(24 * 10)
+    pattern = 1 + 0.5 * np.sin(2 * np.pi * t / 24)
+    series = 100 * pattern
+    assert baselines.is_seasonal(series, 24)
+    forecast = baselines.naive2(series, 24, 24)
+    future = 100 * (1 + 0.5 * np.sin(2 * np.pi * np.arange(240, 264) / 24))
+    np.testing.assert_allclose(forecast, future, rtol=1e-2)
