@@ -59,29 +59,22 @@ def _store(widget_key: str, key: str) -> None:
 
 def window_inputs() -> None:
     """The sidebar's look-back and horizon inputs, writing through to the canonical keys."""
-    seq_len, pred_len = window_lengths()
-    st.number_input(
-        "Look-back (steps)",
-        min_value=2,
-        max_value=4096,
-        value=seq_len,
-        step=1,
-        key="seq_len",
-        on_change=_store,
-        args=("seq_len", LOOK_BACK_KEY),
-        help="How many past steps a model reads (L).",
-    )
-    st.number_input(
-        "Horizon (steps)",
-        min_value=1,
-        max_value=1024,
-        value=pred_len,
-        step=1,
-        key="pred_len",
-        on_change=_store,
-        args=("pred_len", HORIZON_KEY),
-        help="How many future steps a model forecasts (H).",
-    )
+    inputs = [
+        ("Look-back (steps)", "seq_len", LOOK_BACK_KEY, 2, 4096, "How many past steps a model reads (L)."),
+        ("Horizon (steps)", "pred_len", HORIZON_KEY, 1, 1024, "How many future steps a model forecasts (H)."),
+    ]
+    for (label, widget_key, key, low, high, help_text), value in zip(inputs, window_lengths(), strict=True):
+        st.number_input(
+            label,
+            min_value=low,
+            max_value=high,
+            value=value,
+            step=1,
+            key=widget_key,
+            on_change=_store,
+            args=(widget_key, key),
+            help=help_text,
+        )
 
 
 def upload_limit_bytes() -> int:
