@@ -5,7 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8501
-ADDRESS ?= 0.0.0.0
+# Loopback only by default; `make run ADDRESS=0.0.0.0` serves other machines too.
+ADDRESS ?= 127.0.0.1
 
 .PHONY: install run test browser bench lint
 

@@ -92,12 +92,20 @@ def evaluate_m4(group: M4Group, model: str, horizon: int, season: int) -> dict:
 
     def group_scores(name: str) -> tuple[float, float]:
         smapes, mases = [], []
-        for history, actual in zip(group.train, group.test, strict=True):
+        for series_id, history, actual in zip(group.ids, group.train, group.test, strict=True):
             forecast = m4_forecast(name, history, horizon, season)
             smapes.append(metrics.smape(actual, forecast))
-            mases.append(metrics.mase(history, actual, forecast, season))
+            scale = metrics.seasonal_naive_scale(history, season)
+            if scale == 0:
+                raise ValueError(
+                    f"series {series_id} repeats itself exactly every {season} steps in its training "
+                    "part, so its MASE is undefined; check that --train and --test are not swapped"
+                )
+            mases.append(metrics.mae(actual, forecast) / scale)
         return float(np.mean(smapes)), float(np.mean(mases))
 
+    if not group.ids:
+        raise ValueError("the training file holds no series")
     smape_value, mase_value = group_scores(model)
     smape_naive2, mase_naive2 = group_scores("naive2") if model != "naive2" else (smape_value, mase_value)
     return {

@@ -59,6 +59,7 @@ class Table:
     numeric_candidates: list[str]  # columns whose values are (mostly) numbers
     id_candidates: list[str]  # text columns that look like series ids (long layout)
     notes: list[str] = field(default_factory=list)  # what the reader decided, for the user
+    first_data_line: int = 2  # the file line of the first data row (for messages)
 
     @property
     def layout(self) -> str:
@@ -86,6 +87,7 @@ class Dataset:
     description: str = ""
     source: str = ""
     freq: str | None = None  # pandas offset alias, None for step-indexed series
+    notes: list[str] = field(default_factory=list)  # what reading it assumed, for the user
 
     @property
     def channels(self) -> list[str]:
@@ -114,6 +116,10 @@ class Dataset:
 
 # ----------------------------------------------------------------------------------- reading
 
+NA_MARKERS = ["-", "—", "?", "n/a", "N/A", "na", "null", "NULL", "none", "None", "missing"]
+_TIME_ONLY = r"\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*"
+_FIELD_CHECK_LINES = 2000  # surplus fields are looked for here; pandas itself refuses them later on
+
 
 def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024) -> Table:
     """Decode and parse CSV/TSV bytes, and find which columns could be timestamps and values."""
@@ -127,27 +133,37 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
         raise DataError("The file is empty. Choose a CSV file with a header row and data rows.")
     _refuse_binary(data)
     text, encoding = _decode(data)
-    lines = [line for line in text.splitlines() if line.strip()]
-    if len(lines) < 2:
+    _refuse_markup(text)
+    text, declared, skipped = _strip_separator_line(text)
+    lines = text.splitlines()
+    nonblank = [line for line in lines if line.strip()]
+    if len(nonblank) < 2:
         raise DataError(
             "The file has a header row but no data rows. Add at least one row of values under the header."
         )
-    delimiter = _sniff_delimiter(lines[:50])
-    decimal = _sniff_decimal(lines[1:200], delimiter)
-    header = next(csv.reader([lines[0]], delimiter=delimiter))
+    delimiter = declared or _sniff_delimiter(nonblank[:50])
+    decimal = _sniff_decimal(nonblank[1:200], delimiter)
+    thousands = _sniff_thousands(nonblank[1:200], delimiter, decimal)
+    header = next(csv.reader([nonblank[0]], delimiter=delimiter))
     has_header = not all(_is_number(cell, decimal) for cell in header if cell.strip())
     names = [cell.strip() for cell in header if cell.strip()]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if has_header and repeated:
         raise DataError(f"Column names repeat: {', '.join(repeated)}. Give every column a distinct name.")
+    header_line = skipped + next(i for i, line in enumerate(lines) if line.strip()) + 1  # 1-based
+    first_data_line = header_line + 1 if has_header else header_line
+    _check_field_counts(lines, delimiter, len(header), header_line - skipped, skipped)
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            io.StringIO("\n".join(lines[header_line - skipped - 1 :])),
             sep=delimiter,
             decimal=decimal,
+            thousands=thousands,
             header=0 if has_header else None,
+            index_col=False,
             skipinitialspace=True,
-            skip_blank_lines=True,
+            skip_blank_lines=False,  # keeps row labels equal to file lines for messages
+            na_values=NA_MARKERS,
         )
     except (pd.errors.ParserError, ValueError) as error:
         raise DataError(
@@ -156,7 +172,7 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
         ) from None
     notes = [
         f"Read as {encoding} text, fields separated by {_name_delimiter(delimiter)}, "
-        f"decimal mark '{decimal}'."
+        f"decimal mark '{decimal}'" + (f", thousands separator '{thousands}'." if thousands else ".")
     ]
     if not has_header:
         frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
@@ -169,15 +185,20 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
     if frame.empty:
         raise DataError("The file has a header row but no data rows. Add rows of values.")
 
-    timestamps = _timestamp_candidates(frame)
+    prefer_dayfirst = delimiter == ";" or decimal == ","
+    frame, combined = _combine_date_and_time(frame, prefer_dayfirst)
+    if combined:
+        notes.append(combined)
+    timestamps = _timestamp_candidates(frame, prefer_dayfirst)
     numeric = [c for c in frame.columns if c not in timestamps and _mostly_numeric(frame[c])]
+    ids = _id_candidates(frame, timestamps, numeric)
+    numeric = [c for c in numeric if c not in ids]
     if not numeric:
         raise DataError(
             "No column holds numbers, so there is nothing to forecast. The file needs at least one "
             "column of numeric values (for example 'date,value')."
         )
-    ids = _id_candidates(frame, timestamps, numeric)
-    return Table(frame, delimiter, decimal, encoding, timestamps, numeric, ids, notes)
+    return Table(frame, delimiter, decimal, encoding, timestamps, numeric, ids, notes, first_data_line)
 
 
 def _refuse_binary(data: bytes) -> None:
@@ -193,11 +214,42 @@ def _refuse_binary(data: bytes) -> None:
         )
 
 
+def _refuse_markup(text: str) -> None:
+    start = text.lstrip()[:1]
+    if start == "<":
+        raise DataError("This is an HTML or XML page, not a CSV file. Download the data itself as CSV.")
+    if start in ("{", "["):
+        raise DataError("This is JSON, not a CSV file. Convert it to a table with one row per time step.")
+
+
 def _decode(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("utf-8-sig"), "UTF-8"
     except UnicodeDecodeError:
         return data.decode("latin-1"), "Latin-1"
+
+
+def _strip_separator_line(text: str) -> tuple[str, str | None, int]:
+    """Excel's `sep=;` first line names the delimiter; drop it and use it."""
+    first, _, rest = text.partition("\n")
+    match = re.fullmatch(r"\s*sep=(.)\s*", first)
+    if match is None:
+        return text, None, 0
+    return rest, match.group(1), 1
+
+
+def _check_field_counts(
+    lines: list[str], delimiter: str, expected: int, header_index: int, skipped: int
+) -> None:
+    """Rows with more fields than the header would silently shift columns; say where they are."""
+    body = lines[header_index : header_index + _FIELD_CHECK_LINES]
+    for offset, row in enumerate(csv.reader(body, delimiter=delimiter)):
+        if len(row) > expected and any(cell.strip() for cell in row[expected:]):
+            line = skipped + header_index + offset + 1
+            raise DataError(
+                f"Line {line} has {len(row)} fields but the header names {expected} columns. Give "
+                "every row as many fields as the header (quote values that contain the separator)."
+            )
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
@@ -214,17 +266,30 @@ def _sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
+def _cells(lines: list[str], delimiter: str):
+    for row in csv.reader(lines, delimiter=delimiter):
+        for cell in row:
+            yield cell.strip()
+
+
 def _sniff_decimal(lines: list[str], delimiter: str) -> str:
     """A comma is the decimal mark when the fields are not comma separated and look like 3,14."""
     if delimiter == ",":
         return "."
     comma = point = 0
-    for row in csv.reader(lines, delimiter=delimiter):
-        for cell in row:
-            cell = cell.strip()
-            comma += bool(re.fullmatch(r"[-+]?\d+,\d+", cell))
-            point += bool(re.fullmatch(r"[-+]?\d+\.\d+", cell))
+    for cell in _cells(lines, delimiter):
+        comma += bool(re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})*,\d+|[-+]?\d+,\d+", cell))
+        point += bool(re.fullmatch(r"[-+]?\d{1,3}(,\d{3})*\.\d+|[-+]?\d+\.\d+", cell))
     return "," if comma > point else "."
+
+
+def _sniff_thousands(lines: list[str], delimiter: str, decimal: str) -> str | None:
+    """A thousands separator ('1,234.5' or '1.234,5'), when numbers are written with one."""
+    mark = "," if decimal == "." else "."  # a comma mark in a comma file only inside quotes
+    grouped = rf"[-+]?\d{{1,3}}(\{mark}\d{{3}})+(\{decimal}\d+)?"
+    if any(re.fullmatch(grouped, cell) for cell in _cells(lines, delimiter)):
+        return mark
+    return None
 
 
 def _is_number(cell: str, decimal: str) -> bool:
@@ -238,6 +303,14 @@ def _is_number(cell: str, decimal: str) -> bool:
     return True
 
 
+def _percent_free(text: pd.Series) -> tuple[pd.Series, bool]:
+    """Values written as '12%' lose the sign (they stay in percent); True when that happened."""
+    values = text.dropna()
+    if len(values) and values.str.endswith("%").mean() >= 0.5:
+        return text.str.rstrip("%").str.strip(), True
+    return text, False
+
+
 def _mostly_numeric(column: pd.Series) -> bool:
     if pd.api.types.is_bool_dtype(column):
         return False
@@ -246,16 +319,97 @@ def _mostly_numeric(column: pd.Series) -> bool:
     values = column.dropna()
     if values.empty:
         return False
-    parsed = pd.to_numeric(values.astype(str).str.strip(), errors="coerce")
-    return parsed.notna().mean() >= 0.5
+    text, _ = _percent_free(values.astype("string").str.strip())
+    return pd.to_numeric(text, errors="coerce").notna().mean() >= 0.5
 
 
-def _parse_dates(values: pd.Series) -> pd.Series:
-    """Parse text as dates; values that are not dates become NaT."""
-    return pd.to_datetime(values, errors="coerce", format="mixed")
+def _parse_once(text: pd.Series, dayfirst: bool) -> tuple[pd.Series, str | None]:
+    """One reading of a date column; time-zone offsets are resolved to naive local or UTC times."""
+    try:
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=dayfirst)
+    except ValueError:  # several UTC offsets, for example across a daylight-saving change
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=dayfirst, utc=True)
+        return parsed.dt.tz_convert(
+            None
+        ), "Timestamps carry different UTC offsets; they were converted to UTC."
+    if getattr(parsed.dt, "tz", None) is not None:
+        return parsed.dt.tz_localize(
+            None
+        ), "The UTC offset of the timestamps was dropped; local times are kept."
+    return parsed, None
 
 
-def _timestamp_candidates(frame: pd.DataFrame) -> list[str]:
+def _regularity(parsed: pd.Series) -> float:
+    """Share of steps between sorted distinct times that equal the most common step."""
+    times = np.sort(parsed.dropna().unique())
+    if len(times) < 3:
+        return 1.0
+    steps = np.diff(times.astype("datetime64[ns]").astype(np.int64))
+    _, counts = np.unique(steps, return_counts=True)
+    return counts.max() / len(steps)
+
+
+def _parse_dates(values: pd.Series, prefer_dayfirst: bool = False) -> tuple[pd.Series, list[str]]:
+    """Parse text as dates (NaT where a cell is not a date) and say what was assumed.
+
+    '03.04.2024' is 3 April in most of Europe and March 4 in the US. Both readings are tried and
+    the one with fewer unreadable cells, then the more regular and ordered time axis, wins; ties go
+    to day first for semicolon or decimal-comma files, else month first.
+    """
+    text = values.astype("string").str.strip()
+    if _share(text, r"\d{4}-\d{1,2}-\d{1,2}.*") > 0.5:
+        orders = (False,)  # ISO 8601 is year-month-day everywhere
+    else:
+        orders = (True, False) if prefer_dayfirst else (False, True)
+    readings = []
+    for dayfirst in orders:
+        parsed, note = _parse_once(text, dayfirst)
+        valid = parsed.dropna()
+        score = (int(parsed.isna().sum()), -_regularity(parsed), not valid.is_monotonic_increasing)
+        readings.append((score, dayfirst, parsed, note))
+        if score == (0, -1.0, False):
+            break  # a complete, regular, ordered reading: the other order cannot do better
+    score, dayfirst, parsed, note = min(readings, key=lambda reading: reading[0])
+    notes = [note] if note else []
+    if dayfirst or (len(readings) == 2 and not readings[0][2].equals(readings[1][2])):
+        example, first = text.dropna().iloc[0], parsed.dropna().iloc[0]
+        notes.append(
+            f"Dates were read {'day' if dayfirst else 'month'} first: {example} is {first:%d %B %Y}."
+        )
+    return parsed, notes
+
+
+def _combine_date_and_time(frame: pd.DataFrame, prefer_dayfirst: bool) -> tuple[pd.DataFrame, str | None]:
+    """A date column and a time-of-day column become one timestamp column."""
+    times = [c for c in frame.columns if _is_text(frame[c]) and _share(frame[c], _TIME_ONLY) > 0.9]
+    if not times:
+        return frame, None
+    for date in frame.columns:
+        if date in times or not _is_text(frame[date]):
+            continue
+        sample = frame[date].dropna().astype("string").head(200)
+        parsed, _ = _parse_dates(sample, prefer_dayfirst)
+        if parsed.notna().mean() >= 0.9 and (parsed.dropna().dt.normalize() == parsed.dropna()).all():
+            name = f"{date} {times[0]}"
+            combined = (
+                frame[date].astype("string").str.strip() + " " + frame[times[0]].astype("string").str.strip()
+            )
+            frame = frame.drop(columns=[date, times[0]])
+            frame.insert(0, name, combined)
+            return frame, f"The '{date}' and '{times[0]}' columns were combined into one timestamp, '{name}'."
+    return frame, None
+
+
+def _is_text(column: pd.Series) -> bool:
+    return not pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def _share(column: pd.Series, pattern: str) -> float:
+    values = column.dropna().astype("string").head(200)
+    return float(values.str.fullmatch(pattern).mean()) if len(values) else 0.0
+
+
+def _timestamp_candidates(frame: pd.DataFrame, prefer_dayfirst: bool = False) -> list[str]:
     """Text columns whose values nearly all parse as dates, likely names first; also a year column."""
     found = []
     for name in frame.columns:
@@ -266,10 +420,10 @@ def _timestamp_candidates(frame: pd.DataFrame) -> list[str]:
             if name.lower() == "year" and _looks_like_years(column):
                 found.append(name)
             continue
-        sample = column.astype(str).head(200)
-        if sample.str.fullmatch(r"\s*[-+]?\d+([.,]\d+)?\s*").mean() > 0.5:
-            continue  # numbers stored as text are values, not dates
-        if _parse_dates(sample).notna().mean() >= 0.9:
+        if _share(column, r"\s*[-+]?\d+([.,]\d+)?\s*%?") > 0.5 or _share(column, _TIME_ONLY) > 0.5:
+            continue  # numbers stored as text are values, and a time of day alone is no date
+        parsed, _ = _parse_dates(column.astype("string").head(200), prefer_dayfirst)
+        if parsed.notna().mean() >= 0.9:
             found.append(name)
     return sorted(found, key=lambda n: (n.lower() not in TIMESTAMP_NAMES, frame.columns.get_loc(n)))
 
@@ -280,7 +434,10 @@ def _looks_like_years(column: pd.Series) -> bool:
 
 
 def _id_candidates(frame: pd.DataFrame, timestamps: list[str], numeric: list[str]) -> list[str]:
-    """Text columns that split a long file into series: repeated ids, each with distinct times."""
+    """Columns that split a long file into series: repeated ids, each with distinct times.
+
+    Text columns qualify by their values; numeric ones only when named like an id ('unique_id').
+    """
     if not timestamps:
         return []
     time_column = frame[timestamps[0]]
@@ -288,10 +445,12 @@ def _id_candidates(frame: pd.DataFrame, timestamps: list[str], numeric: list[str
         return []
     found = []
     for name in frame.columns:
-        if name in timestamps or name in numeric:
+        if name in timestamps:
+            continue
+        if name in numeric and name.lower() not in ID_NAMES and not name.lower().endswith("_id"):
             continue
         n_ids = frame[name].nunique(dropna=True)
-        if 2 <= n_ids <= len(frame) // 2:
+        if 2 <= n_ids <= len(frame) // 2 and not frame[[name, timestamps[0]]].duplicated().any():
             found.append(name)
     return sorted(found, key=lambda n: n.lower() not in ID_NAMES)
 
@@ -343,7 +502,11 @@ def build_dataset(
         if column not in frame.columns:
             raise DataError(f"There is no column '{column}' in the file. Pick one from the list.")
 
-    values = pd.DataFrame({c: _to_numbers(frame[c], c, is_target=c == mapping.target) for c in columns})
+    line = table.first_data_line
+    notes: list[str] = []
+    values = pd.DataFrame(
+        {c: _to_numbers(frame[c], c, c == mapping.target, line, notes) for c in columns}, index=frame.index
+    )
     if values[mapping.target].isna().all():
         raise DataError(
             f"The target column '{mapping.target}' has no values: every cell is empty or "
@@ -354,16 +517,18 @@ def build_dataset(
         row, col = np.argwhere(infinite)[0]
         raise DataError(
             f"Column '{columns[col]}' holds an infinite value ({values.iat[row, col]}) on line "
-            f"{_line(frame.index[row])}, with {int(infinite.sum())} such cells in all. Replace "
+            f"{frame.index[row] + line}, with {int(infinite.sum())} such cells in all. Replace "
             "them with real numbers or leave the cells empty."
         )
 
     if mapping.timestamp is None:
         values.index = pd.RangeIndex(len(values), name="step")
     else:
-        values.index = pd.DatetimeIndex(_to_timestamps(frame[mapping.timestamp], mapping.timestamp))
+        prefer_dayfirst = table.delimiter == ";" or table.decimal == ","
+        timestamps = _to_timestamps(frame[mapping.timestamp], mapping.timestamp, line, prefer_dayfirst, notes)
+        values.index = pd.DatetimeIndex(timestamps, name=mapping.timestamp)
 
-    dataset = Dataset(values, mapping.target, name, description, source)
+    dataset = Dataset(values, mapping.target, name, description, source, notes=notes)
     require_rows(dataset, min_rows)
     dataset.freq = infer_frequency(values.index)
     return dataset
@@ -379,24 +544,28 @@ def require_rows(dataset: Dataset, min_rows: int | None) -> None:
         )
 
 
-def _to_numbers(column: pd.Series, name: str, is_target: bool) -> pd.Series:
+def _to_numbers(column: pd.Series, name: str, is_target: bool, line: int, notes: list[str]) -> pd.Series:
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         return column.astype(float)
-    text = column.astype("string").str.strip()
+    text, had_percent = _percent_free(column.astype("string").str.strip())
+    if had_percent:
+        notes.append(f"Column '{name}' is written in percent ('12%'); the numbers are kept in percent.")
     parsed = pd.to_numeric(text, errors="coerce")
     bad = parsed.isna() & column.notna()
     if bad.any():
         first = bad.idxmax()
         role = "target" if is_target else "channel"
         raise DataError(
-            f"The {role} column '{name}' should hold numbers, but line {_line(first)} holds "
+            f"The {role} column '{name}' should hold numbers, but line {first + line} holds "
             f"'{_clip(text[first])}' ({int(bad.sum())} such cells). Fix or empty those cells, or "
             "pick another column."
         )
     return parsed.astype(float)
 
 
-def _to_timestamps(column: pd.Series, name: str) -> pd.Series:
+def _to_timestamps(
+    column: pd.Series, name: str, line: int, prefer_dayfirst: bool, notes: list[str]
+) -> pd.Series:
     if pd.api.types.is_numeric_dtype(column):
         if not _looks_like_years(column.dropna()):
             raise DataError(
@@ -405,17 +574,16 @@ def _to_timestamps(column: pd.Series, name: str) -> pd.Series:
             )
         parsed = pd.to_datetime(column.astype("Int64").astype(str), format="%Y", errors="coerce")
     else:
-        parsed = _parse_dates(column)
+        parsed, date_notes = _parse_dates(column, prefer_dayfirst)
+        notes.extend(date_notes)
     bad = parsed.isna()
     if bad.any():
         first = bad.idxmax()
         raise DataError(
             f"The timestamp column '{name}' has {int(bad.sum())} cells that are not dates, the "
-            f"first on line {_line(first)} ('{_clip(column[first])}'). Fix those cells, or choose "
+            f"first on line {first + line} ('{_clip(column[first])}'). Fix those cells, or choose "
             "'none (equally spaced rows)' as the timestamp."
         )
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert(None)
     return parsed
 
 
@@ -569,6 +737,8 @@ def needs_repair(problems: list[Problem]) -> bool:
 
 
 FILL_METHODS = ("interpolate", "ffill")
+MAX_DROPPED_SHARE = 0.5  # repair refuses to drop more repeated rows than this share of the file
+MAX_INSERTED_SHARE = 0.1  # ... or to invent more gap rows than this share of the result
 
 
 def repair(
@@ -585,6 +755,12 @@ def repair(
         changes.append("Sorted the rows by time.")
     if drop_duplicates and frame.index.duplicated().any():
         count = int(frame.index.duplicated().sum())
+        if count > MAX_DROPPED_SHARE * len(frame):
+            raise DataError(
+                f"{count} of {len(frame)} rows repeat a timestamp, too many to drop: the file probably "
+                "holds several series (pick the column that names them as the series id) or keeps "
+                "the date and the time of day in separate columns. Check the timestamp column."
+            )
         frame = frame[~frame.index.duplicated(keep="first")]
         changes.append(f"Dropped {count} rows that repeated an earlier timestamp (kept the first).")
     result = replace(dataset, frame=frame)
@@ -594,6 +770,12 @@ def repair(
             raise ValueError(f"unknown fill method {fill!r}; choose {' or '.join(FILL_METHODS)}")
         if expected is not None and frame.index.is_unique and len(expected) > len(frame):
             added = len(expected) - len(frame)
+            if added > max(MAX_INSERTED_SHARE * len(expected), 5):
+                raise DataError(
+                    f"Filling the gaps would invent {added} of {len(expected)} rows: the timestamps "
+                    f"may be misread (day and month swapped?) or the series is not on a regular "
+                    f"{describe_frequency(result.freq)} grid. Check the timestamp column."
+                )
             frame = frame.reindex(expected)
             frame.index.name = dataset.frame.index.name
             changes.append(f"Inserted {added} missing timestamps.")
@@ -616,17 +798,33 @@ def repair(
 
 
 def read_protocol_csv(path) -> pd.DataFrame:
-    """A benchmark file in the Time-Series-Library layout: a date column first, then channels."""
+    """A benchmark file in the Time-Series-Library layout: a date column first, then channels.
+
+    Channels keep the file's order. Files the protocol cannot score as they are (several series,
+    rows out of time order, missing values) are refused rather than silently scored.
+    """
     with open(path, "rb") as handle:
         table = read_table(handle.read(), max_bytes=None)
+    if table.id_candidates:
+        raise DataError(
+            f"{path} holds several series (column '{table.id_candidates[0]}' names them); the protocol "
+            "scores one multichannel series. Pivot it to one column per series."
+        )
     frame = table.frame
-    columns = [c for c in table.numeric_candidates if c in frame.columns]
-    return frame[columns].apply(pd.to_numeric, errors="raise").astype(float)
-
-
-def _line(row_label) -> int:
-    """File line of a row: the header is line 1."""
-    return int(row_label) + 2
+    numbers = pd.DataFrame(
+        {c: _to_numbers(frame[c], c, False, table.first_data_line, []) for c in table.numeric_candidates}
+    )
+    if table.timestamp_candidates:
+        stamps, _ = _parse_dates(frame[table.timestamp_candidates[0]])
+        if not stamps.dropna().is_monotonic_increasing:
+            raise DataError(f"The rows of {path} are not in time order; sort them first.")
+    missing = int(numbers.isna().sum().sum())
+    if missing:
+        raise DataError(
+            f"{path} has {missing} empty cells; the protocol needs complete data. Fill them first "
+            "(the dashboard's Data page can)."
+        )
+    return numbers
 
 
 def _clip(value, width: int = 40) -> str:

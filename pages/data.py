@@ -1,6 +1,7 @@
 """Data page: the loaded series, and loading another one (built-in, upload, or the Hub)."""
 
 import hashlib
+import logging
 
 import streamlit as st
 
@@ -26,8 +27,9 @@ columns[1].metric("Channels", summary["channels"])
 columns[2].metric("Frequency", summary["frequency"])
 columns[3].metric("Target", summary["target"])
 st.caption(f"From {summary['start']} to {summary['end']} · source: {dataset.source}")
-for note in st.session_state.get(common.NOTES_KEY, []):
-    st.info(note)
+notes = st.session_state.get(common.NOTES_KEY, [])
+if notes:
+    st.info("\n".join(f"- {note}" for note in notes))
 
 shown = st.multiselect(
     "Channels to plot", dataset.channels, default=[dataset.target], key=f"shown_{dataset.name}"
@@ -67,6 +69,7 @@ def prepare_builtin():
 
 def prepare_candidate(candidate: ingest.Dataset, min_rows: int, **repairs):
     repaired, changes = ingest.repair(candidate, **repairs)
+    changes = candidate.notes + changes
     left = [p.message for p in ingest.inspect(repaired) if p.needs_repair]
     if left:
         raise ingest.DataError("Still not usable after the chosen repairs: " + " ".join(left))
@@ -79,6 +82,19 @@ def _plural(count: int, noun: str) -> str:
 
 
 def review_candidate(name: str, data: bytes, source: str) -> None:
+    """Any failure while reviewing a file ends in a plain message; the loaded data set stays."""
+    try:
+        _review_candidate(name, data, source)
+    except Exception as error:  # a file no rule foresaw: never show a traceback
+        logging.getLogger(__name__).exception("reviewing %s failed", name)
+        st.error(
+            f"This file could not be read ({type(error).__name__}: {error}). Check that it is a CSV "
+            "with one header row and one row per time step."
+        )
+        st.caption(f"'{dataset.name}' is still loaded.")
+
+
+def _review_candidate(name: str, data: bytes, source: str) -> None:
     """Parse a file, let the user map its columns, show what is wrong, and load it on request."""
     digest = hashlib.sha256(data).hexdigest()[:12]
     try:
@@ -136,11 +152,15 @@ def review_candidate(name: str, data: bytes, source: str) -> None:
         st.caption(f"'{dataset.name}' is still loaded.")
         return
 
+    for note in candidate.notes:
+        st.caption(note)
     summary = candidate.summary()
     st.caption(
         f"{summary['rows']:,} rows · {_plural(summary['channels'], 'channel')} · {summary['frequency']} · "
         f"{summary['start']} to {summary['end']}"
     )
+    with st.expander("Preview of the target", expanded=True):
+        st.plotly_chart(plots.series_figure(candidate.frame, [candidate.target], label), width="stretch")
     problems = ingest.inspect(candidate)
     for problem in problems:
         (st.warning if problem.needs_repair else st.info)(problem.message)

@@ -18,5 +18,5 @@ EXPECTED_MESSAGES = {
     "infinities.csv": "infinite value",
     "bad_timestamp.csv": "not dates, the first on line 35 ('not a date')",
     "repeated_column_names.csv": "Column names repeat: value",
-    "ragged_rows.csv": "same number of fields",
+    "ragged_rows.csv": "Line 102 has 5 fields but the header names 2 columns",
 }

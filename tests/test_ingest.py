@@ -122,3 +122,125 @@ def test_protocol_csv_keeps_channels_in_file_order(tmp_path, etth1):
     etth1.head(20).to_csv(path, index=False)
     frame = ingest.read_protocol_csv(path)
     assert list(frame.columns) == list(etth1.columns[1:])
+
+
+# Files a newcomer's review found awkward: European dates, time zones, Excel quirks, separators.
+
+
+def _hourly(fmt: str, rows: int = 300, start: str = "2024-01-01") -> list[str]:
+    return [t.strftime(fmt) for t in pd.date_range(start, periods=rows, freq="h")]
+
+
+def test_european_day_first_dates_with_semicolons_and_decimal_commas():
+    stamps = _hourly("%d.%m.%Y %H:%M")
+    text = "Datum;Temperatur\n" + "".join(f"{t};{20 + i % 24},{i % 10}\n" for i, t in enumerate(stamps))
+    dataset = _load(text)
+    assert len(dataset.frame) == 300 and dataset.freq == "h"
+    assert dataset.frame.index[0] == pd.Timestamp("2024-01-01 00:00")
+    assert dataset.frame.index[-1] == pd.Timestamp("2024-01-13 11:00")
+    assert not ingest.needs_repair(ingest.inspect(dataset))
+    assert any("day first" in note for note in dataset.notes)
+
+
+def test_ambiguous_slash_dates_are_read_the_way_that_gives_a_regular_series():
+    stamps = [t.strftime("%d/%m/%Y") for t in pd.date_range("2024-01-01", periods=300, freq="D")]
+    dataset = _load("date,value\n" + "".join(f"{t},{i}\n" for i, t in enumerate(stamps)))
+    assert dataset.freq == "D" and dataset.frame.index.is_monotonic_increasing
+    assert not ingest.needs_repair(ingest.inspect(dataset))
+
+
+def test_iso_dates_stay_month_first_in_a_semicolon_file():
+    stamps = [t.strftime("%Y-%m-%d") for t in pd.date_range("2024-01-01", periods=40, freq="D")]
+    dataset = _load("date;value\n" + "".join(f"{t};{i},5\n" for i, t in enumerate(stamps)))
+    assert dataset.frame.index[1] == pd.Timestamp("2024-01-02") and dataset.freq == "D"
+
+
+def test_daylight_saving_offsets_become_utc():
+    stamps = pd.date_range("2024-03-30", periods=72, freq="h", tz="Europe/Berlin")
+    text = "time,load\n" + "".join(f"{t.isoformat()},{i}\n" for i, t in enumerate(stamps))
+    dataset = _load(text)
+    assert dataset.freq == "h" and not ingest.needs_repair(ingest.inspect(dataset))
+    assert any("converted to UTC" in note for note in dataset.notes)
+
+
+def test_a_fixed_offset_keeps_local_wall_time():
+    text = "time,load\n" + "".join(f"2024-01-01T{h:02d}:00:00+01:00,{h}\n" for h in range(24))
+    dataset = _load(text)
+    assert dataset.frame.index[0] == pd.Timestamp("2024-01-01 00:00")
+    assert any("offset" in note for note in dataset.notes)
+
+
+def test_excel_separator_line():
+    stamps = _hourly("%Y-%m-%d %H:%M", 30)
+    dataset = _load("sep=;\ndate;value\n" + "".join(f"{t};{i}\n" for i, t in enumerate(stamps)))
+    assert dataset.channels == ["value"] and len(dataset.frame) == 30
+
+
+def test_surplus_fields_are_refused_with_their_line():
+    with pytest.raises(ingest.DataError, match="Line 2 has 3 fields but the header names 2 columns"):
+        ingest.read_table(b"date,value\n2024-01-01,1,5\n2024-01-02,2,6\n")
+
+
+def test_numeric_series_ids_make_a_long_file():
+    rows = [
+        f"{sid},{t},{sid * 100 + i}" for sid in (1, 2, 3) for i, t in enumerate(_hourly("%Y-%m-%d %H:%M", 50))
+    ]
+    table = ingest.read_table(("unique_id,ds,y\n" + "\n".join(rows) + "\n").encode())
+    assert table.id_candidates == ["unique_id"] and "unique_id" not in table.numeric_candidates
+    mapping = ingest.suggest_mapping(table)
+    mapping.series_id = "2"
+    dataset = ingest.build_dataset(table, mapping, "long")
+    assert len(dataset.frame) == 50 and dataset.frame["y"].iloc[0] == 200.0
+
+
+def test_date_and_time_columns_are_combined():
+    stamps = pd.date_range("2024-01-01", periods=300, freq="h")
+    text = "date,time,load\n" + "".join(f"{t:%Y-%m-%d},{t:%H:%M},{i}\n" for i, t in enumerate(stamps))
+    table = ingest.read_table(text.encode())
+    assert table.timestamp_candidates[0] == "date time"
+    dataset = ingest.build_dataset(table, ingest.suggest_mapping(table), "split")
+    assert dataset.freq == "h" and len(dataset.frame) == 300
+    assert any("combined" in note for note in table.notes)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('date,value\n2024-01-01,"1,234.5"\n2024-01-02,"2,000"\n2024-01-03,7.5\n', [1234.5, 2000.0, 7.5]),
+        ("date;value\n2024-01-01;1.234,5\n2024-01-02;2.000,25\n2024-01-03;7,5\n", [1234.5, 2000.25, 7.5]),
+        ("date,share\n2024-01-01,12%\n2024-01-02,13.5%\n2024-01-03,9%\n", [12.0, 13.5, 9.0]),
+        ("date,value\n2024-01-01,1\n2024-01-02,-\n2024-01-03,n/a\n", [1.0, np.nan, np.nan]),
+    ],
+)
+def test_thousands_separators_percentages_and_missing_markers(text, expected):
+    np.testing.assert_array_equal(_load(text).frame.iloc[:, 0].to_numpy(), expected)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [(b"<!DOCTYPE html><html><body>x</body></html>", "HTML"), (b'[{"date": "2024-01-01", "v": 1}]', "JSON")],
+)
+def test_markup_is_named(data, message):
+    with pytest.raises(ingest.DataError, match=message):
+        ingest.read_table(data)
+
+
+def test_line_numbers_count_blank_lines_and_headerless_files():
+    with pytest.raises(ingest.DataError, match="line 7 holds 'oops'"):
+        _load("date,value\n2024-01-01,1\n\n2024-01-02,2\n\n2024-01-03,3\n2024-01-04,oops\n")
+    with pytest.raises(ingest.DataError, match="line 3 holds 'oops'"):
+        _load("1\n2\noops\n4\n")
+
+
+def test_repair_refuses_to_invent_most_of_the_series():
+    stamps = pd.date_range("2024-01-01", periods=100, freq="h").delete(range(10, 60))
+    dataset = _load("time,value\n" + "".join(f"{t},{i}\n" for i, t in enumerate(stamps)))
+    with pytest.raises(ingest.DataError, match="would invent 50 of 100 rows"):
+        ingest.repair(dataset)
+
+
+def test_repair_refuses_to_drop_most_of_the_rows():
+    rows = [f"2024-01-01 {h:02d}:00,{k}" for h in range(10) for k in range(3)]
+    dataset = _load("time,value\n" + "\n".join(rows) + "\n")
+    with pytest.raises(ingest.DataError, match="too many to drop"):
+        ingest.repair(dataset)

@@ -161,3 +161,43 @@ def test_explore_says_when_the_look_back_is_longer_than_the_series():
     at.switch_page("pages/explore.py").run()
     assert not at.exception
     assert any("fewer than the look-back of 1000" in text for text in _texts(at.error))
+
+
+def _load_good_upload(at: AppTest, name: str = "plant_load.csv") -> AppTest:
+    _upload(at, name, _good_csv())
+    at.button(key=[b.key for b in at.button if b.key.startswith("load_")][0]).click().run()
+    assert at.session_state["dataset"].name == name
+    return at
+
+
+@pytest.mark.parametrize("name", ["text_in_target.csv", "excel_renamed.csv", "duplicate_timestamps.csv"])
+def test_a_bad_file_keeps_an_uploaded_data_set_too(name):
+    at = _load_good_upload(_app())
+    at.file_uploader[0].set_value((name, (BAD / name).read_bytes(), "text/csv")).run()
+    assert not at.exception
+    assert any(EXPECTED_MESSAGES[name] in text for text in _texts(at.error) + _texts(at.warning))
+    assert at.session_state["dataset"].name == "plant_load.csv"
+
+
+def test_an_unforeseen_failure_is_a_plain_message(monkeypatch):
+    from core import ingest
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("something no rule foresaw")
+
+    monkeypatch.setattr(ingest, "build_dataset", broken)
+    at = _upload(_app(), "odd.csv", _good_csv())
+    assert not at.exception
+    assert any("could not be read (RuntimeError: something no rule foresaw)" in t for t in _texts(at.error))
+    assert at.session_state["dataset"].name == "ETTh1"
+
+
+def test_day_first_upload_loads_without_repair():
+    stamps = pd.date_range("2024-01-01", periods=300, freq="h").strftime("%d.%m.%Y %H:%M")
+    text = "Datum;Temperatur\n" + "".join(f"{t};{20 + i % 24},5\n" for i, t in enumerate(stamps))
+    at = _upload(_app(), "eu.csv", text.encode("latin-1"))
+    button = at.button(key=[b.key for b in at.button if b.key.startswith("load_")][0])
+    assert button.label == "Load this series"
+    assert any("day first" in c for c in _texts(at.caption))
+    button.click().run()
+    assert len(at.session_state["dataset"].frame) == 300
