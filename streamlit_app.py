@@ -11,6 +11,8 @@ navigation = st.navigation(
     [
         st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
         st.Page("pages/explore.py", title="Explore", icon=":material/query_stats:"),
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("pages/forecast.py", title="Forecast", icon=":material/show_chart:"),
     ]
 )
 

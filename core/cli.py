@@ -14,6 +14,15 @@ import sys
 from core.data import FEATURES, PROTOCOLS
 from core.evaluation import evaluate_m4, evaluate_window_baseline, read_m4
 from core.ingest import DataError, read_protocol_csv
+from core.training.headless import add_train_arguments, train_command
+from core.training.trainer import TrainingError
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,19 +35,22 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--protocol", required=True, choices=PROTOCOLS)
     evaluate.add_argument("--features", default="M", choices=FEATURES)
     evaluate.add_argument("--target", default="OT")
-    evaluate.add_argument("--seq-len", type=int, required=True)
-    evaluate.add_argument("--pred-len", type=int, required=True)
-    evaluate.add_argument("--season", type=int, help="season length for snaive")
+    evaluate.add_argument("--seq-len", type=positive_int, required=True)
+    evaluate.add_argument("--pred-len", type=positive_int, required=True)
+    evaluate.add_argument("--season", type=positive_int, help="season length for snaive")
     evaluate.add_argument(
-        "--drop-last-batch", type=int, metavar="N", help="drop the last incomplete test batch of N"
+        "--drop-last-batch", type=positive_int, metavar="N", help="drop the last incomplete test batch of N"
     )
 
     m4 = commands.add_parser("m4", help="score a baseline on an M4 group")
     m4.add_argument("--train", required=True)
     m4.add_argument("--test", required=True)
-    m4.add_argument("--horizon", type=int, required=True)
-    m4.add_argument("--season", type=int, required=True)
+    m4.add_argument("--horizon", type=positive_int, required=True)
+    m4.add_argument("--season", type=positive_int, required=True)
     m4.add_argument("--model", required=True, choices=["naive", "snaive", "naive2"])
+
+    train = commands.add_parser("train", help="train a model and store the run")
+    add_train_arguments(train)
     return parser
 
 
@@ -62,11 +74,19 @@ def main(argv: list[str] | None = None) -> int:
                 drop_last_batch=args.drop_last_batch,
             )
             result["data"] = args.data
-        else:
+        elif args.command == "m4":
             group = read_m4(args.train, args.test, args.horizon)
             result = evaluate_m4(group, args.model, args.horizon, args.season)
-    except (DataError, ValueError, OSError) as error:
+        else:
+            result = train_command(args)
+            if result is None:  # a torchrun rank other than 0: rank 0 prints
+                return 0
+    except (DataError, ValueError, OSError, TrainingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(result))
+    try:
+        print(json.dumps(result, allow_nan=False))
+    except ValueError:
+        print("error: the result holds NaN or infinite values; check the data for gaps", file=sys.stderr)
+        return 2
     return 0

@@ -136,3 +136,83 @@ def autocorrelation_figure(acf: np.ndarray, highlighted: list[int]) -> go.Figure
         **_LAYOUT,
     )
     return fig
+
+
+def training_figure(epochs: list[dict], steps: list[float] | None = None) -> go.Figure:
+    """Train and validation loss by epoch; the per-step training loss behind them, faint."""
+    fig = go.Figure()
+    if steps:
+        per_step = len(steps) / max(len(epochs), 1) if epochs else 1
+        fig.add_trace(
+            go.Scattergl(
+                x=np.arange(1, len(steps) + 1) / per_step,
+                y=steps,
+                mode="lines",
+                name="train (per step)",
+                line=dict(color="#c7d7ea", width=1),
+            )
+        )
+    if epochs:
+        x = [e["epoch"] for e in epochs]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[e["train_loss"] for e in epochs],
+                mode="lines+markers",
+                name="train",
+                line=dict(color=_PALETTE[0]),
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[e["val_loss"] for e in epochs],
+                mode="lines+markers",
+                name="validation",
+                line=dict(color=_PALETTE[1]),
+            )
+        )
+    fig.update_layout(title="Loss", xaxis_title="epoch", height=320, **_LAYOUT)
+    return fig
+
+
+def learning_rate_figure(rates: list[float], scales: list[float | None] | None = None) -> go.Figure:
+    """The learning rate used at each step; the fp16 loss scale on a second axis when there is one."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    steps = np.arange(1, len(rates) + 1)
+    fig.add_trace(
+        go.Scattergl(x=steps, y=rates, mode="lines", name="learning rate", line=dict(color=_PALETTE[2])),
+        secondary_y=False,
+    )
+    if scales and any(s is not None for s in scales):
+        fig.add_trace(
+            go.Scattergl(
+                x=steps, y=scales, mode="lines", name="loss scale", line=dict(color=_PALETTE[3], dash="dot")
+            ),
+            secondary_y=True,
+        )
+        fig.update_yaxes(type="log", title_text="loss scale", secondary_y=True)
+    fig.update_layout(title="Learning rate by step", xaxis_title="step", height=300, **_LAYOUT)
+    return fig
+
+
+def forecast_figure(
+    actual: np.ndarray, forecast: np.ndarray, history: np.ndarray | None = None, title: str = ""
+) -> go.Figure:
+    """One test window: the look-back (when known), the actual future and the forecast."""
+    fig = go.Figure()
+    offset = 0
+    if history is not None:
+        offset = len(history)
+        fig.add_trace(
+            go.Scatter(x=np.arange(offset), y=history, mode="lines", name="history", line=dict(color="#444"))
+        )
+    steps = np.arange(offset, offset + len(actual))
+    fig.add_trace(go.Scatter(x=steps, y=actual, mode="lines", name="actual", line=dict(color=_PALETTE[0])))
+    fig.add_trace(
+        go.Scatter(
+            x=steps, y=forecast, mode="lines", name="forecast", line=dict(color=_PALETTE[1], dash="dash")
+        )
+    )
+    fig.update_layout(title=title, xaxis_title="step", height=380, **_LAYOUT)
+    return fig

@@ -6,9 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from core import datasets, decompose, ingest
+from core.training.jobs import JobManager
+from core.training.store import RunStore
 
 DATASET_KEY = "dataset"  # the loaded core.ingest.Dataset (a non-widget key)
 NOTES_KEY = "dataset_notes"  # what was changed when it was loaded, shown on the Data page
+SELECTED_RUN_KEY = "selected_run"  # the run the Forecast page opens with
 DEFAULT_SEQ_LEN = 96
 DEFAULT_PRED_LEN = 96
 
@@ -79,3 +82,17 @@ def window_inputs() -> None:
 
 def upload_limit_bytes() -> int:
     return int(st.get_option("server.maxUploadSize")) * 1024 * 1024
+
+
+@st.cache_resource
+def job_manager() -> JobManager:
+    """One job manager for the whole server process: jobs outlive page reloads and sessions."""
+    return JobManager(max_concurrent=1)
+
+
+@st.cache_resource
+def run_store() -> RunStore:
+    """The run store; runs left running by a process that died are marked interrupted once."""
+    store = RunStore()
+    store.mark_interrupted()
+    return store

@@ -1,0 +1,1 @@
+"""Training: one loop, background jobs and the run store."""

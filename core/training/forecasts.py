@@ -1,0 +1,24 @@
+"""Stored test forecasts back in the series' own units, and as a table for download."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def unscale(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Forecast and actual (N, H, C) in the series' units, from the scaled arrays a run stored."""
+    mean = arrays["scaler_mean"].reshape(1, 1, -1)
+    std = arrays["scaler_std"].reshape(1, 1, -1)
+    return arrays["forecast"] * std + mean, arrays["actual"] * std + mean
+
+
+def forecast_table(forecast: np.ndarray, actual: np.ndarray, channels: list[str]) -> pd.DataFrame:
+    """One row per test window, horizon step and channel."""
+    windows, horizon, n_channels = forecast.shape
+    index = pd.MultiIndex.from_product(
+        [range(windows), range(1, horizon + 1), channels], names=["window", "step", "channel"]
+    )
+    return pd.DataFrame(
+        {"actual": actual.reshape(-1), "forecast": forecast.reshape(-1)}, index=index
+    ).reset_index()

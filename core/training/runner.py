@@ -1,0 +1,261 @@
+"""One training run from start to finish: data, model, loop, test, and the run store.
+
+Used by the dashboard (inside a background job) and by `python -m core train` (also under
+torchrun). The test split is scored once, after training, with the best checkpoint read back
+from the store; the forecasts and the scaler are stored so that pages can show them unscaled.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from core import metrics
+from core.data import kept_windows, prepare
+from core.decompose import frequency_period
+from core.ingest import Dataset
+from core.models.registry import MODELS, build_model, parameter_counts
+from core.training.jobs import Cancelled, JobContext
+from core.training.loaders import WindowDataset, make_loader
+from core.training.store import RunStore
+from core.training.trainer import EpochInfo, StepInfo, TrainConfig, Trainer
+
+
+@dataclass
+class RunSpec:
+    """Everything that defines a run; stored as the run's config."""
+
+    model: str
+    seq_len: int = 96
+    pred_len: int = 96
+    features: str = "M"
+    protocol: str | None = None  # None: the data set's standard protocol (see default_protocol)
+    target: str | None = None  # defaults to the data set's target
+    drop_last_batch: int | None = None  # score every test window unless this is set
+    model_options: dict = field(default_factory=dict)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    name: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def default_protocol(dataset_name: str) -> str:
+    """The ETT files have fixed borders; every other data set is split 70/10/20."""
+    if dataset_name.startswith("ETTh"):
+        return "ett-hour"
+    if dataset_name.startswith("ETTm"):
+        return "ett-minute"
+    return "ratio"
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class SelectChannels(nn.Module):
+    """Scores only the target under `MS`: the model sees every channel, the loss only the target."""
+
+    def __init__(self, model: nn.Module, index: list[int]):
+        super().__init__()
+        self.model = model
+        self.register_buffer("index", torch.as_tensor(index), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x).index_select(-1, self.index)
+
+
+def _is_rank_zero() -> bool:
+    return not (torch.distributed.is_available() and torch.distributed.is_initialized()) or (
+        torch.distributed.get_rank() == 0
+    )
+
+
+@dataclass
+class RunOutcome:
+    run_id: str | None
+    test_metrics: dict
+    val_loss: float
+    best_epoch: int
+    precision: str
+    precision_reason: str
+    device: str
+    wall_time_s: float
+    epochs_run: int
+
+
+def run_training(
+    spec: RunSpec,
+    dataset: Dataset,
+    store: RunStore | None,
+    context: JobContext | None = None,
+) -> RunOutcome:
+    """Train, test and record one run. On rank > 0 under torchrun nothing is written."""
+    writes = store is not None and _is_rank_zero()
+    distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+    target = spec.target or dataset.target
+    protocol = spec.protocol or default_protocol(dataset.name)
+    seed_everything(spec.train.seed)
+    data = prepare(dataset.frame.to_numpy(), dataset.channels, target, spec.features, protocol, spec.seq_len)
+    model, model_config = build_model(
+        spec.model,
+        seq_len=spec.seq_len,
+        pred_len=spec.pred_len,
+        n_channels=len(data.columns),
+        **spec.model_options,
+    )
+    network = model if spec.features != "MS" else SelectChannels(model, data.output_index)
+    train_set, val_set, test_set = (
+        WindowDataset(data.splits[name], spec.seq_len, spec.pred_len, data.output_index)
+        for name in ("train", "val", "test")
+    )
+    batch = spec.train.batch_size
+    loaders = {
+        "train": make_loader(
+            train_set, batch, shuffle=True, drop_last=True, seed=spec.train.seed, distributed=distributed
+        ),
+        "val": make_loader(val_set, batch, shuffle=False, distributed=distributed),
+    }
+    trainable, total = parameter_counts(model)
+    config = spec.as_dict() | {
+        "model_config": asdict(model_config),
+        "target": target,
+        "protocol": protocol,
+        "borders": data.borders,
+        "channels_out": [data.columns[i] for i in data.output_index],
+    }
+    run_id = None
+    if writes:
+        run_id = store.create_run(
+            spec.name or f"{MODELS[spec.model].label} on {dataset.name}",
+            spec.model,
+            config,
+            dataset.name,
+            dataset.content_hash(),
+            status="running",
+        )
+        store.update(run_id, started_at=_now(), trainable_params=trainable, total_params=total)
+    history: list[dict] = []
+    steps: dict[str, list] = {"loss": [], "lr": [], "loss_scale": []}
+
+    def on_step(info: StepInfo) -> None:
+        steps["loss"].append(info.loss)
+        steps["lr"].append(info.lr)
+        steps["loss_scale"].append(info.loss_scale)
+        if context is not None:
+            context.report(**{f"step_{k}": v for k, v in asdict(info).items()})
+            if info.step % 20 == 0 or info.step == info.steps_per_epoch:  # curves: cheap to copy this often
+                context.report(steps=steps)
+
+    def on_epoch(info: EpochInfo) -> None:
+        history.append(asdict(info))
+        if context is not None:
+            context.report(epochs=list(history))
+
+    def on_improvement(state: dict[str, torch.Tensor]) -> None:
+        if writes:
+            store.save_checkpoint(run_id, state)
+
+    trainer = Trainer(
+        network,
+        spec.train,
+        on_step=on_step,
+        on_epoch=on_epoch,
+        on_improvement=on_improvement,
+        should_stop=context.check_cancelled if context is not None else None,
+    )
+    if writes:
+        store.update(run_id, precision=trainer.precision, device=str(trainer.device), pid=os.getpid())
+    if context is not None:
+        context.report(run_id=run_id, precision=trainer.precision, precision_reason=trainer.precision_reason)
+    try:
+        fit = trainer.fit(loaders["train"], loaders["val"])
+        if writes and store.has_checkpoint(run_id):  # test with the checkpoint as stored
+            model_state = store.load_checkpoint(run_id)
+            trainer.model.load_state_dict(model_state, strict=False)
+        n_test = kept_windows(len(test_set), spec.drop_last_batch)
+        test_loader = make_loader(torch.utils.data.Subset(test_set, range(n_test)), batch, shuffle=False)
+        forecast, actual = trainer.predict(test_loader)
+        test_metrics = score(
+            forecast.numpy(), actual.numpy(), data.splits["train"][:, data.output_index], dataset.freq
+        )
+        test_metrics["windows"] = int(n_test)
+    except Cancelled:
+        if writes:
+            store.update(run_id, status="cancelled", finished_at=_now(), message="Cancelled by the user.")
+        raise
+    except Exception as error:
+        if writes:
+            store.update(
+                run_id,
+                status="failed",
+                finished_at=_now(),
+                message=f"{type(error).__name__}: {error}",
+                traceback=traceback.format_exc(),
+            )
+        raise
+    if writes:
+        store.save_history(run_id, {"epochs": history, "steps": fit.history["step"]})
+        store.save_arrays(
+            run_id,
+            "test",
+            {
+                "forecast": forecast.numpy(),
+                "actual": actual.numpy(),
+                "scaler_mean": np.asarray(data.scaler.mean)[data.output_index],
+                "scaler_std": np.asarray(data.scaler.std)[data.output_index],
+            },
+        )
+        store.update(
+            run_id,
+            status="succeeded",
+            finished_at=_now(),
+            val_metrics={"loss": fit.best_val_loss},
+            test_metrics=test_metrics,
+            best_epoch=fit.best_epoch,
+            wall_time_s=fit.wall_time_s,
+            peak_memory_mb=fit.peak_memory_mb,
+        )
+    if context is not None:
+        context.report(test_metrics=test_metrics)
+    return RunOutcome(
+        run_id=run_id,
+        test_metrics=test_metrics,
+        val_loss=fit.best_val_loss,
+        best_epoch=fit.best_epoch,
+        precision=fit.precision,
+        precision_reason=fit.precision_reason,
+        device=fit.device,
+        wall_time_s=fit.wall_time_s,
+        epochs_run=fit.epochs_run,
+    )
+
+
+def score(forecast: np.ndarray, actual: np.ndarray, train_values: np.ndarray, freq: str | None) -> dict:
+    """Test metrics on the scaled values (the protocol's convention).
+
+    MASE is computed per channel against the seasonal naive error on the training split (with the
+    frequency's natural season, else 1) and averaged over channels.
+    """
+    result = metrics.point_metrics(actual, forecast)
+    season = frequency_period(freq) or 1
+    channel_mae = np.abs(forecast - actual).mean(axis=(0, 1))  # (C,)
+    scales = np.array(
+        [metrics.seasonal_naive_scale(train_values[:, c], season) for c in range(len(channel_mae))]
+    )
+    result["mase"] = float(np.mean(channel_mae / np.where(scales > 0, scales, np.nan)))
+    result["season"] = season
+    return result
+
+
+def _now() -> float:
+    return time.time()

@@ -1,0 +1,424 @@
+"""One training loop for every trainable forecaster.
+
+- Precision: fp32, bf16 (autocast, no scaler) or fp16 (autocast and dynamic loss scaling with
+  `torch.amp.GradScaler`: the loss is scaled, gradients are unscaled before clipping, a step whose
+  gradients overflowed is skipped and the scale lowered). `auto` picks what the hardware runs best.
+  Trainable weights and optimiser state stay fp32 (the master weights); outputs are cast to fp32
+  before the loss.
+- Optimisers SGD (momentum, Nesterov), RMSprop, Adam and AdamW over trainable parameters only.
+- Schedules: constant, cosine annealing (stepped per epoch), one-cycle (stepped after every batch).
+  The learning rate used at each step is recorded.
+- Early stopping on the validation loss; the best weights are kept (and saved through a callback
+  on each improvement) and reloaded at the end. The test split never enters this loop.
+- Callbacks per step and per epoch, and a cancellation check between steps.
+- DistributedDataParallel when `torch.distributed` is initialised (see `core.training.distributed`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+OPTIMISERS = ("sgd", "rmsprop", "adam", "adamw")
+SCHEDULES = ("constant", "cosine", "onecycle")
+LOSSES = ("mse", "mae", "smape")
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on; the message says why in plain words."""
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 1e-3  # the base rate; one-cycle starts at max_lr / 25 and peaks at max_lr
+    optimiser: str = "adam"
+    momentum: float = 0.9  # SGD momentum
+    nesterov: bool = False
+    rmsprop_alpha: float = 0.99  # RMSprop's decay of the squared-gradient average
+    weight_decay: float = 0.0
+    schedule: str = "constant"
+    t_max: int | None = None  # cosine: epochs per half cycle (default: all epochs)
+    eta_min: float = 0.0  # cosine: the lowest rate
+    max_lr: float | None = None  # one-cycle: the peak rate (default: lr)
+    pct_start: float = 0.3  # one-cycle: share of the steps spent warming up
+    patience: int = 3  # epochs without improvement before stopping
+    min_delta: float = 0.0  # an improvement must beat the best by more than this
+    loss: str = "mse"
+    grad_clip: float | None = None  # max gradient norm; None leaves gradients as they are
+    precision: str = "auto"
+    seed: int = 2021
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+
+    def __post_init__(self):
+        for name, value, allowed in [
+            ("precision", self.precision, PRECISIONS),
+            ("optimiser", self.optimiser, OPTIMISERS),
+            ("schedule", self.schedule, SCHEDULES),
+            ("loss", self.loss, LOSSES),
+        ]:
+            if value not in allowed:
+                raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(allowed)}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch size must be at least 1")
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("CUDA was asked for but no GPU is available; choose the CPU")
+    return device
+
+
+# On the 2-core development CPU (avx512_bf16, no AMX), bf16 autocast made small forecasters'
+# training steps slower than fp32 (bench/results/cpu_precision.json), so `auto` keeps fp32 there.
+CPU_AUTO_PRECISION = "fp32"
+
+
+def resolve_precision(precision: str, device: torch.device) -> tuple[str, str]:
+    """The precision to train in, and a sentence saying why, for the user."""
+    if device.type == "cuda":
+        bf16_ok = torch.cuda.is_bf16_supported()
+        if precision == "auto":
+            if bf16_ok:
+                return "bf16", "bf16: this GPU runs it natively; no loss scaling needed"
+            return "fp16", "fp16 with dynamic loss scaling: this GPU has no native bf16"
+        if precision == "bf16" and not bf16_ok:
+            raise TrainingError("this GPU does not support bf16; choose fp16 or fp32")
+        return precision, f"{precision}: chosen by the user"
+    if precision == "auto":
+        return CPU_AUTO_PRECISION, f"{CPU_AUTO_PRECISION}: measured fastest for these models on this CPU"
+    return precision, f"{precision}: chosen by the user"
+
+
+def loss_function(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    if name == "mse":
+        return F.mse_loss
+    if name == "mae":
+        return F.l1_loss
+
+    def smape(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        denominator = (prediction.abs() + target.abs()).clamp_min(1e-8)
+        return (200.0 * (prediction - target).abs() / denominator).mean()
+
+    return smape
+
+
+def build_optimiser(parameters, config: TrainConfig) -> torch.optim.Optimizer:
+    parameters = [p for p in parameters if p.requires_grad]
+    if not parameters:
+        raise TrainingError("the model has no trainable parameters")
+    if config.optimiser == "sgd":
+        return torch.optim.SGD(
+            parameters,
+            lr=config.lr,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=config.weight_decay,
+        )
+    if config.optimiser == "rmsprop":
+        return torch.optim.RMSprop(
+            parameters, lr=config.lr, alpha=config.rmsprop_alpha, weight_decay=config.weight_decay
+        )
+    if config.optimiser == "adam":
+        return torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def build_schedule(optimiser, config: TrainConfig, steps_per_epoch: int):
+    """The scheduler and whether it steps after every batch (True) or every epoch (False)."""
+    if config.schedule == "cosine":
+        t_max = config.t_max or config.epochs
+        return torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimiser, T_max=t_max, eta_min=config.eta_min
+        ), False
+    if config.schedule == "onecycle":
+        schedule = torch.optim.lr_scheduler.OneCycleLR(
+            optimiser,
+            max_lr=config.max_lr or config.lr,
+            total_steps=config.epochs * steps_per_epoch,
+            pct_start=config.pct_start,
+        )
+        return schedule, True
+    return None, False
+
+
+class EarlyStopping:
+    """Stop when the validation loss has not improved by more than `min_delta` for `patience` epochs."""
+
+    def __init__(self, patience: int, min_delta: float = 0.0):
+        self.patience = patience
+        self.min_delta = min_delta
+        self.best = math.inf
+        self.counter = 0
+        self.early_stop = False
+
+    def update(self, val_loss: float) -> bool:
+        """Record one epoch's validation loss; True when it is a new best."""
+        if val_loss < self.best - self.min_delta:
+            self.best = val_loss
+            self.counter = 0
+            return True
+        self.counter += 1
+        if self.counter >= self.patience:
+            self.early_stop = True
+        return False
+
+
+def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Trainable parameters and the buffers of trainable modules (for example batch-norm statistics).
+
+    A frozen backbone (every parameter of a submodule frozen) is left out: checkpoints hold only
+    what training changed.
+    """
+    model = getattr(model, "module", model)  # unwrap DistributedDataParallel
+    frozen = [
+        name + "."
+        for name, module in model.named_modules()
+        if name
+        and any(True for _ in module.parameters())
+        and not any(p.requires_grad for p in module.parameters())
+    ]
+    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
+    buffers = {name for name, _ in model.named_buffers()}
+    return {
+        name: tensor.detach().cpu().clone()
+        for name, tensor in model.state_dict().items()
+        if name in trainable or (name in buffers and not any(name.startswith(f) for f in frozen))
+    }
+
+
+@dataclass
+class StepInfo:
+    epoch: int
+    step: int  # within the epoch, from 1
+    steps_per_epoch: int
+    global_step: int
+    total_steps: int
+    loss: float
+    lr: float
+    loss_scale: float | None  # fp16 only
+    skipped: bool  # fp16: the step was skipped because gradients overflowed
+    samples_per_s: float
+
+
+@dataclass
+class EpochInfo:
+    epoch: int
+    train_loss: float
+    val_loss: float
+    best_val_loss: float
+    improved: bool
+    counter: int  # early-stopping counter after this epoch
+    lr: float
+    seconds: float
+
+
+@dataclass
+class FitResult:
+    best_epoch: int
+    best_val_loss: float
+    epochs_run: int
+    stopped_early: bool
+    precision: str
+    precision_reason: str
+    device: str
+    wall_time_s: float
+    skipped_steps: int
+    peak_memory_mb: float | None
+    history: dict = field(default_factory=dict)
+
+
+class Trainer:
+    """Trains a model on (x, y) batches; see the module docstring for what it guarantees."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        config: TrainConfig,
+        *,
+        on_step: Callable[[StepInfo], None] | None = None,
+        on_epoch: Callable[[EpochInfo], None] | None = None,
+        on_improvement: Callable[[dict[str, torch.Tensor]], None] | None = None,
+        should_stop: Callable[[], None] | None = None,
+    ):
+        self.config = config
+        self.device = resolve_device(config.device)
+        self.precision, self.precision_reason = resolve_precision(config.precision, self.device)
+        self.model = model.to(self.device)
+        self.on_step = on_step
+        self.on_epoch = on_epoch
+        self.on_improvement = on_improvement
+        self.should_stop = should_stop  # raises (for example jobs.Cancelled) to stop between steps
+        self.loss_fn = loss_function(config.loss)
+        self.distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+        self.network = self.model
+        if self.distributed:
+            device_ids = [self.device.index] if self.device.type == "cuda" else None
+            self.network = nn.parallel.DistributedDataParallel(self.model, device_ids=device_ids)
+
+    def autocast(self):
+        if self.precision == "fp32":
+            return nullcontext()
+        dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def _forward(self, network: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        with self.autocast():
+            return network(x.to(self.device, non_blocking=True)).float()
+
+    def _all_reduce_mean(self, total: float, count: int) -> float:
+        if not self.distributed:
+            return total / max(count, 1)
+        tensor = torch.tensor([total, count], dtype=torch.float64, device=self.device)
+        torch.distributed.all_reduce(tensor)
+        return float(tensor[0] / tensor[1].clamp_min(1))
+
+    @torch.no_grad()
+    def evaluate_loss(self, loader) -> float:
+        self.model.eval()
+        total, count = 0.0, 0
+        for x, y in loader:
+            prediction = self._forward(self.model, x)
+            total += float(self.loss_fn(prediction, y.to(self.device).float())) * len(x)
+            count += len(x)
+        return self._all_reduce_mean(total, count)
+
+    @torch.no_grad()
+    def predict(self, loader) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forecasts and actuals of every batch, in fp32 on the CPU: (N, H, C) each."""
+        self.model.eval()
+        forecasts, actuals = [], []
+        for x, y in loader:
+            forecasts.append(self._forward(self.model, x).cpu())
+            actuals.append(y.float())
+        return torch.cat(forecasts), torch.cat(actuals)
+
+    def fit(self, train_loader, val_loader) -> FitResult:
+        config, device = self.config, self.device
+        torch.manual_seed(config.seed)
+        optimiser = build_optimiser(self.model.parameters(), config)
+        steps_per_epoch = len(train_loader)
+        if steps_per_epoch == 0:
+            raise TrainingError("the training split holds no full batch; lower the batch size")
+        schedule, per_batch = build_schedule(optimiser, config, steps_per_epoch)
+        scaler = torch.amp.GradScaler(device.type, enabled=self.precision == "fp16")
+        stopper = EarlyStopping(config.patience, config.min_delta)
+        best_state = trainable_state(self.model)
+        best_epoch, skipped_total, non_finite_run = 0, 0, 0
+        history = {"step": {"loss": [], "lr": [], "loss_scale": []}, "epoch": []}
+        total_steps = config.epochs * steps_per_epoch
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
+        started = time.perf_counter()
+        epoch = 0
+        for epoch in range(1, config.epochs + 1):
+            if hasattr(train_loader, "sampler") and hasattr(train_loader.sampler, "set_epoch"):
+                train_loader.sampler.set_epoch(epoch)
+            self.model.train()
+            epoch_started = time.perf_counter()
+            epoch_loss, epoch_count = 0.0, 0
+            for step, (x, y) in enumerate(train_loader, start=1):
+                if self.should_stop is not None:
+                    self.should_stop()
+                step_started = time.perf_counter()
+                lr = optimiser.param_groups[0]["lr"]  # the rate this step uses
+                prediction = self._forward(self.network, x)
+                loss = self.loss_fn(prediction, y.to(device, non_blocking=True).float())
+                if not torch.isfinite(loss):
+                    non_finite_run += 1
+                    if self.precision != "fp16" or non_finite_run > 10:
+                        raise TrainingError(
+                            f"the loss became {float(loss.detach())} at epoch {epoch}, step {step}: training "
+                            "diverged. Lower the learning rate, enable gradient clipping, or use fp32."
+                        )
+                else:
+                    non_finite_run = 0
+                scale_before = scaler.get_scale() if scaler.is_enabled() else None
+                scaler.scale(loss).backward()
+                if config.grad_clip is not None:
+                    scaler.unscale_(optimiser)  # clip the true gradients, not the scaled ones
+                    nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
+                scaler.step(optimiser)  # skipped when the unscaled gradients hold inf or NaN
+                scaler.update()
+                optimiser.zero_grad(set_to_none=True)
+                scale = scaler.get_scale() if scaler.is_enabled() else None
+                skipped = scale is not None and scale < scale_before
+                skipped_total += skipped
+                if schedule is not None and per_batch:
+                    schedule.step()
+                loss_value = float(loss.detach())
+                if math.isfinite(loss_value):
+                    epoch_loss += loss_value * len(x)
+                    epoch_count += len(x)
+                history["step"]["loss"].append(loss_value)
+                history["step"]["lr"].append(lr)
+                history["step"]["loss_scale"].append(scale)
+                if self.on_step is not None:
+                    self.on_step(
+                        StepInfo(
+                            epoch=epoch,
+                            step=step,
+                            steps_per_epoch=steps_per_epoch,
+                            global_step=(epoch - 1) * steps_per_epoch + step,
+                            total_steps=total_steps,
+                            loss=loss_value,
+                            lr=lr,
+                            loss_scale=scale,
+                            skipped=skipped,
+                            samples_per_s=len(x) / max(time.perf_counter() - step_started, 1e-9),
+                        )
+                    )
+            train_loss = self._all_reduce_mean(epoch_loss, epoch_count)
+            val_loss = self.evaluate_loss(val_loader)
+            improved = stopper.update(val_loss)
+            if improved:
+                best_epoch = epoch
+                best_state = trainable_state(self.model)
+                if self.on_improvement is not None:
+                    self.on_improvement(best_state)
+            epoch_lr = optimiser.param_groups[0]["lr"]
+            if schedule is not None and not per_batch:
+                schedule.step()
+            info = EpochInfo(
+                epoch=epoch,
+                train_loss=train_loss,
+                val_loss=val_loss,
+                best_val_loss=stopper.best,
+                improved=improved,
+                counter=stopper.counter,
+                lr=epoch_lr,
+                seconds=time.perf_counter() - epoch_started,
+            )
+            history["epoch"].append(asdict(info))
+            if self.on_epoch is not None:
+                self.on_epoch(info)
+            if stopper.early_stop:
+                break
+        self.model.load_state_dict(best_state, strict=False)  # the best weights, for the test
+        peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
+        return FitResult(
+            best_epoch=best_epoch,
+            best_val_loss=stopper.best,
+            epochs_run=epoch,
+            stopped_early=stopper.early_stop,
+            precision=self.precision,
+            precision_reason=self.precision_reason,
+            device=str(device),
+            wall_time_s=time.perf_counter() - started,
+            skipped_steps=int(skipped_total),
+            peak_memory_mb=peak,
+            history=copy.deepcopy(history),
+        )

@@ -1,0 +1,56 @@
+"""Forecast page: one stored run's test forecasts, in the series' own units, and a download."""
+
+import streamlit as st
+
+from core import plots
+from core.training.forecasts import forecast_table, unscale
+from pages import common
+
+store = common.run_store()
+runs = [r for r in store.list_runs() if r.status == "succeeded"]
+
+st.title("Forecast")
+if not runs:
+    st.info("No finished run yet. Train a model on the Train page first.")
+    st.stop()
+
+ids = [r.id for r in runs]
+selected = st.session_state.get(common.SELECTED_RUN_KEY)
+run = st.selectbox(
+    "Run",
+    runs,
+    index=ids.index(selected) if selected in ids else 0,
+    format_func=lambda r: f"{r.name} · {r.id} · test MSE {r.test_metrics.get('mse', float('nan')):.4f}",
+)
+st.caption(
+    f"{run.model} on {run.dataset_name} · precision {run.precision} on {run.device} · best epoch "
+    f"{run.best_epoch} · {run.wall_time_s or 0:.1f} s · {run.trainable_params:,} trainable parameters"
+)
+metrics = run.test_metrics
+columns = st.columns(5)
+for column, name in zip(columns, ["mse", "mae", "rmse", "smape", "mase"], strict=True):
+    column.metric(name.upper(), f"{metrics.get(name, float('nan')):.4f}")
+st.caption("Metrics on values standardised with training-split statistics, as the published tables use.")
+
+try:
+    arrays = store.load_arrays(run.id, "test")
+except FileNotFoundError as error:
+    st.error(f"This run's forecasts are missing from the run store: {error}")
+    st.stop()
+forecast, actual = unscale(arrays)
+channels = run.config.get("channels_out") or [f"channel {i + 1}" for i in range(forecast.shape[2])]
+left, right = st.columns(2)
+window = left.slider("Test window", 0, len(forecast) - 1, len(forecast) - 1, key=f"window_{run.id}")
+channel = right.selectbox(
+    "Channel", range(len(channels)), index=len(channels) - 1, format_func=channels.__getitem__
+)
+st.plotly_chart(
+    plots.forecast_figure(actual[window, :, channel], forecast[window, :, channel], title=channels[channel]),
+    width="stretch",
+)
+st.download_button(
+    "Download every test forecast (CSV)",
+    forecast_table(forecast, actual, channels).to_csv(index=False),
+    file_name=f"forecast_{run.id}.csv",
+    mime="text/csv",
+)

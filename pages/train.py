@@ -1,0 +1,187 @@
+"""Train page: pick a model and its settings, launch a background job, watch it, cancel it."""
+
+import time
+from dataclasses import fields
+
+import streamlit as st
+
+from core import plots
+from core.data import FEATURES, PROTOCOLS
+from core.models.registry import MODELS, TRAIN_DEFAULTS
+from core.training.jobs import CANCELLED, FAILED, SUCCEEDED
+from core.training.runner import RunSpec, default_protocol, run_training
+from core.training.trainer import LOSSES, OPTIMISERS, PRECISIONS, SCHEDULES, TrainConfig, resolve_device
+from pages import common
+
+JOB_KEY = "train_job"  # this session's last job id
+SHAPE_FIELDS = {"seq_len", "pred_len", "n_channels"}  # set from the sidebar and the data, not here
+
+dataset = common.current_dataset()
+seq_len, pred_len = common.window_lengths()
+manager, store = common.job_manager(), common.run_store()
+
+st.title("Train")
+st.caption(
+    f"Data: {dataset.name} ({len(dataset.frame):,} rows, {len(dataset.channels)} channels, target "
+    f"{dataset.target}); look-back {seq_len}, horizon {pred_len} (change them in the sidebar)."
+)
+model_name = st.selectbox(
+    "Model", list(MODELS), format_func=lambda n: f"{MODELS[n].label}: {MODELS[n].description}", key="model"
+)
+defaults = TrainConfig(**TRAIN_DEFAULTS.get(model_name, {}))
+device = resolve_device("auto")
+
+with st.form(f"train_{model_name}"):
+    st.markdown("**Data**")
+    left, middle, right = st.columns(3)
+    features = left.selectbox(
+        "Features", FEATURES, help="M: all channels in and out; S: the target only; MS: all in, target out."
+    )
+    protocol_default = default_protocol(dataset.name)
+    protocol = middle.selectbox("Split", PROTOCOLS, index=PROTOCOLS.index(protocol_default))
+    drop_last = right.checkbox("Drop the last incomplete test batch", value=False)
+
+    st.markdown(f"**{MODELS[model_name].label}**")
+    options = {}
+    config_class = MODELS[model_name].config_class
+    option_fields = [f for f in fields(config_class) if f.name not in SHAPE_FIELDS]
+    columns = st.columns(4)
+    for i, field in enumerate(option_fields):
+        column, label = columns[i % 4], field.name.replace("_", " ")
+        if isinstance(field.default, bool):
+            options[field.name] = column.checkbox(label, value=field.default)
+        elif isinstance(field.default, int):
+            options[field.name] = int(column.number_input(label, value=field.default, step=1, min_value=0))
+        else:
+            options[field.name] = float(column.number_input(label, value=float(field.default), format="%.3f"))
+
+    st.markdown("**Training**")
+    row = st.columns(4)
+    epochs = row[0].number_input("Epochs", 1, 500, defaults.epochs)
+    batch_size = row[1].number_input("Batch size", 1, 4096, defaults.batch_size)
+    lr = row[2].number_input("Learning rate", 1e-6, 1.0, defaults.lr, format="%.5f")
+    optimiser = row[3].selectbox("Optimiser", OPTIMISERS, index=OPTIMISERS.index(defaults.optimiser))
+    row = st.columns(4)
+    schedule = row[0].selectbox(
+        "Schedule",
+        SCHEDULES,
+        index=SCHEDULES.index(defaults.schedule),
+        help="cosine: annealed per epoch to eta min; onecycle: warm up to max lr, then anneal, every batch.",
+    )
+    patience = row[1].number_input("Early-stopping patience", 1, 100, defaults.patience)
+    loss = row[2].selectbox("Loss", LOSSES)
+    precision = row[3].selectbox(
+        "Precision",
+        PRECISIONS,
+        help="auto picks what this machine runs natively and fastest; it is shown below.",
+    )
+    row = st.columns(4)
+    grad_clip = row[0].number_input("Gradient clip (0: off)", 0.0, 100.0, 0.0)
+    seed = row[1].number_input("Seed", 0, 2**31 - 1, defaults.seed)
+    momentum = row[2].number_input("SGD momentum", 0.0, 0.999, defaults.momentum)
+    nesterov = row[3].checkbox("Nesterov", value=defaults.nesterov)
+    launched = st.form_submit_button("Launch training", type="primary")
+
+if launched:
+    train = TrainConfig(
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        lr=float(lr),
+        optimiser=optimiser,
+        schedule=schedule,
+        max_lr=float(lr),
+        pct_start=defaults.pct_start,
+        patience=int(patience),
+        loss=loss,
+        precision=precision,
+        grad_clip=float(grad_clip) or None,
+        seed=int(seed),
+        momentum=float(momentum),
+        nesterov=nesterov,
+    )
+    spec = RunSpec(
+        model=model_name,
+        seq_len=seq_len,
+        pred_len=pred_len,
+        features=features,
+        protocol=protocol,
+        drop_last_batch=32 if drop_last else None,
+        model_options=options,
+        train=train,
+    )
+    chosen = dataset
+    st.session_state[JOB_KEY] = manager.submit(
+        f"{MODELS[model_name].label} on {dataset.name}",
+        lambda context: run_training(spec, chosen, store, context),
+        device=device.type,
+    )
+
+st.caption(f"Device: {device}. Jobs run one at a time per device; later ones wait in the queue.")
+
+
+def _eta(snapshot) -> str:
+    progress = snapshot.progress
+    done, total = progress.get("step_global_step", 0), progress.get("step_total_steps", 0)
+    if not done or not snapshot.started_at:
+        return "estimating…"
+    remaining = (time.time() - snapshot.started_at) / done * (total - done)
+    return f"about {remaining:.0f} s left (at most; early stopping may end it sooner)"
+
+
+def show_job(snapshot) -> None:
+    progress = snapshot.progress
+    st.subheader(f"{snapshot.name}: {snapshot.state}")
+    if "precision" in progress:
+        st.caption(f"Precision {progress['precision_reason']}")
+    total = progress.get("step_total_steps") or 1
+    done = progress.get("step_global_step", 0)
+    if not snapshot.finished:
+        st.progress(
+            min(done / total, 1.0),
+            text=f"epoch {progress.get('step_epoch', 0)}, step {progress.get('step_step', 0)} of "
+            f"{progress.get('step_steps_per_epoch', '?')} · {_eta(snapshot)}",
+        )
+        metrics = st.columns(3)
+        metrics[0].metric("Samples per second", f"{progress.get('step_samples_per_s', 0):,.0f}")
+        metrics[1].metric("Step loss", f"{progress.get('step_loss', float('nan')):.4f}")
+        scale = progress.get("step_loss_scale")
+        metrics[2].metric("Loss scale (fp16)", "-" if scale is None else f"{scale:g}")
+        st.button("Cancel", key=f"cancel_{snapshot.id}", on_click=manager.cancel, args=(snapshot.id,))
+    steps = progress.get("steps", {})
+    if progress.get("epochs") or steps.get("loss"):
+        left, right = st.columns(2)
+        left.plotly_chart(
+            plots.training_figure(progress.get("epochs", []), steps.get("loss")), width="stretch"
+        )
+        right.plotly_chart(
+            plots.learning_rate_figure(steps.get("lr", []), steps.get("loss_scale")), width="stretch"
+        )
+    if snapshot.state == SUCCEEDED:
+        test = progress.get("test_metrics", {})
+        st.success(
+            f"Test (best checkpoint, {test.get('windows', '?')} windows, scaled values): "
+            f"MSE {test.get('mse', float('nan')):.4f}, MAE {test.get('mae', float('nan')):.4f}."
+        )
+        if progress.get("run_id"):
+            st.session_state[common.SELECTED_RUN_KEY] = progress["run_id"]
+            st.page_link("pages/forecast.py", label="See its forecast", icon=":material/show_chart:")
+    elif snapshot.state == FAILED:
+        st.error(f"The run failed: {snapshot.error}")
+    elif snapshot.state == CANCELLED:
+        st.warning("The run was cancelled; its best checkpoint so far is kept in the run store.")
+
+
+@st.fragment(run_every=1.0)
+def monitor() -> None:
+    """Redrawn every second: this session's last job and any job still running or queued."""
+    shown = {s.id: s for s in manager.active()}
+    if JOB_KEY in st.session_state:
+        last = manager.get(st.session_state[JOB_KEY])
+        shown.setdefault(last.id, last)
+    if not shown:
+        st.info("No training job yet: choose the settings above and launch one.")
+    for snapshot in shown.values():
+        show_job(snapshot)
+
+
+monitor()
