@@ -17,8 +17,20 @@ def _run(*args) -> subprocess.CompletedProcess:
 
 
 def _evaluate(data, *extra):
-    return _run("evaluate", "--data", data, "--model", "naive", "--protocol", "ratio", "--seq-len", 24,
-                "--pred-len", 12, *extra)  # fmt: skip
+    return _run(
+        "evaluate",
+        "--data",
+        data,
+        "--model",
+        "naive",
+        "--protocol",
+        "ratio",
+        "--seq-len",
+        24,
+        "--pred-len",
+        12,
+        *extra,
+    )
 
 
 @pytest.mark.parametrize("flag", ["--seq-len", "--pred-len", "--drop-last-batch"])
@@ -43,7 +55,18 @@ def test_a_missing_file_and_an_unknown_target():
 
 
 def test_m4_with_train_and_test_swapped_names_the_series():
-    completed = _run("m4", "--train", M4 / "Hourly-test.csv", "--test", M4 / "Hourly-train.csv",
-                     "--horizon", 48, "--season", 24, "--model", "naive")  # fmt: skip
+    completed = _run(
+        "m4",
+        "--train",
+        M4 / "Hourly-test.csv",
+        "--test",
+        M4 / "Hourly-train.csv",
+        "--horizon",
+        48,
+        "--season",
+        24,
+        "--model",
+        "naive",
+    )
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr and "error:" in completed.stderr

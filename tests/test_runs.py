@@ -1,0 +1,250 @@
+"""Runs end to end: the runner with the store and the job manager, the CLI, crashes, torchrun."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from core import metrics
+from core.datasets import load_builtin
+from core.models.registry import build_model
+from core.training.forecasts import unscale
+from core.training.jobs import CANCELLED, FAILED, SUCCEEDED, JobManager
+from core.training.runner import RunSpec, run_training
+from core.training.store import RunStore
+from core.training.trainer import TrainConfig
+
+from .conftest import ROOT
+
+FAST = dict(epochs=2, batch_size=256, lr=0.005, patience=5, precision="fp32")
+
+
+@pytest.fixture(scope="module")
+def etth1_dataset():
+    return load_builtin("ETTh1")
+
+
+def _spec(**overrides):
+    train = TrainConfig(**{**FAST, **overrides.pop("train", {})})
+    return RunSpec(model="dlinear", seq_len=48, pred_len=24, train=train, **overrides)
+
+
+def test_a_run_is_stored_completely(etth1_dataset, tmp_path):
+    store = RunStore(tmp_path)
+    outcome = run_training(_spec(), etth1_dataset, store)
+    run = store.get(outcome.run_id)
+    assert run.status == "succeeded" and run.model == "dlinear" and run.dataset_name == "ETTh1"
+    assert run.dataset_hash == etth1_dataset.content_hash()
+    assert run.config["protocol"] == "ett-hour" and run.config["train"]["lr"] == 0.005
+    assert run.precision == "fp32" and run.device == "cpu" and run.best_epoch >= 1
+    assert run.trainable_params == run.total_params == 2 * (48 * 24 + 24)
+    assert run.wall_time_s > 0 and run.finished_at >= run.started_at
+    arrays = store.load_arrays(run.id, "test")
+    assert arrays["forecast"].shape == ((14400 - (11520 - 48)) - 48 - 24 + 1, 24, 7)
+    assert run.test_metrics["mse"] == pytest.approx(
+        metrics.mse(arrays["actual"], arrays["forecast"]), rel=1e-6
+    )
+    model, _ = build_model("dlinear", seq_len=48, pred_len=24, n_channels=7)
+    model.load_state_dict(store.load_checkpoint(run.id))  # the stored best checkpoint is complete
+    history = store.load_history(run.id)
+    assert len(history["epochs"]) == 2 and len(history["steps"]["lr"]) == 2 * (8640 - 48 - 24 + 1) // 256
+    forecast, actual = unscale(arrays)
+    assert abs(actual.mean() - etth1_dataset.frame.iloc[11520:14400].to_numpy().mean()) < 1.0
+
+
+def test_ms_features_score_the_target_only(etth1_dataset, tmp_path):
+    outcome = run_training(_spec(features="MS"), etth1_dataset, RunStore(tmp_path))
+    assert RunStore(tmp_path).load_arrays(outcome.run_id, "test")["forecast"].shape[-1] == 1
+
+
+def test_cancel_in_the_middle_of_an_epoch(etth1_dataset, tmp_path):
+    store, manager = RunStore(tmp_path), JobManager()
+    job = manager.submit(
+        "slow", lambda context: run_training(_spec(train=dict(epochs=50)), etth1_dataset, store, context)
+    )
+    deadline = time.time() + 30
+    while manager.get(job).progress.get("step_global_step", 0) < 40 and time.time() < deadline:
+        time.sleep(0.05)
+    manager.cancel(job)
+    snapshot = manager.wait(job, timeout=30)
+    assert snapshot.state == CANCELLED
+    run = store.list_runs()[0]
+    assert run.status == "cancelled" and run.message == "Cancelled by the user."
+    assert snapshot.progress["step_global_step"] < 50 * 33
+
+
+def test_an_exception_in_a_job_fails_the_run_and_the_app_goes_on(etth1_dataset, tmp_path):
+    store, manager = RunStore(tmp_path), JobManager()
+
+    class Exploding:
+        steps = 0
+
+        def report(self, **fields):
+            pass
+
+        def check_cancelled(self):
+            self.steps += 1
+            if self.steps == 3:
+                raise RuntimeError("the disk vanished")
+
+    job = manager.submit("doomed", lambda context: run_training(_spec(), etth1_dataset, store, Exploding()))
+    snapshot = manager.wait(job, timeout=30)
+    assert (
+        snapshot.state == FAILED
+        and "the disk vanished" in snapshot.error
+        and "Traceback" in snapshot.traceback
+    )
+    run = store.list_runs()[0]
+    assert run.status == "failed" and "RuntimeError: the disk vanished" in run.message
+    second = manager.submit("fine", lambda context: run_training(_spec(), etth1_dataset, store, context))
+    assert manager.wait(second, timeout=60).state == SUCCEEDED
+
+
+def test_two_sessions_launching_at_once_queue_and_both_finish(etth1_dataset, tmp_path):
+    store, manager = RunStore(tmp_path), JobManager(max_concurrent=1)
+    jobs = [
+        manager.submit(f"session {i}", lambda context: run_training(_spec(), etth1_dataset, store, context))
+        for i in range(2)
+    ]
+    snapshots = [manager.wait(job, timeout=120) for job in jobs]
+    assert [s.state for s in snapshots] == [SUCCEEDED, SUCCEEDED]
+    first, second = sorted(snapshots, key=lambda s: s.started_at)
+    assert second.started_at >= first.finished_at - 0.01  # one at a time on the device
+    assert len({r.id for r in store.list_runs()}) == 2
+
+
+def _train_cli(tmp_path, *extra, env=None, **kwargs):
+    command = [
+        sys.executable,
+        "-m",
+        "core",
+        "train",
+        "--data",
+        "ETTh1",
+        "--model",
+        "dlinear",
+        "--seq-len",
+        "48",
+        "--pred-len",
+        "24",
+        "--batch-size",
+        "256",
+        "--runs-dir",
+        str(tmp_path),
+        *extra,
+    ]
+    environment = dict(os.environ, HF_HUB_OFFLINE="1", **(env or {}))
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=environment, **kwargs)
+
+
+def test_cli_train_with_a_toml_file(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text('name = "from toml"\n[train]\nepochs = 1\nlr = 0.005\nprecision = "fp32"\n')
+    completed = _train_cli(tmp_path, "--config", config, check=True)
+    result = json.loads(completed.stdout)
+    run = RunStore(tmp_path).get(result["run_id"])
+    assert run.name == "from toml" and run.status == "succeeded"
+    assert result["test"]["mse"] == pytest.approx(run.test_metrics["mse"]) and result["epochs_run"] == 1
+
+
+def test_a_killed_process_leaves_an_interrupted_run_with_a_usable_checkpoint(tmp_path):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "train",
+            "--data",
+            "ETTh1",
+            "--model",
+            "dlinear",
+            "--seq-len",
+            "48",
+            "--pred-len",
+            "24",
+            "--batch-size",
+            "64",
+            "--epochs",
+            "200",
+            "--patience",
+            "200",
+            "--lr",
+            "0.001",
+            "--runs-dir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ, HF_HUB_OFFLINE="1"),
+    )
+    try:
+        deadline = time.time() + 60
+        while not list(tmp_path.glob("*/best.safetensors")) and time.time() < deadline:
+            time.sleep(0.2)
+        assert list(tmp_path.glob("*/best.safetensors")), "no checkpoint was written in time"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    store = RunStore(tmp_path)
+    (run_id,) = store.mark_interrupted()
+    run = store.get(run_id)
+    assert run.status == "interrupted" and "stopped before it finished" in run.message
+    model, _ = build_model("dlinear", seq_len=48, pred_len=24, n_channels=7)
+    model.load_state_dict(store.load_checkpoint(run_id))
+    assert torch.isfinite(model(torch.randn(2, 48, 7))).all()
+
+
+@pytest.mark.skipif(
+    shutil.which("torchrun", path=os.path.dirname(sys.executable)) is None, reason="no torchrun"
+)
+def test_torchrun_two_processes_match_one(tmp_path):
+    """DDP over gloo: two processes with half the batch each train like one process with the whole."""
+    single = json.loads(_train_cli(tmp_path / "one", "--epochs", "2", "--lr", "0.005", check=True).stdout)
+    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    completed = subprocess.run(
+        [
+            torchrun,
+            "--standalone",
+            "--nproc_per_node=2",
+            "-m",
+            "core",
+            "train",
+            "--data",
+            "ETTh1",
+            "--model",
+            "dlinear",
+            "--seq-len",
+            "48",
+            "--pred-len",
+            "24",
+            "--batch-size",
+            "128",
+            "--epochs",
+            "2",
+            "--lr",
+            "0.005",
+            "--runs-dir",
+            str(tmp_path / "two"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1"),
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == 1  # only rank 0 reports
+    double = json.loads(lines[0])
+    assert double["world_size"] == 2
+    assert len(RunStore(tmp_path / "two").list_runs()) == 1  # only rank 0 writes the store
+    assert double["test"]["mse"] == pytest.approx(single["test"]["mse"], rel=0.05)
+    assert np.isfinite(double["val_loss"])

@@ -1,0 +1,74 @@
+"""The Train and Forecast pages under AppTest: launch a short job, watch it end, see its forecast."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.training.jobs import SUCCEEDED
+from pages import common
+
+from .conftest import ROOT
+
+APP = str(ROOT / "streamlit_app.py")
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORECAST_RUNS_DIR", str(tmp_path))
+    common.run_store.clear()  # the store is process-wide; point it at this test's folder
+    yield tmp_path
+    common.run_store.clear()
+
+
+def test_launch_watch_and_open_the_forecast(runs_dir):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["look_back"] = 48
+    at.session_state["horizon"] = 24
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert any("No training job yet" in i.value for i in at.info)
+    at.selectbox(key="model").set_value("dlinear").run()
+    at.number_input[[n.label for n in at.number_input].index("Epochs")].set_value(2)
+    at.button[0].click().run()  # the form's "Launch training"
+    assert not at.exception
+    job_id = at.session_state["train_job"]
+    snapshot = common.job_manager().wait(job_id, timeout=120)
+    assert snapshot.state == SUCCEEDED, snapshot.error
+    at.run()
+    assert not at.exception
+    assert any("MSE" in s.value for s in at.success)
+    assert at.session_state["selected_run"] == snapshot.progress["run_id"]
+    run = common.run_store().get(snapshot.progress["run_id"])
+    assert run.status == "succeeded" and run.config["seq_len"] == 48 and run.config["train"]["epochs"] == 2
+
+    at.switch_page("pages/forecast.py").run()
+    assert not at.exception and at.title[0].value == "Forecast"
+    assert [m.label for m in at.metric][:2] == ["MSE", "MAE"]
+    assert float(at.metric[0].value) == pytest.approx(run.test_metrics["mse"], abs=1e-4)
+
+
+def test_a_second_session_sees_the_running_job(runs_dir):
+    first = AppTest.from_file(APP, default_timeout=60)
+    first.session_state["look_back"] = 48
+    first.session_state["horizon"] = 24
+    first.run()
+    first.switch_page("pages/train.py").run()
+    first.number_input[[n.label for n in first.number_input].index("Epochs")].set_value(200)
+    first.button[0].click().run()
+    job_id = first.session_state["train_job"]
+    try:
+        second = AppTest.from_file(APP, default_timeout=60).run()
+        second.switch_page("pages/train.py").run()
+        assert not second.exception
+        assert any(job_id in b.key for b in second.button if b.key and b.key.startswith("cancel_"))
+        second.button(key=f"cancel_{job_id}").click().run()
+    finally:
+        common.job_manager().cancel(job_id)
+    assert common.job_manager().wait(job_id, timeout=60).state == "cancelled"
+
+
+def test_forecast_page_without_runs(runs_dir):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/forecast.py").run()
+    assert not at.exception
+    assert any("No finished run yet" in i.value for i in at.info)
