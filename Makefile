@@ -35,7 +35,9 @@ test: $(STAMP) browser
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(PY) bench/bench_foundation.py
+	HF_HUB_OFFLINE=1 $(PY) bench/bench_foundation.py
+	HF_HUB_OFFLINE=1 $(PY) bench/bench_cpu_precision.py
+	HF_HUB_OFFLINE=1 $(PY) bench/bench_baselines.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -6,8 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from core import datasets, decompose, ingest
-from core.training.jobs import JobManager
-from core.training.store import RunStore
 
 DATASET_KEY = "dataset"  # the loaded core.ingest.Dataset (a non-widget key)
 NOTES_KEY = "dataset_notes"  # what was changed when it was loaded, shown on the Data page
@@ -84,15 +82,22 @@ def upload_limit_bytes() -> int:
     return int(st.get_option("server.maxUploadSize")) * 1024 * 1024
 
 
+# The training modules import torch (about a second); only the pages that train pay for it.
+
+
 @st.cache_resource
-def job_manager() -> JobManager:
+def job_manager():
     """One job manager for the whole server process: jobs outlive page reloads and sessions."""
+    from core.training.jobs import JobManager
+
     return JobManager(max_concurrent=1)
 
 
 @st.cache_resource
-def run_store() -> RunStore:
+def run_store():
     """The run store; runs left running by a process that died are marked interrupted once."""
+    from core.training.store import RunStore
+
     store = RunStore()
     store.mark_interrupted()
     return store

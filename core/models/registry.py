@@ -46,7 +46,7 @@ MODELS: dict[str, ModelSpec] = {
 TRAIN_DEFAULTS: dict[str, dict] = {
     "dlinear": dict(epochs=10, batch_size=32, lr=0.005, schedule="cosine", patience=3),
     "patchtst": dict(
-        epochs=10, batch_size=128, lr=1e-3, max_lr=1e-3, schedule="onecycle", pct_start=0.3, patience=3
+        epochs=6, batch_size=128, lr=1e-3, max_lr=1e-3, schedule="onecycle", pct_start=0.3, patience=3
     ),
 }
 
