@@ -194,3 +194,25 @@ def test_unknown_model_options_are_refused():
 def test_bad_config_values_are_refused():
     with pytest.raises(ValueError, match="unknown schedule"):
         TrainConfig(schedule="step")
+
+
+def test_gradient_clipping_bounds_the_update():
+    """With clipping at 1e-3, one SGD step moves the weights by at most lr × 1e-3 in norm."""
+    model = _model()
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    x, y = torch.randn(8, 16, 2) * 100, torch.randn(8, 4, 2) * 100
+    loader = DataLoader(TensorDataset(x, y), batch_size=8)
+    config = TrainConfig(epochs=1, lr=1.0, optimiser="sgd", momentum=0.0, grad_clip=1e-3, precision="fp32")
+    Trainer(model, config).fit(loader, loader)
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert torch.linalg.vector_norm(after - before) <= 1e-3 * 1.0001
+
+
+def test_smape_loss_trains():
+    result = _fit(TrainConfig(epochs=5, lr=0.01, loss="smape", precision="fp32", patience=5))
+    epochs = result.history["epoch"]
+    assert 0 < epochs[-1]["train_loss"] < epochs[0]["train_loss"] <= 200
+
+
+def test_peak_memory_is_recorded_on_the_cpu():
+    assert _fit(TrainConfig(epochs=1, precision="fp32")).peak_memory_mb > 10

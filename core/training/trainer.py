@@ -237,8 +237,17 @@ class FitResult:
     device: str
     wall_time_s: float
     skipped_steps: int
-    peak_memory_mb: float | None
+    peak_memory_mb: float | None  # GPU: peak allocated; CPU: the process's peak resident set
     history: dict = field(default_factory=dict)
+
+
+def _process_peak_mb() -> float | None:
+    """The process's peak resident memory on the CPU (Linux reports kilobytes), for the run store."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class Trainer:
@@ -408,7 +417,9 @@ class Trainer:
             if stopper.early_stop:
                 break
         self.model.load_state_dict(best_state, strict=False)  # the best weights, for the test
-        peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
+        peak = (
+            torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else _process_peak_mb()
+        )
         return FitResult(
             best_epoch=best_epoch,
             best_val_loss=stopper.best,
