@@ -120,28 +120,34 @@ def test_two_sessions_launching_at_once_queue_and_both_finish(etth1_dataset, tmp
     assert len({r.id for r in store.list_runs()}) == 2
 
 
-def _train_cli(tmp_path, *extra, env=None, **kwargs):
+# `python -m core train` on ETTh1 with a short look-back: fast enough for tests.
+TRAIN_ARGS = [
+    "-m",
+    "core",
+    "train",
+    "--data",
+    "ETTh1",
+    "--model",
+    "dlinear",
+    "--seq-len",
+    "48",
+    "--pred-len",
+    "24",
+]
+OFFLINE = dict(os.environ, HF_HUB_OFFLINE="1")
+
+
+def _train_cli(tmp_path, *extra, **kwargs):
     command = [
         sys.executable,
-        "-m",
-        "core",
-        "train",
-        "--data",
-        "ETTh1",
-        "--model",
-        "dlinear",
-        "--seq-len",
-        "48",
-        "--pred-len",
-        "24",
+        *TRAIN_ARGS,
         "--batch-size",
         "256",
         "--runs-dir",
         str(tmp_path),
-        *extra,
+        *map(str, extra),
     ]
-    environment = dict(os.environ, HF_HUB_OFFLINE="1", **(env or {}))
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=environment, **kwargs)
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=OFFLINE, **kwargs)
 
 
 def test_cli_train_with_a_toml_file(tmp_path):
@@ -155,35 +161,13 @@ def test_cli_train_with_a_toml_file(tmp_path):
 
 
 def test_a_killed_process_leaves_an_interrupted_run_with_a_usable_checkpoint(tmp_path):
+    extra = ["--batch-size", "64", "--epochs", "200", "--patience", "200", "--lr", "0.001"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "core",
-            "train",
-            "--data",
-            "ETTh1",
-            "--model",
-            "dlinear",
-            "--seq-len",
-            "48",
-            "--pred-len",
-            "24",
-            "--batch-size",
-            "64",
-            "--epochs",
-            "200",
-            "--patience",
-            "200",
-            "--lr",
-            "0.001",
-            "--runs-dir",
-            str(tmp_path),
-        ],
+        [sys.executable, *TRAIN_ARGS, *extra, "--runs-dir", str(tmp_path)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=dict(os.environ, HF_HUB_OFFLINE="1"),
+        env=OFFLINE,
     )
     try:
         deadline = time.time() + 60
@@ -209,35 +193,13 @@ def test_torchrun_two_processes_match_one(tmp_path):
     """DDP over gloo: two processes with half the batch each train like one process with the whole."""
     single = json.loads(_train_cli(tmp_path / "one", "--epochs", "2", "--lr", "0.005", check=True).stdout)
     torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    extra = ["--batch-size", "128", "--epochs", "2", "--lr", "0.005", "--runs-dir", str(tmp_path / "two")]
     completed = subprocess.run(
-        [
-            torchrun,
-            "--standalone",
-            "--nproc_per_node=2",
-            "-m",
-            "core",
-            "train",
-            "--data",
-            "ETTh1",
-            "--model",
-            "dlinear",
-            "--seq-len",
-            "48",
-            "--pred-len",
-            "24",
-            "--batch-size",
-            "128",
-            "--epochs",
-            "2",
-            "--lr",
-            "0.005",
-            "--runs-dir",
-            str(tmp_path / "two"),
-        ],
+        [torchrun, "--standalone", "--nproc_per_node=2", *TRAIN_ARGS, *extra],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env=dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1"),
+        env=dict(OFFLINE, OMP_NUM_THREADS="1"),
         timeout=300,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
