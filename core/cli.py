@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, ValueError, OSError, TrainingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # unforeseen: still one line, no traceback
+        print(f"error: an unexpected {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
     try:
         print(json.dumps(result, allow_nan=False))
     except ValueError:

@@ -139,13 +139,13 @@ def autocorrelation_figure(acf: np.ndarray, highlighted: list[int]) -> go.Figure
 
 
 def training_figure(epochs: list[dict], steps: list[float] | None = None) -> go.Figure:
-    """Train and validation loss by epoch; the per-step training loss behind them, faint."""
+    """Train and validation loss by epoch, drawn over the faint per-step training loss."""
     fig = go.Figure()
     if steps:
-        per_step = len(steps) / max(len(epochs), 1) if epochs else 1
+        per_epoch = len(steps) / max(len(epochs), 1) if epochs else len(steps)
         fig.add_trace(
-            go.Scattergl(
-                x=np.arange(1, len(steps) + 1) / per_step,
+            go.Scatter(
+                x=np.arange(1, len(steps) + 1) / max(per_epoch, 1),
                 y=steps,
                 mode="lines",
                 name="train (per step)",
@@ -154,25 +154,17 @@ def training_figure(epochs: list[dict], steps: list[float] | None = None) -> go.
         )
     if epochs:
         x = [e["epoch"] for e in epochs]
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[e["train_loss"] for e in epochs],
-                mode="lines+markers",
-                name="train",
-                line=dict(color=_PALETTE[0]),
+        for key, name, color in (
+            ("train_loss", "train", _PALETTE[0]),
+            ("val_loss", "validation", _PALETTE[1]),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=x, y=[e[key] for e in epochs], mode="lines+markers", name=name, line=dict(color=color)
+                )
             )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[e["val_loss"] for e in epochs],
-                mode="lines+markers",
-                name="validation",
-                line=dict(color=_PALETTE[1]),
-            )
-        )
     fig.update_layout(title="Loss", xaxis_title="epoch", height=320, **_LAYOUT)
+    fig.update_layout(legend=dict(orientation="h", y=-0.25))
     return fig
 
 
@@ -181,18 +173,21 @@ def learning_rate_figure(rates: list[float], scales: list[float | None] | None =
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     steps = np.arange(1, len(rates) + 1)
     fig.add_trace(
-        go.Scattergl(x=steps, y=rates, mode="lines", name="learning rate", line=dict(color=_PALETTE[2])),
+        go.Scatter(x=steps, y=rates, mode="lines", name="learning rate", line=dict(color=_PALETTE[2])),
         secondary_y=False,
     )
+    top = max(rates, default=0.0)
+    fig.update_yaxes(range=[0, 1.1 * top if top > 0 else 1], exponentformat="e", secondary_y=False)
     if scales and any(s is not None for s in scales):
         fig.add_trace(
-            go.Scattergl(
+            go.Scatter(
                 x=steps, y=scales, mode="lines", name="loss scale", line=dict(color=_PALETTE[3], dash="dot")
             ),
             secondary_y=True,
         )
-        fig.update_yaxes(type="log", title_text="loss scale", secondary_y=True)
-    fig.update_layout(title="Learning rate by step", xaxis_title="step", height=300, **_LAYOUT)
+        fig.update_yaxes(type="log", title_text="loss scale", exponentformat="power", secondary_y=True)
+    fig.update_layout(title="Learning rate by step", xaxis_title="step", height=320, **_LAYOUT)
+    fig.update_layout(legend=dict(orientation="h", y=-0.25), margin=dict(l=10, r=60, t=40, b=10))
     return fig
 
 
@@ -207,7 +202,7 @@ def forecast_figure(
         fig.add_trace(
             go.Scatter(x=np.arange(offset), y=history, mode="lines", name="history", line=dict(color="#444"))
         )
-    steps = np.arange(offset, offset + len(actual))
+    steps = np.arange(offset + 1, offset + len(actual) + 1)  # horizon steps count from 1
     fig.add_trace(go.Scatter(x=steps, y=actual, mode="lines", name="actual", line=dict(color=_PALETTE[0])))
     fig.add_trace(
         go.Scatter(

@@ -38,9 +38,20 @@ except FileNotFoundError as error:
     st.error(f"This run's forecasts are missing from the run store: {error}")
     st.stop()
 forecast, actual = unscale(arrays)
+
+
+@st.cache_data(show_spinner="Writing the CSV…", max_entries=4)
+def forecast_csv(run_id: str, channels: tuple[str, ...]) -> bytes:
+    """Built once per run (it can reach tens of megabytes), not on every rerun of the page."""
+    forecast, actual = unscale(store.load_arrays(run_id, "test"))
+    return forecast_table(forecast, actual, list(channels)).to_csv(index=False, float_format="%.6g").encode()
+
+
 channels = run.config.get("channels_out") or [f"channel {i + 1}" for i in range(forecast.shape[2])]
 left, right = st.columns(2)
-window = left.slider("Test window", 0, len(forecast) - 1, len(forecast) - 1, key=f"window_{run.id}")
+window = 0
+if len(forecast) > 1:
+    window = left.slider("Test window", 0, len(forecast) - 1, len(forecast) - 1, key=f"window_{run.id}")
 channel = right.selectbox(
     "Channel", range(len(channels)), index=len(channels) - 1, format_func=channels.__getitem__
 )
@@ -50,7 +61,7 @@ st.plotly_chart(
 )
 st.download_button(
     "Download every test forecast (CSV)",
-    forecast_table(forecast, actual, channels).to_csv(index=False),
+    forecast_csv(run.id, tuple(channels)),
     file_name=f"forecast_{run.id}.csv",
     mime="text/csv",
 )

@@ -10,7 +10,15 @@ from core.data import FEATURES, PROTOCOLS
 from core.models.registry import MODELS, TRAIN_DEFAULTS
 from core.training.jobs import CANCELLED, FAILED, SUCCEEDED
 from core.training.runner import RunSpec, default_protocol, run_training
-from core.training.trainer import LOSSES, OPTIMISERS, PRECISIONS, SCHEDULES, TrainConfig, resolve_device
+from core.training.trainer import (
+    LOSSES,
+    OPTIMISERS,
+    PRECISIONS,
+    SCHEDULES,
+    TrainConfig,
+    resolve_device,
+    resolve_precision,
+)
 from pages import common
 
 JOB_KEY = "train_job"  # this session's last job id
@@ -51,7 +59,11 @@ with st.form(f"train_{model_name}"):
         if isinstance(field.default, bool):
             options[field.name] = column.checkbox(label, value=field.default)
         elif isinstance(field.default, int):
-            options[field.name] = int(column.number_input(label, value=field.default, step=1, min_value=0))
+            options[field.name] = int(column.number_input(label, value=field.default, step=1, min_value=1))
+        elif "dropout" in field.name:
+            options[field.name] = float(
+                column.number_input(label, 0.0, 0.99, float(field.default), format="%.2f")
+            )
         else:
             options[field.name] = float(column.number_input(label, value=float(field.default), format="%.3f"))
 
@@ -77,28 +89,51 @@ with st.form(f"train_{model_name}"):
     )
     row = st.columns(4)
     grad_clip = row[0].number_input("Gradient clip (0: off)", 0.0, 100.0, 0.0)
-    seed = row[1].number_input("Seed", 0, 2**31 - 1, defaults.seed)
+    weight_decay = row[1].number_input("Weight decay", 0.0, 1.0, defaults.weight_decay, format="%.4f")
     momentum = row[2].number_input("SGD momentum", 0.0, 0.999, defaults.momentum)
     nesterov = row[3].checkbox("Nesterov", value=defaults.nesterov)
+    row = st.columns(4)
+    min_delta = row[0].number_input("Early-stopping min delta", 0.0, 1.0, defaults.min_delta, format="%.4f")
+    max_lr = row[1].number_input(
+        "One-cycle max lr",
+        1e-6,
+        1.0,
+        defaults.max_lr or defaults.lr,
+        format="%.5f",
+        help="The peak of one-cycle.",
+    )
+    pct_start = row[2].number_input("One-cycle warm-up share", 0.01, 0.99, defaults.pct_start)
+    eta_min = row[3].number_input("Cosine eta min", 0.0, 1.0, defaults.eta_min, format="%.6f")
+    row = st.columns(4)
+    t_max = row[0].number_input("Cosine T max (epochs, 0: all)", 0, 500, defaults.t_max or 0)
+    seed = row[1].number_input("Seed", 0, 2**31 - 1, defaults.seed)
     launched = st.form_submit_button("Launch training", type="primary")
 
 if launched:
-    train = TrainConfig(
-        epochs=int(epochs),
-        batch_size=int(batch_size),
-        lr=float(lr),
-        optimiser=optimiser,
-        schedule=schedule,
-        max_lr=float(lr),
-        pct_start=defaults.pct_start,
-        patience=int(patience),
-        loss=loss,
-        precision=precision,
-        grad_clip=float(grad_clip) or None,
-        seed=int(seed),
-        momentum=float(momentum),
-        nesterov=nesterov,
-    )
+    try:
+        train = TrainConfig(
+            epochs=int(epochs),
+            batch_size=int(batch_size),
+            lr=float(lr),
+            optimiser=optimiser,
+            schedule=schedule,
+            max_lr=float(max_lr),
+            pct_start=float(pct_start),
+            eta_min=float(eta_min),
+            t_max=int(t_max) or None,
+            weight_decay=float(weight_decay),
+            min_delta=float(min_delta),
+            patience=int(patience),
+            loss=loss,
+            precision=precision,
+            grad_clip=float(grad_clip) or None,
+            seed=int(seed),
+            momentum=float(momentum),
+            nesterov=nesterov,
+        )
+    except ValueError as error:
+        st.error(f"These settings cannot train: {error}.")
+        st.stop()
     spec = RunSpec(
         model=model_name,
         seq_len=seq_len,
@@ -116,7 +151,11 @@ if launched:
         device=device.type,
     )
 
-st.caption(f"Device: {device}. Jobs run one at a time per device; later ones wait in the queue.")
+_, auto_reason = resolve_precision("auto", device)
+st.caption(
+    f"Device: {device}; precision auto means {auto_reason}. Jobs run one at a time per device; later "
+    "ones wait in the queue."
+)
 
 
 def _eta(snapshot) -> str:
@@ -126,6 +165,14 @@ def _eta(snapshot) -> str:
         return "estimating…"
     remaining = (time.time() - snapshot.started_at) / done * (total - done)
     return f"about {remaining:.0f} s left (at most; early stopping may end it sooner)"
+
+
+def plain(error: str) -> str:
+    """The message of an error we raise for users, without the exception's class name."""
+    for name in ("TrainingError: ", "ValueError: ", "DataError: "):
+        if error.startswith(name):
+            return error[len(name) :]
+    return error
 
 
 def show_job(snapshot) -> None:
@@ -151,10 +198,14 @@ def show_job(snapshot) -> None:
     if progress.get("epochs") or steps.get("loss"):
         left, right = st.columns(2)
         left.plotly_chart(
-            plots.training_figure(progress.get("epochs", []), steps.get("loss")), width="stretch"
+            plots.training_figure(progress.get("epochs", []), steps.get("loss")),
+            width="stretch",
+            key=f"loss_{snapshot.id}",  # a stable key: the chart updates in place, no flicker
         )
         right.plotly_chart(
-            plots.learning_rate_figure(steps.get("lr", []), steps.get("loss_scale")), width="stretch"
+            plots.learning_rate_figure(steps.get("lr", []), steps.get("loss_scale")),
+            width="stretch",
+            key=f"lr_{snapshot.id}",
         )
     if snapshot.state == SUCCEEDED:
         test = progress.get("test_metrics", {})
@@ -166,18 +217,22 @@ def show_job(snapshot) -> None:
             st.session_state[common.SELECTED_RUN_KEY] = progress["run_id"]
             st.page_link("pages/forecast.py", label="See its forecast", icon=":material/show_chart:")
     elif snapshot.state == FAILED:
-        st.error(f"The run failed: {snapshot.error}")
+        st.error(f"The run failed: {plain(snapshot.error)}")
     elif snapshot.state == CANCELLED:
         st.warning("The run was cancelled; its best checkpoint so far is kept in the run store.")
 
 
 @st.fragment(run_every=1.0)
 def monitor() -> None:
-    """Redrawn every second: this session's last job and any job still running or queued."""
-    shown = {s.id: s for s in manager.active()}
+    """Redrawn every second: running and queued jobs, this session's last job, and the newest one
+    overall, so a reloaded page or a second tab still sees a job that has just finished."""
+    jobs = manager.list()
+    shown = {s.id: s for s in jobs if not s.finished}
     if JOB_KEY in st.session_state:
         last = manager.get(st.session_state[JOB_KEY])
         shown.setdefault(last.id, last)
+    if jobs:
+        shown.setdefault(jobs[0].id, jobs[0])
     if not shown:
         st.info("No training job yet: choose the settings above and launch one.")
     for snapshot in shown.values():

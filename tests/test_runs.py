@@ -60,8 +60,11 @@ def test_a_run_is_stored_completely(etth1_dataset, tmp_path):
 
 
 def test_ms_features_score_the_target_only(etth1_dataset, tmp_path):
-    outcome = run_training(_spec(features="MS"), etth1_dataset, RunStore(tmp_path))
-    assert RunStore(tmp_path).load_arrays(outcome.run_id, "test")["forecast"].shape[-1] == 1
+    store = RunStore(tmp_path)
+    outcome = run_training(_spec(features="MS"), etth1_dataset, store)
+    assert store.load_arrays(outcome.run_id, "test")["forecast"].shape[-1] == 1
+    model, _ = build_model("dlinear", seq_len=48, pred_len=24, n_channels=7)
+    model.load_state_dict(store.load_checkpoint(outcome.run_id))  # the bare model's keys
 
 
 def test_cancel_in_the_middle_of_an_epoch(etth1_dataset, tmp_path):
@@ -77,6 +80,7 @@ def test_cancel_in_the_middle_of_an_epoch(etth1_dataset, tmp_path):
     assert snapshot.state == CANCELLED
     run = store.list_runs()[0]
     assert run.status == "cancelled" and run.message == "Cancelled by the user."
+    assert run.best_epoch >= 1 and len(store.load_history(run.id)["epochs"]) >= 1  # kept per epoch
     assert snapshot.progress["step_global_step"] < 50 * 33
 
 

@@ -72,3 +72,32 @@ def test_forecast_page_without_runs(runs_dir):
     at.switch_page("pages/forecast.py").run()
     assert not at.exception
     assert any("No finished run yet" in i.value for i in at.info)
+
+
+def test_a_new_session_sees_a_finished_job_with_its_metrics(runs_dir):
+    first = AppTest.from_file(APP, default_timeout=60)
+    first.session_state["look_back"] = 48
+    first.session_state["horizon"] = 24
+    first.run()
+    first.switch_page("pages/train.py").run()
+    first.number_input[[n.label for n in first.number_input].index("Epochs")].set_value(1)
+    first.button[0].click().run()
+    assert common.job_manager().wait(first.session_state["train_job"], timeout=120).state == SUCCEEDED
+    reloaded = AppTest.from_file(APP, default_timeout=60).run()
+    reloaded.switch_page("pages/train.py").run()
+    assert not reloaded.exception
+    assert any("MSE" in s.value for s in reloaded.success)
+
+
+def test_bad_options_give_a_plain_failure(runs_dir):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["look_back"] = 48
+    at.session_state["horizon"] = 24
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox[[s.label for s in at.selectbox].index("Split")].set_value("ett-minute")  # ETTh1 is too short
+    at.button[0].click().run()
+    snapshot = common.job_manager().wait(at.session_state["train_job"], timeout=60)
+    assert snapshot.state == "failed"
+    at.run()
+    assert any("needs 57600 rows" in e.value and "Error" not in e.value for e in at.error)

@@ -13,6 +13,7 @@ from core.training.trainer import (
     TrainConfig,
     Trainer,
     TrainingError,
+    load_trainable_state,
     resolve_precision,
     trainable_state,
 )
@@ -140,9 +141,10 @@ def test_bf16_autocast_trains_with_fp32_master_weights():
     assert math.isfinite(result.best_val_loss)
 
 
-def test_auto_precision_on_the_cpu_is_said():
+def test_auto_precision_on_the_cpu_is_the_measured_fp32():
     precision, reason = resolve_precision("auto", torch.device("cpu"))
-    assert precision in ("fp32", "bf16") and reason
+    assert precision == "fp32" and "measured" in reason
+    assert resolve_precision("fp16", torch.device("cpu"))[0] == "fp16"
 
 
 def test_a_diverging_loss_fails_with_a_plain_message():
@@ -196,16 +198,39 @@ def test_bad_config_values_are_refused():
         TrainConfig(schedule="step")
 
 
-def test_gradient_clipping_bounds_the_update():
-    """With clipping at 1e-3, one SGD step moves the weights by at most lr × 1e-3 in norm."""
+@pytest.mark.parametrize("precision", ["fp32", "fp16"])
+def test_gradient_clipping_acts_on_true_gradients(precision):
+    """One SGD step with clipping at 1e-6 moves the weights by lr × 1e-6 in norm.
+
+    Under fp16 this holds only if the scaled gradients are unscaled before clipping: clipping the
+    scaled ones would leave a step 65,536 times too small. The data are small so that the scaled
+    gradients stay finite in fp16 and the first step is not skipped.
+    """
+    torch.manual_seed(0)
     model = _model()
     before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
-    x, y = torch.randn(8, 16, 2) * 100, torch.randn(8, 4, 2) * 100
+    x, y = torch.randn(8, 16, 2) * 0.01, torch.randn(8, 4, 2) * 0.01
     loader = DataLoader(TensorDataset(x, y), batch_size=8)
-    config = TrainConfig(epochs=1, lr=1.0, optimiser="sgd", momentum=0.0, grad_clip=1e-3, precision="fp32")
-    Trainer(model, config).fit(loader, loader)
+    config = TrainConfig(epochs=1, lr=1.0, optimiser="sgd", momentum=0.0, grad_clip=1e-6, precision=precision)
+    result = Trainer(model, config).fit(loader, loader)
+    assert result.skipped_steps == 0
     after = torch.cat([p.detach().flatten() for p in model.parameters()])
-    assert torch.linalg.vector_norm(after - before) <= 1e-3 * 1.0001
+    assert float(torch.linalg.vector_norm(after - before)) == pytest.approx(1e-6, rel=0.02)
+
+
+def test_a_non_finite_validation_loss_fails_the_run():
+    train, _ = _loaders()
+    bad = DataLoader(TensorDataset(torch.full((8, 16, 2), float("inf")), torch.zeros(8, 4, 2)), batch_size=8)
+    with pytest.raises(TrainingError, match="validation loss became"):
+        Trainer(_model(), TrainConfig(epochs=2, precision="fp32")).fit(train, bad)
+
+
+def test_checkpoints_load_strictly():
+    model = _model()
+    state = trainable_state(model)
+    load_trainable_state(model, state)
+    with pytest.raises(TrainingError, match="does not fit"):
+        load_trainable_state(model, {"model." + k: v for k, v in state.items()})
 
 
 def test_smape_loss_trains():

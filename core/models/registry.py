@@ -66,7 +66,28 @@ def build_model(
     if unknown:
         raise ValueError(f"{spec.label} has no option(s) {', '.join(sorted(unknown))}")
     config = spec.config_class(seq_len=seq_len, pred_len=pred_len, n_channels=n_channels, **options)
+    check_config(config, spec.label)
     return spec.model_class(config), config
+
+
+def check_config(config, label: str) -> None:
+    """Types and ranges of a model config, so a bad option is a plain error before training starts."""
+    for f in fields(config):
+        value, kind = getattr(config, f.name), str(f.type)
+        if kind == "bool":
+            ok, rule = isinstance(value, bool), "true or false"
+        elif kind == "int":
+            ok, rule = (
+                isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+                "a whole number ≥ 1",
+            )
+        elif "dropout" in f.name:
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1
+            rule = "a number from 0 up to (not including) 1"
+        else:
+            ok, rule = isinstance(value, int | float) and not isinstance(value, bool), "a number"
+        if not ok:
+            raise ValueError(f"{label} option {f.name} must be {rule}, got {value!r}")
 
 
 def parameter_counts(model: nn.Module) -> tuple[int, int]:

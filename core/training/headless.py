@@ -46,6 +46,12 @@ _TRAIN_FLAGS = {
     "device": str,
     "grad_clip": float,
     "max_lr": float,
+    "pct_start": float,
+    "t_max": int,
+    "eta_min": float,
+    "weight_decay": float,
+    "momentum": float,
+    "min_delta": float,
 }
 
 
@@ -67,6 +73,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     choices = {"optimiser": OPTIMISERS, "schedule": SCHEDULES, "precision": PRECISIONS, "loss": LOSSES}
     for name, kind in _TRAIN_FLAGS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=kind, choices=choices.get(name))
+    parser.add_argument("--nesterov", action="store_true", default=None, help="Nesterov momentum (SGD)")
 
 
 def _parse_value(text: str):
@@ -101,7 +108,7 @@ def build_spec(args: argparse.Namespace) -> tuple[RunSpec, str]:
                 data = value
             else:
                 settings[key] = value
-    for key in _TRAIN_FLAGS:
+    for key in [*_TRAIN_FLAGS, "nesterov"]:
         if getattr(args, key) is not None:
             train[key] = getattr(args, key)
     for assignment in args.set:

@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
-from torch import nn
 
 from core import metrics
 from core.data import kept_windows, prepare
@@ -25,7 +24,14 @@ from core.models.registry import MODELS, build_model, parameter_counts
 from core.training.jobs import Cancelled, JobContext
 from core.training.loaders import WindowDataset, make_loader
 from core.training.store import RunStore
-from core.training.trainer import EpochInfo, StepInfo, TrainConfig, Trainer
+from core.training.trainer import (
+    EpochInfo,
+    StepInfo,
+    TrainConfig,
+    Trainer,
+    TrainingError,
+    load_trainable_state,
+)
 
 
 @dataclass
@@ -60,18 +66,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-class SelectChannels(nn.Module):
-    """Scores only the target under `MS`: the model sees every channel, the loss only the target."""
-
-    def __init__(self, model: nn.Module, index: list[int]):
-        super().__init__()
-        self.model = model
-        self.register_buffer("index", torch.as_tensor(index), persistent=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x).index_select(-1, self.index)
 
 
 def _is_rank_zero() -> bool:
@@ -113,7 +107,6 @@ def run_training(
         n_channels=len(data.columns),
         **spec.model_options,
     )
-    network = model if spec.features != "MS" else SelectChannels(model, data.output_index)
     train_set, val_set, test_set = (
         WindowDataset(data.splits[name], spec.seq_len, spec.pred_len, data.output_index)
         for name in ("train", "val", "test")
@@ -160,28 +153,33 @@ def run_training(
         history.append(asdict(info))
         if context is not None:
             context.report(epochs=list(history))
+        if writes:  # after every epoch, so a cancelled, failed or killed run keeps its curves
+            store.save_history(run_id, {"epochs": history, "steps": steps})
 
     def on_improvement(state: dict[str, torch.Tensor]) -> None:
         if writes:
             store.save_checkpoint(run_id, state)
+            store.update(run_id, best_epoch=len(history) + 1)  # on_epoch has not appended it yet
 
-    trainer = Trainer(
-        network,
-        spec.train,
-        on_step=on_step,
-        on_epoch=on_epoch,
-        on_improvement=on_improvement,
-        should_stop=context.check_cancelled if context is not None else None,
-    )
-    if writes:
-        store.update(run_id, precision=trainer.precision, device=str(trainer.device), pid=os.getpid())
-    if context is not None:
-        context.report(run_id=run_id, precision=trainer.precision, precision_reason=trainer.precision_reason)
     try:
+        trainer = Trainer(
+            model,
+            spec.train,
+            on_step=on_step,
+            on_epoch=on_epoch,
+            on_improvement=on_improvement,
+            should_stop=context.check_cancelled if context is not None else None,
+            output_index=data.output_index if spec.features == "MS" else None,
+        )
+        if writes:
+            store.update(run_id, precision=trainer.precision, device=str(trainer.device), pid=os.getpid())
+        if context is not None:
+            context.report(
+                run_id=run_id, precision=trainer.precision, precision_reason=trainer.precision_reason
+            )
         fit = trainer.fit(loaders["train"], loaders["val"])
         if writes and store.has_checkpoint(run_id):  # test with the checkpoint as stored
-            model_state = store.load_checkpoint(run_id)
-            trainer.model.load_state_dict(model_state, strict=False)
+            load_trainable_state(model, store.load_checkpoint(run_id))
         n_test = kept_windows(len(test_set), spec.drop_last_batch)
         test_loader = make_loader(torch.utils.data.Subset(test_set, range(n_test)), batch, shuffle=False)
         forecast, actual = trainer.predict(test_loader)
@@ -199,12 +197,14 @@ def run_training(
                 run_id,
                 status="failed",
                 finished_at=_now(),
-                message=f"{type(error).__name__}: {error}",
+                message=str(error)
+                if isinstance(error, ValueError | TrainingError)
+                else f"{type(error).__name__}: {error}",
                 traceback=traceback.format_exc(),
             )
         raise
     if writes:
-        store.save_history(run_id, {"epochs": history, "steps": fit.history["step"]})
+        store.save_history(run_id, {"epochs": history, "steps": steps})
         store.save_arrays(
             run_id,
             "test",

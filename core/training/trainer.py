@@ -21,7 +21,7 @@ import math
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +31,18 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 OPTIMISERS = ("sgd", "rmsprop", "adam", "adamw")
 SCHEDULES = ("constant", "cosine", "onecycle")
 LOSSES = ("mse", "mae", "smape")
+
+
+_KIND_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "a name"}
+
+
+def _is_kind(value, kind: str) -> bool:
+    """True when a config value has the type its field declares (bools are not numbers here)."""
+    if kind == "bool":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, {"int": int, "float": (int, float), "str": str}.get(kind, object))
 
 
 class TrainingError(RuntimeError):
@@ -61,6 +73,11 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N
 
     def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = str(f.type).split(" ")[0]
+            if value is not None and not _is_kind(value, kind):
+                raise ValueError(f"training setting {f.name} must be {_KIND_WORDS[kind]}, got {value!r}")
         for name, value, allowed in [
             ("precision", self.precision, PRECISIONS),
             ("optimiser", self.optimiser, OPTIMISERS),
@@ -69,8 +86,12 @@ class TrainConfig:
         ]:
             if value not in allowed:
                 raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(allowed)}")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch size must be at least 1")
+        if self.epochs < 1 or self.batch_size < 1 or self.patience < 1:
+            raise ValueError("epochs, batch size and patience must be at least 1")
+        if self.lr <= 0 or (self.max_lr is not None and self.max_lr <= 0):
+            raise ValueError("the learning rate must be positive")
+        if not 0 < self.pct_start < 1:
+            raise ValueError("pct_start must lie between 0 and 1")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -177,6 +198,19 @@ class EarlyStopping:
         return False
 
 
+def load_trainable_state(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Load a `trainable_state` checkpoint; an unknown tensor or a missing trainable one is an error."""
+    expected = set(trainable_state(model))
+    missing = expected - set(state)
+    unexpected = set(state) - set(getattr(model, "module", model).state_dict())
+    if missing or unexpected:
+        raise TrainingError(
+            f"the checkpoint does not fit this model: {len(missing)} trainable tensors missing "
+            f"(e.g. {sorted(missing)[:2]}), {len(unexpected)} unknown (e.g. {sorted(unexpected)[:2]})"
+        )
+    getattr(model, "module", model).load_state_dict(state, strict=False)  # frozen parts stay as loaded
+
+
 def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
     """Trainable parameters and the buffers of trainable modules (for example batch-norm statistics).
 
@@ -262,6 +296,7 @@ class Trainer:
         on_epoch: Callable[[EpochInfo], None] | None = None,
         on_improvement: Callable[[dict[str, torch.Tensor]], None] | None = None,
         should_stop: Callable[[], None] | None = None,
+        output_index: list[int] | None = None,
     ):
         self.config = config
         self.device = resolve_device(config.device)
@@ -271,6 +306,10 @@ class Trainer:
         self.on_epoch = on_epoch
         self.on_improvement = on_improvement
         self.should_stop = should_stop  # raises (for example jobs.Cancelled) to stop between steps
+        # Under features MS the model forecasts every channel and only the target is scored.
+        self.output_index = (
+            None if output_index is None else torch.as_tensor(output_index, device=self.device)
+        )
         self.loss_fn = loss_function(config.loss)
         self.distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
         self.network = self.model
@@ -286,7 +325,10 @@ class Trainer:
 
     def _forward(self, network: nn.Module, x: torch.Tensor) -> torch.Tensor:
         with self.autocast():
-            return network(x.to(self.device, non_blocking=True)).float()
+            prediction = network(x.to(self.device, non_blocking=True)).float()
+        if self.output_index is not None:
+            prediction = prediction.index_select(-1, self.output_index)
+        return prediction
 
     def _all_reduce_mean(self, total: float, count: int) -> float:
         if not self.distributed:
@@ -349,9 +391,11 @@ class Trainer:
                 if not torch.isfinite(loss):
                     non_finite_run += 1
                     if self.precision != "fp16" or non_finite_run > 10:
+                        advice = "Lower the learning rate or enable gradient clipping"
+                        advice += "." if self.precision == "fp32" else ", or train in fp32."
                         raise TrainingError(
-                            f"the loss became {float(loss.detach())} at epoch {epoch}, step {step}: training "
-                            "diverged. Lower the learning rate, enable gradient clipping, or use fp32."
+                            f"the loss became {float(loss.detach())} at epoch {epoch}, step {step}: "
+                            f"training diverged. {advice}"
                         )
                 else:
                     non_finite_run = 0
@@ -392,6 +436,11 @@ class Trainer:
                     )
             train_loss = self._all_reduce_mean(epoch_loss, epoch_count)
             val_loss = self.evaluate_loss(val_loader)
+            if not math.isfinite(val_loss):
+                raise TrainingError(
+                    f"the validation loss became {val_loss} after epoch {epoch}: the model diverged. "
+                    "Lower the learning rate or enable gradient clipping."
+                )
             improved = stopper.update(val_loss)
             if improved:
                 best_epoch = epoch
@@ -416,7 +465,7 @@ class Trainer:
                 self.on_epoch(info)
             if stopper.early_stop:
                 break
-        self.model.load_state_dict(best_state, strict=False)  # the best weights, for the test
+        load_trainable_state(self.model, best_state)  # the best weights, for the test
         peak = (
             torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else _process_peak_mb()
         )
