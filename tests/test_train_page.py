@@ -19,16 +19,26 @@ def runs_dir(tmp_path, monkeypatch):
     common.run_store.clear()
 
 
-def test_launch_watch_and_open_the_forecast(runs_dir):
+def _train_page() -> AppTest:
+    """The Train page with a short look-back and horizon, so that test runs take seconds."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["look_back"] = 48
     at.session_state["horizon"] = 24
     at.run()
     at.switch_page("pages/train.py").run()
+    return at
+
+
+def _set_epochs(at: AppTest, epochs: int) -> None:
+    at.number_input[[n.label for n in at.number_input].index("Epochs")].set_value(epochs)
+
+
+def test_launch_watch_and_open_the_forecast(runs_dir):
+    at = _train_page()
     assert not at.exception
     assert any("No training job yet" in i.value for i in at.info)
     at.selectbox(key="model").set_value("dlinear").run()
-    at.number_input[[n.label for n in at.number_input].index("Epochs")].set_value(2)
+    _set_epochs(at, 2)
     at.button[0].click().run()  # the form's "Launch training"
     assert not at.exception
     job_id = at.session_state["train_job"]
@@ -48,12 +58,8 @@ def test_launch_watch_and_open_the_forecast(runs_dir):
 
 
 def test_a_second_session_sees_the_running_job(runs_dir):
-    first = AppTest.from_file(APP, default_timeout=60)
-    first.session_state["look_back"] = 48
-    first.session_state["horizon"] = 24
-    first.run()
-    first.switch_page("pages/train.py").run()
-    first.number_input[[n.label for n in first.number_input].index("Epochs")].set_value(200)
+    first = _train_page()
+    _set_epochs(first, 200)
     first.button[0].click().run()
     job_id = first.session_state["train_job"]
     try:
@@ -75,12 +81,8 @@ def test_forecast_page_without_runs(runs_dir):
 
 
 def test_a_new_session_sees_a_finished_job_with_its_metrics(runs_dir):
-    first = AppTest.from_file(APP, default_timeout=60)
-    first.session_state["look_back"] = 48
-    first.session_state["horizon"] = 24
-    first.run()
-    first.switch_page("pages/train.py").run()
-    first.number_input[[n.label for n in first.number_input].index("Epochs")].set_value(1)
+    first = _train_page()
+    _set_epochs(first, 1)
     first.button[0].click().run()
     assert common.job_manager().wait(first.session_state["train_job"], timeout=120).state == SUCCEEDED
     reloaded = AppTest.from_file(APP, default_timeout=60).run()
@@ -90,11 +92,7 @@ def test_a_new_session_sees_a_finished_job_with_its_metrics(runs_dir):
 
 
 def test_bad_options_give_a_plain_failure(runs_dir):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["look_back"] = 48
-    at.session_state["horizon"] = 24
-    at.run()
-    at.switch_page("pages/train.py").run()
+    at = _train_page()
     at.selectbox[[s.label for s in at.selectbox].index("Split")].set_value("ett-minute")  # ETTh1 is too short
     at.button[0].click().run()
     snapshot = common.job_manager().wait(at.session_state["train_job"], timeout=60)
