@@ -6,6 +6,7 @@ from dataclasses import fields
 import streamlit as st
 
 from core import plots
+from core.backbones import backbone_choices
 from core.data import FEATURES, PROTOCOLS
 from core.models.registry import MODELS, TRAIN_DEFAULTS
 from core.training.jobs import CANCELLED, FAILED, SUCCEEDED
@@ -52,11 +53,22 @@ with st.form(f"train_{model_name}"):
     st.markdown(f"**{MODELS[model_name].label}**")
     options = {}
     config_class = MODELS[model_name].config_class
-    option_fields = [f for f in fields(config_class) if f.name not in SHAPE_FIELDS]
+    fixed = MODELS[model_name].fixed
+    option_fields = [
+        f for f in fields(config_class) if f.name not in SHAPE_FIELDS | set(fixed) | {"description"}
+    ]
     columns = st.columns(4)
     for i, field in enumerate(option_fields):
         column, label = columns[i % 4], field.name.replace("_", " ")
-        if isinstance(field.default, bool):
+        if field.name == "backbone":
+            labels = {spec.name: spec.label for spec in backbone_choices()}
+            options["backbone"] = column.selectbox(
+                "backbone",
+                list(labels),
+                format_func=labels.get,
+                help="The frozen language model.",
+            )
+        elif isinstance(field.default, bool):
             options[field.name] = column.checkbox(label, value=field.default)
         elif isinstance(field.default, int):
             options[field.name] = int(column.number_input(label, value=field.default, step=1, min_value=1))
@@ -67,6 +79,10 @@ with st.form(f"train_{model_name}"):
         else:
             options[field.name] = float(column.number_input(label, value=float(field.default), format="%.3f"))
 
+    if "description" in {f.name for f in fields(config_class)}:
+        options["description"] = st.text_input(
+            "Describe the data for the prompt", value=dataset.description, max_chars=300
+        )
     st.markdown("**Training**")
     row = st.columns(4)
     epochs = row[0].number_input("Epochs", 1, 500, defaults.epochs)

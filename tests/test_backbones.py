@@ -1,0 +1,151 @@
+"""The backbone registry: every kind builds frozen and runs; truncation, caching and offline errors."""
+
+import huggingface_hub.constants
+import pytest
+import torch
+
+from core.backbones import BackboneUnavailable, backbone_choices, backbone_spec, load_backbone
+
+TINY = ["tiny-random-llama", "tiny-random-gpt2", "tiny-random-bert"]
+CAUSAL = ["tiny-random-llama", "tiny-random-gpt2"]
+BLOCKS = {"tiny-random-llama": "layers", "tiny-random-gpt2": "h", "tiny-random-bert": "encoder.layer"}
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch, tmp_path):
+    """No test may download: the Hub is offline and its cache empty (a cached gpt2 must not load)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+
+
+def _left_padded_mask() -> torch.Tensor:
+    mask = torch.ones(2, 10, dtype=torch.long)
+    mask[0, :3] = 0  # the first row's prompt is three tokens shorter
+    return mask
+
+
+def _assert_frozen(backbone) -> None:
+    assert not backbone.body.training
+    assert not any(parameter.requires_grad for parameter in backbone.body.parameters())
+    assert backbone.body.config._attn_implementation == "sdpa"
+
+
+@pytest.mark.parametrize("name", TINY)
+def test_tiny_backbone_builds_frozen_and_runs(name):
+    backbone = load_backbone(name)
+    _assert_frozen(backbone)
+    assert backbone.untrained and "untrained" in backbone.spec.label
+    assert backbone.n_layers == 2
+    width = backbone.hidden_size
+    assert backbone.input_embeddings().shape == (len(backbone.tokenizer), width)
+    hidden = backbone.forward(torch.randn(2, 10, width), _left_padded_mask())
+    assert hidden.shape == (2, 10, width) and torch.isfinite(hidden).all()
+    ids = backbone.tokenizer(["a short prompt"], return_tensors="pt")["input_ids"]
+    assert backbone.embed(ids).shape == (1, ids.shape[1], width)
+
+
+@pytest.mark.parametrize("name", TINY)
+def test_truncation_keeps_the_first_layers_and_refuses_more_than_the_depth(name):
+    backbone = load_backbone(name, layers=1)
+    assert backbone.n_layers == 1
+    assert len(backbone.body.get_submodule(BLOCKS[name])) == 1
+    assert backbone.forward(torch.randn(2, 10, backbone.hidden_size), _left_padded_mask()).shape[1] == 10
+    with pytest.raises(ValueError, match="has 2 layers"):
+        load_backbone(name, layers=3)
+    with pytest.raises(ValueError, match="at least 1"):
+        load_backbone(name, layers=0)
+
+
+@pytest.mark.parametrize("name", CAUSAL)
+def test_causal_tokenizers_pad_on_the_left(name):
+    tokenizer = load_backbone(name).tokenizer
+    mask = tokenizer(["short", "a much longer prompt than that"], padding=True)["attention_mask"]
+    assert mask[0][0] == 0 and mask[0][-1] == 1 and tokenizer.pad_token is not None
+
+
+def test_encoder_tokenizer_keeps_right_padding():
+    backbone = load_backbone("tiny-random-bert")
+    assert not backbone.causal and backbone.tokenizer.padding_side == "right"
+
+
+def test_left_padding_does_not_change_the_hidden_states_of_real_tokens():
+    backbone = load_backbone("tiny-random-gpt2")  # absolute positions: padding would shift them
+    tokens = torch.randn(1, 7, backbone.hidden_size)
+    padded = torch.cat([torch.zeros(1, 3, backbone.hidden_size), tokens], dim=1)
+    mask = torch.tensor([[0, 0, 0] + [1] * 7])
+    alone = backbone.forward(tokens, torch.ones(1, 7, dtype=torch.long))
+    torch.testing.assert_close(backbone.forward(padded, mask)[:, 3:], alone)
+
+
+def test_gradients_reach_the_inputs_but_not_the_body():
+    backbone = load_backbone("tiny-random-llama")
+    inputs = torch.randn(2, 10, backbone.hidden_size, requires_grad=True)
+    backbone.forward(inputs, _left_padded_mask()).sum().backward()
+    assert inputs.grad is not None and torch.isfinite(inputs.grad).all()
+    assert all(parameter.grad is None for parameter in backbone.body.parameters())
+
+
+@pytest.mark.parametrize("name", ["owner/name", "openai-community/gpt2", "Qwen/Qwen2.5-0.5B", "a_b/c.d-e"])
+def test_hub_ids_are_accepted(name):
+    spec = backbone_spec(name)
+    assert spec.kind == "hub" and spec.name == name and not spec.untrained
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "gpt3", "owner/", "/name", "../etc/passwd", "owner/name/extra", "https://hf.co/a/b", "a--b/c"],
+)
+def test_names_that_are_neither_registered_nor_hub_ids_are_refused(name):
+    with pytest.raises(ValueError, match="unknown backbone"):
+        backbone_spec(name)
+
+
+@pytest.mark.parametrize("name", ["gpt2", "someone/some-model"])
+def test_offline_hub_model_names_the_bundled_choices(name):
+    with pytest.raises(BackboneUnavailable, match="smollm2-135m, minilm-l6"):
+        load_backbone(name)
+
+
+def test_loads_are_cached_per_key():
+    backbone = load_backbone("tiny-random-bert")
+    assert load_backbone("tiny-random-bert", dtype=torch.float32, device=torch.device("cpu")) is backbone
+    assert load_backbone("tiny-random-bert", layers=1) is not backbone
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_storage_is_refused_on_cpu(dtype):
+    with pytest.raises(ValueError, match="autocast"):
+        load_backbone("tiny-random-bert", dtype=dtype)
+
+
+def test_choices_list_the_registry_and_flag_only_the_random_ones():
+    choices = {spec.name: spec for spec in backbone_choices()}
+    assert {"smollm2-135m", "minilm-l6", "gpt2", *TINY} == set(choices)
+    assert {name for name, spec in choices.items() if spec.untrained} == set(TINY)
+    assert choices["smollm2-135m"].kind == "bundled" and choices["gpt2"].kind == "hub"
+
+
+def test_bundled_backbones_load_offline_truncated_and_run():
+    """Slower (about 15 s, mostly reading SmolLM2's GGUF file); CI runs it."""
+    for name, layers, width in [("smollm2-135m", 2, 576), ("minilm-l6", None, 384)]:
+        backbone = load_backbone(name, layers=layers)
+        _assert_frozen(backbone)
+        assert backbone.hidden_size == width and not backbone.untrained
+        assert backbone.input_embeddings().shape[1] == width
+        tokens = backbone.tokenizer(["The capital of France is", "Paris"], padding=True, return_tensors="pt")
+        embeds = backbone.embed(tokens["input_ids"])
+        hidden = backbone.forward(embeds, tokens["attention_mask"])
+        assert hidden.shape == (*tokens["input_ids"].shape, width) and torch.isfinite(hidden).all()
+    assert load_backbone("smollm2-135m", layers=2).n_layers == 2
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_storage_runs_on_cuda(dtype):
+    backbone = load_backbone("tiny-random-llama", dtype=dtype, device="cuda")
+    assert backbone.body.dtype == dtype
+    hidden = backbone.forward(
+        torch.randn(2, 10, backbone.hidden_size, device="cuda"), _left_padded_mask().cuda()
+    )
+    assert hidden.dtype == dtype and torch.isfinite(hidden).all()

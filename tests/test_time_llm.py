@@ -1,0 +1,142 @@
+"""Time-LLM on tiny random backbones: shapes, frozen backbone, gradients, attention, prompts, fit."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from core.backbones import load_backbone
+from core.models.registry import build_model
+from core.models.time_llm import TimeLLM, TimeLLMConfig, prompt_texts
+from core.patching import patch_count
+from core.training.trainer import TrainConfig, Trainer, trainable_state
+
+
+def _model(backbone="tiny-random-llama", **options):
+    settings = dict(
+        seq_len=32,
+        pred_len=8,
+        n_channels=2,
+        backbone=backbone,
+        layers=2,
+        n_prototypes=20,
+        d_model=16,
+        d_ff=8,
+        n_heads=4,
+        patch_len=8,
+        stride=4,
+    )
+    settings.update(options)
+    return TimeLLM(TimeLLMConfig(**settings))
+
+
+@pytest.mark.parametrize(
+    "seq_len, patch_len, stride, channels", [(32, 8, 4, 2), (48, 16, 8, 1), (33, 5, 3, 3), (16, 16, 1, 2)]
+)
+def test_shapes_and_patch_count(seq_len, patch_len, stride, channels):
+    model = _model(seq_len=seq_len, patch_len=patch_len, stride=stride, n_channels=channels).eval()
+    assert model.n_patches == (seq_len - patch_len) // stride + 2 == patch_count(seq_len, patch_len, stride)
+    x = torch.randn(3, seq_len, channels)
+    assert model(x).shape == (3, 8, channels)
+    explanation = model.explain(x)
+    assert explanation.attention.shape == (3 * channels, 4, model.n_patches, 20)
+    assert len(explanation.prompts) == 3 * channels
+
+
+@pytest.mark.parametrize("backbone", ["tiny-random-llama", "tiny-random-gpt2", "tiny-random-bert"])
+def test_backbone_stays_frozen_while_the_rest_learns(backbone):
+    model = _model(backbone)
+    frozen = {name: p.detach().clone() for name, p in model.llm.body.named_parameters()}
+    optimiser = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    x, y = torch.randn(4, 32, 2), torch.randn(4, 8, 2)
+    loss = torch.nn.functional.mse_loss(model(x), y)
+    loss.backward()
+    for part in (model.mapping, model.reprogramming, model.head, model.patch_embedding):
+        assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in part.parameters())
+    assert all(p.grad is None for p in model.llm.body.parameters())
+    optimiser.step()
+    assert all(torch.equal(p, frozen[name]) for name, p in model.llm.body.named_parameters())
+    assert set(trainable_state(model)) == set(model.state_dict())  # only what training changes
+    model.train()
+    assert not model.llm.body.training  # no dropout inside the frozen model
+
+
+def test_sdpa_and_explicit_attention_agree_and_rows_sum_to_one():
+    model = _model().eval()
+    x = torch.randn(2, 32, 2)
+    x_norm, _ = model.revin.normalise(x)
+    patches = model._patch_tokens(x_norm)
+    prototypes = model.prototypes()
+    weights = model.reprogramming.attention(patches, prototypes)  # (N, K, P, V')
+    torch.testing.assert_close(weights.sum(-1), torch.ones(weights.shape[:-1]))
+    _, _, v = model.reprogramming._project(patches, prototypes)
+    explicit = weights @ v.unsqueeze(0)  # (N, K, P, dk)
+    n, heads, p, dk = explicit.shape
+    explicit = model.reprogramming.out(explicit.transpose(1, 2).reshape(n, p, heads * dk))
+    torch.testing.assert_close(model.reprogramming(patches, prototypes), explicit, rtol=1e-4, atol=1e-5)
+
+
+def test_prompt_statistics_by_hand():
+    window = np.array([[10.0, 30.0, 20.0, 50.0, 40.0, 60.0]])
+    (text,) = prompt_texts(window, "Hourly load of a plant.", seq_len=6, pred_len=3)
+    assert text.startswith(
+        "Dataset: Hourly load of a plant. Task: forecast the next 3 steps given the previous 6"
+    )
+    assert "min 10, max 60, median 35, trend upward" in text
+    centred = window[0] - window[0].mean()
+    acf = [np.sum(centred[k:] * centred[:-k]) / np.sum(centred**2) for k in range(1, 6)]
+    expected = [k + 1 for k in np.argsort(-np.array(acf), kind="stable")]
+    assert text.endswith(f"top lags {', '.join(map(str, expected))}.")
+    (rounded,) = prompt_texts(np.array([[1.23456789, 2.0, 3.0, 4.0]]), "", 4, 2)
+    assert "min 1.235" in rounded and "1.23456" not in rounded
+
+
+def test_it_overfits_a_short_sine():
+    torch.manual_seed(0)
+    t = np.arange(400)
+    series = np.sin(2 * np.pi * t / 16).astype(np.float32)
+    windows = np.lib.stride_tricks.sliding_window_view(series, 40)[::4]
+    x = torch.tensor(windows[:, :32, None].copy())
+    y = torch.tensor(windows[:, 32:, None].copy())
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16, shuffle=True)
+    model = _model(n_channels=1, dropout=0.0)
+    result = Trainer(model, TrainConfig(epochs=40, lr=3e-3, patience=40, precision="fp32")).fit(
+        loader, loader
+    )
+    assert result.best_val_loss < 0.01
+
+
+@pytest.mark.parametrize(
+    "name", ["time_llm", "time_llm_no_llm", "time_llm_llm_to_attention", "time_llm_random_init"]
+)
+def test_every_variant_from_the_registry(name):
+    model, config = build_model(
+        name,
+        seq_len=32,
+        pred_len=8,
+        n_channels=2,
+        backbone="tiny-random-llama",
+        layers=2,
+        n_prototypes=20,
+        d_ff=8,
+        patch_len=8,
+        stride=4,
+    )
+    assert model(torch.randn(2, 32, 2)).shape == (2, 8, 2)
+    expected_body = name in ("time_llm", "time_llm_random_init")
+    assert (model.llm is not None) == expected_body
+    if name == "time_llm_random_init":
+        original = load_backbone("tiny-random-llama", layers=2).body
+        assert not torch.equal(next(model.llm.body.parameters()), next(original.parameters()))
+
+
+def test_d_ff_wider_than_the_backbone_is_refused():
+    with pytest.raises(ValueError, match="d_ff"):
+        _model(d_ff=10_000)
+
+
+def test_the_prompt_costs_few_tokens():
+    model = _model()
+    texts = model.prompts(torch.randn(1, 32, 1) * 1000)
+    assert math.isfinite(len(texts[0])) and len(model.tokenizer(texts[0])["input_ids"]) < 80
