@@ -211,3 +211,42 @@ def forecast_figure(
     )
     fig.update_layout(title=title, xaxis_title="step", height=380, **_LAYOUT)
     return fig
+
+
+def attention_figure(weights: np.ndarray, prototype_labels: list[str], title: str = "") -> go.Figure:
+    """Reprogramming attention: patches (rows) over text prototypes (columns)."""
+    patches = [f"patch {p + 1}" for p in range(weights.shape[0])]
+    fig = go.Figure(
+        go.Heatmap(
+            z=weights,
+            x=prototype_labels,
+            y=patches,
+            colorscale="Blues",
+            colorbar=dict(title="weight"),
+            hovertemplate="%{y} → %{x}: %{z:.3f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(title=title, height=260 + 16 * len(patches), xaxis_tickangle=-45, **_LAYOUT)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def window_patch_figure(window: np.ndarray, patch_len: int, stride: int, highlight: int) -> go.Figure:
+    """A look-back window with one patch (0-based `highlight`) shaded; the padding drawn too."""
+    window = np.asarray(window, dtype=np.float64)
+    padded = np.r_[window, np.repeat(window[-1], stride)]
+    start = patch_starts(len(window), patch_len, stride)[highlight]
+    fig = go.Figure(go.Scatter(x=np.arange(len(padded)), y=padded, mode="lines", line=dict(color="#444")))
+    fig.add_vrect(
+        x0=start - 0.5,
+        x1=start + patch_len - 0.5,
+        fillcolor=_PALETTE[1],
+        opacity=0.25,
+        line_width=0,
+        annotation_text=f"patch {highlight + 1}",
+        annotation_position="top left",
+    )
+    fig.add_vrect(x0=len(window) - 0.5, x1=len(padded) - 0.5, fillcolor="#ccc", opacity=0.3, line_width=0)
+    fig.update_layout(title="The window (the series' own units)", height=260, showlegend=False, **_LAYOUT)
+    return fig

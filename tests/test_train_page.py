@@ -99,3 +99,29 @@ def test_bad_options_give_a_plain_failure(runs_dir):
     assert snapshot.state == "failed"
     at.run()
     assert any("needs 57600 rows" in e.value and "Error" not in e.value for e in at.error)
+
+
+def test_attention_page_explains_a_time_llm_run(runs_dir):
+    from core.datasets import load_builtin
+    from core.training.runner import RunSpec, run_training
+    from core.training.trainer import TrainConfig
+
+    tiny = dict(backbone="tiny-random-llama", layers=2, n_prototypes=40, d_ff=8)
+    spec = RunSpec(
+        model="time_llm",
+        seq_len=32,
+        pred_len=8,
+        features="S",
+        model_options=tiny,
+        train=TrainConfig(epochs=1, batch_size=64, precision="fp32"),
+    )
+    outcome = run_training(spec, load_builtin("Sunspots"), common.run_store())  # small: a fast run
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/attention.py").run()
+    assert not at.exception, at.exception
+    assert any("untrained" in w.value for w in at.warning)  # a random backbone is said to be one
+    heatmap = at.get("plotly_chart")[0]
+    assert "Patches" in heatmap.proto.spec
+    prompt = at.code[0].value
+    assert prompt.startswith("Dataset: ") and "top lags" in prompt
+    assert outcome.run_id in at.selectbox[0].value.id

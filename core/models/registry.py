@@ -123,6 +123,8 @@ def check_config(config, label: str) -> None:
             ok, rule = isinstance(value, bool), "true or false"
         elif kind == "str":
             ok, rule = isinstance(value, str), "text"
+        elif kind.startswith("list"):
+            ok, rule = value is None or all(isinstance(v, int | float) for v in value), "a list of numbers"
         elif kind == "int":
             ok, rule = (
                 isinstance(value, int) and not isinstance(value, bool) and value >= 1,

@@ -57,6 +57,10 @@ class TimeLLMConfig:
     dropout: float = 0.1  # patch embedding, reprogramming and head dropout
     variant: str = "full"  # full | no_llm | llm_to_attention | random_init
     description: str = ""  # the data set's description for the prompt
+    # Per-channel mean and std of the scaler the inputs went through, so that the prompt's
+    # statistics are in the series' own units (the official code describes scaled values).
+    input_mean: list[float] | None = None
+    input_std: list[float] | None = None
 
 
 class ReprogrammingLayer(nn.Module):
@@ -180,7 +184,10 @@ class TimeLLM(nn.Module):
     def prompts(self, x: torch.Tensor) -> list[str]:
         """One prompt per window and channel, from the raw window in the series' own units."""
         config = self.config
-        windows = x.detach().float().transpose(1, 2).reshape(-1, x.shape[1]).cpu().numpy()  # (B·C, L)
+        raw = x.detach().float().cpu()
+        if config.input_mean is not None and config.input_std is not None:
+            raw = raw * torch.tensor(config.input_std) + torch.tensor(config.input_mean)  # undo the scaler
+        windows = raw.transpose(1, 2).reshape(-1, x.shape[1]).numpy()  # (B·C, L)
         return prompt_texts(windows, config.description, config.seq_len, config.pred_len)
 
     def _prompt_embeddings(self, texts: list[str], device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -245,3 +252,14 @@ def _random_copy(body: nn.Module) -> nn.Module:
     for parameter in copy.parameters():
         parameter.requires_grad_(False)
     return copy
+
+
+def nearest_tokens(
+    prototypes: torch.Tensor, vocabulary: torch.Tensor, tokenizer, k: int = 3
+) -> list[list[str]]:
+    """The k vocabulary tokens closest (cosine similarity in the embedding space) to each prototype."""
+    similarity = (
+        F.normalize(prototypes.float(), dim=-1) @ F.normalize(vocabulary.float(), dim=-1).t()
+    )  # (V', V)
+    indices = similarity.topk(k, dim=-1).indices.tolist()
+    return [[tokenizer.decode([i]).strip() or repr(tokenizer.decode([i])) for i in row] for row in indices]

@@ -15,12 +15,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 
 from core import metrics
-from core.data import kept_windows, prepare
+from core.data import kept_windows, prepare, sliding_windows
 from core.decompose import frequency_period
 from core.ingest import Dataset
-from core.models.registry import MODELS, build_model, parameter_counts
+from core.models.registry import MODELS, build_model, config_fields, parameter_counts
 from core.training.jobs import Cancelled, JobContext
 from core.training.loaders import WindowDataset, make_loader
 from core.training.store import RunStore
@@ -100,12 +101,12 @@ def run_training(
     protocol = spec.protocol or default_protocol(dataset.name)
     seed_everything(spec.train.seed)
     data = prepare(dataset.frame.to_numpy(), dataset.channels, target, spec.features, protocol, spec.seq_len)
+    options = dict(spec.model_options)
+    if "input_mean" in config_fields(spec.model):  # models that describe the raw series (Time-LLM)
+        options.update(input_mean=data.scaler.mean.tolist(), input_std=data.scaler.std.tolist())
+        options.setdefault("description", dataset.description)
     model, model_config = build_model(
-        spec.model,
-        seq_len=spec.seq_len,
-        pred_len=spec.pred_len,
-        n_channels=len(data.columns),
-        **spec.model_options,
+        spec.model, seq_len=spec.seq_len, pred_len=spec.pred_len, n_channels=len(data.columns), **options
     )
     train_set, val_set, test_set = (
         WindowDataset(data.splits[name], spec.seq_len, spec.pred_len, data.output_index)
@@ -124,6 +125,7 @@ def run_training(
         "target": target,
         "protocol": protocol,
         "borders": data.borders,
+        "channels_in": data.columns,
         "channels_out": [data.columns[i] for i in data.output_index],
     }
     run_id = None
@@ -213,6 +215,7 @@ def run_training(
                 "actual": actual.numpy(),
                 "scaler_mean": np.asarray(data.scaler.mean)[data.output_index],
                 "scaler_std": np.asarray(data.scaler.std)[data.output_index],
+                "inputs": data.splits["test"].astype(np.float32),  # (rows, C): windows rebuild from it
             },
         )
         store.update(
@@ -259,3 +262,24 @@ def score(forecast: np.ndarray, actual: np.ndarray, train_values: np.ndarray, fr
 
 def _now() -> float:
     return time.time()
+
+
+def rebuild_model(store: RunStore, run_id: str) -> nn.Module:
+    """A stored run's model with its best checkpoint, in eval mode, for explanations and forecasts."""
+    run = store.get(run_id)
+    options = dict(run.config["model_config"])
+    shape = {key: options.pop(key) for key in ("seq_len", "pred_len", "n_channels")}
+    for key in MODELS[run.model].fixed:
+        options.pop(key, None)
+    model, _ = build_model(run.model, **shape, **options)
+    load_trainable_state(model, store.load_checkpoint(run_id))
+    return model.eval()
+
+
+def stored_test_windows(store: RunStore, run_id: str) -> np.ndarray:
+    """The scaled test inputs of a stored run, one look-back window per forecast: (N, L, C)."""
+    run = store.get(run_id)
+    inputs = store.load_arrays(run_id, "test")["inputs"]
+    seq_len, pred_len = run.config["seq_len"], run.config["pred_len"]
+    x, _ = sliding_windows(inputs, seq_len, pred_len)
+    return x

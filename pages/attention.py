@@ -1,0 +1,94 @@
+"""Attention page: which text prototypes each patch of a test window attends to (Time-LLM runs)."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+from core import plots
+from core.models.time_llm import nearest_tokens
+from core.training.runner import rebuild_model, stored_test_windows
+from pages import common
+
+SHOWN_PROTOTYPES = 30  # columns of the heatmap: the prototypes this window attends to most
+
+store = common.run_store()
+runs = [r for r in store.list_runs() if r.status == "succeeded" and r.model.startswith("time_llm")]
+
+st.title("Attention")
+if not runs:
+    st.info("No finished Time-LLM run yet. Train one on the Train page (model: Time-LLM).")
+    st.stop()
+
+run = st.selectbox(
+    "Run",
+    runs,
+    format_func=lambda r: f"{r.name} · {r.id} · test MSE {r.test_metrics.get('mse', float('nan')):.4f}",
+)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the run's model…")
+def model_of(run_id: str):
+    return rebuild_model(common.run_store(), run_id)
+
+
+@st.cache_data(max_entries=2, show_spinner="Finding each prototype's nearest words…")
+def prototype_words(run_id: str) -> list[str]:
+    model = model_of(run_id)
+    with torch.no_grad():
+        words = nearest_tokens(model.prototypes(), model.vocabulary, model.tokenizer)
+    return [f"#{i} {' / '.join(w)}" for i, w in enumerate(words)]
+
+
+try:
+    model = model_of(run.id)
+    windows = stored_test_windows(store, run.id)
+except (FileNotFoundError, KeyError) as error:
+    st.error(
+        f"This run cannot be explained: {error}. Runs stored before attention maps existed lack test inputs."
+    )
+    st.stop()
+config = model.config
+if model.backbone.untrained:
+    st.warning(f"The backbone '{config.backbone}' is untrained (random weights): its words mean nothing.")
+names = run.config.get("channels_in") or [f"channel {c + 1}" for c in range(config.n_channels)]
+left, middle, right = st.columns(3)
+window_index = left.slider(
+    "Test window", 0, len(windows) - 1, len(windows) - 1, key=f"attention_window_{run.id}"
+)
+channel = middle.selectbox(
+    "Channel", range(config.n_channels), index=config.n_channels - 1, format_func=names.__getitem__
+)
+head = right.selectbox("Head", ["mean of heads", *range(config.n_heads)], format_func=str)
+
+x = torch.tensor(windows[window_index : window_index + 1], dtype=torch.float32)  # (1, L, C)
+explanation = model.explain(x)
+weights = explanation.attention[channel]  # (K, P, V') for this channel (B = 1)
+weights = weights.mean(0) if head == "mean of heads" else weights[head]  # (P, V')
+weights = weights.numpy()
+labels = prototype_words(run.id)
+top = np.argsort(-weights.mean(0))[:SHOWN_PROTOTYPES]
+st.plotly_chart(
+    plots.attention_figure(
+        weights[:, top], [labels[i] for i in top], "Patches × the prototypes they attend to most"
+    ),
+    width="stretch",
+)
+st.caption(
+    f"{weights.shape[1]} prototypes in all; the {len(top)} with the highest mean weight for this window "
+    "are shown. Each prototype is named by the three vocabulary tokens nearest to it (cosine similarity "
+    "of embeddings)."
+)
+
+patch = st.slider("Patch", 1, weights.shape[0], 1, key=f"attention_patch_{run.id}") - 1
+raw = x[0, :, channel].numpy()
+if config.input_mean is not None:
+    raw = raw * config.input_std[channel] + config.input_mean[channel]
+st.plotly_chart(plots.window_patch_figure(raw, config.patch_len, config.stride, patch), width="stretch")
+best = np.argsort(-weights[patch])[:5]
+st.dataframe(
+    pd.DataFrame({"prototype": [labels[i] for i in best], "weight": weights[patch, best].round(4)}),
+    hide_index=True,
+)
+st.markdown("**The prompt this window was given**")
+st.code(explanation.prompts[channel], language=None, wrap_lines=True)
