@@ -5,13 +5,15 @@ Protocol: ETTh1, features M, horizon 96, the ett-hour borders and a scaler fit o
 d_model 16, d_ff 32, 8 heads, patch 16, stride 8, the data set's description in the prompt. Backbones
 `minilm-l6` (all 6 layers) and `smollm2-135m` kept to its first 6 layers; look-back 96 and 512;
 fp32 and bf16 autocast. Training goes through the project's `Trainer` (Adam, one epoch over the
-first `steps × 16` training windows, in order); each step is timed from one `on_step` callback to
-the next (data, forward, backward, optimiser), the first 2 steps are warm-up, and the median of the
-rest gives windows/s = 16 / median step time.
+first `steps × 16` training windows, in order, no validation windows); each step is timed from one
+`on_step` callback to the next (data, forward, backward, optimiser), the first 2 steps are warm-up,
+and the median of the rest (4 by default: `--steps 6`) gives windows/s = 16 / median step time.
+`cpu_share` says whether something else was using the cores meanwhile (1.0: nothing was).
 
 Memory: the process's peak resident set (`resource.getrusage`), reset through /proc/self/clear_refs
 just before each setting's training starts (Linux), so it is that setting's peak; the increase is
-that peak minus the resident set just before training (the backbone and model were already built).
+that peak minus the resident set just before training (the backbone and model were already built,
+freed heap handed back with malloc_trim).
 
 Prompt share: for one batch (112 prompts: 16 windows × 7 channels) the times of `TimeLLM.prompts`
 (statistics and text), of the tokenizer call and of the prompt embedding lookup (together what
@@ -19,7 +21,7 @@ Prompt share: for one batch (112 prompts: 16 windows × 7 channels) the times of
 backbone's work over the prompt tokens is not counted there; `prompt_tokens` and `patches` say how
 long the sequence it runs over is, and `prompt_token_fraction` what part of it the prompt is.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_time_llm.py [--quick] [--steps 8]
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_time_llm.py [--quick] [--steps 6]
 
 Writes bench/results/time_llm_speed.json (not with --quick unless --write is given).
 """
@@ -72,6 +74,18 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
+def _release_memory() -> None:
+    """Hand freed heap back to the OS (glibc keeps it otherwise), so RSS before a setting is honest."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _median_time(fn, repeats: int = 5) -> float:
     times = []
     for _ in range(repeats):
@@ -95,7 +109,8 @@ def measure(dataset, backbone: str, layers: int, seq_len: int, precision: str, s
         WindowDataset(data.splits[name], seq_len, HORIZON, data.output_index) for name in ("train", "val")
     )
     train_loader = make_loader(Subset(train_set, range(steps * BATCH)), BATCH, shuffle=False, drop_last=True)
-    val_loader = make_loader(Subset(val_set, range(BATCH)), BATCH, shuffle=False)  # one batch, untimed
+    # No validation windows: fit's end-of-epoch validation pass is skipped (it scores 0.0 over nothing).
+    val_loader = make_loader(Subset(val_set, range(0)), BATCH, shuffle=False)
     torch.manual_seed(0)
     model, _ = build_model(
         "time_llm",
@@ -107,15 +122,21 @@ def measure(dataset, backbone: str, layers: int, seq_len: int, precision: str, s
         description=dataset.description,
         **MODEL_OPTIONS,
     )
-    stamps: list[float] = []
+    stamps: list[tuple[float, float]] = []  # (wall, this process's CPU time) after each step
     config = TrainConfig(epochs=1, batch_size=BATCH, lr=1e-3, precision=precision, device="cpu")
-    trainer = Trainer(model, config, on_step=lambda info: stamps.append(time.perf_counter()))
+    trainer = Trainer(
+        model, config, on_step=lambda info: stamps.append((time.perf_counter(), time.process_time()))
+    )
+    _release_memory()
     rss_before = _rss_mb()
+    load_before = os.getloadavg()[0]
     reset = _reset_peak_rss()
     trainer.fit(train_loader, val_loader)
     peak = _peak_rss_mb()
-    step_times = [b - a for a, b in zip(stamps[WARMUP - 1 : -1], stamps[WARMUP:], strict=True)]
+    step_times = [b[0] - a[0] for a, b in zip(stamps[WARMUP - 1 : -1], stamps[WARMUP:], strict=True)]
     median_step = statistics.median(step_times)
+    wall = stamps[-1][0] - stamps[WARMUP - 1][0]
+    cpu_share = (stamps[-1][1] - stamps[WARMUP - 1][1]) / (wall * torch.get_num_threads())
 
     x, _ = next(iter(train_loader))
     with torch.no_grad(), trainer.autocast():
@@ -148,6 +169,8 @@ def measure(dataset, backbone: str, layers: int, seq_len: int, precision: str, s
         "rss_before_mb": rss_before,
         "rss_increase_mb": peak - rss_before if reset else None,
         "peak_is_per_setting": reset,
+        "cpu_share": cpu_share,
+        "load_avg_1min": [load_before, os.getloadavg()[0]],
     }
 
 
@@ -155,7 +178,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="look-back 96 with minilm-l6 only")
-    parser.add_argument("--steps", type=int, default=8, help=f"training steps per setting ({WARMUP} warm-up)")
+    parser.add_argument("--steps", type=int, default=6, help=f"training steps per setting ({WARMUP} warm-up)")
     parser.add_argument("--write", action="store_true", help="write the JSON after --quick too")
     args = parser.parse_args()
     if args.steps < WARMUP + 2:
@@ -188,7 +211,12 @@ def main() -> None:
         },
         "memory": (
             "peak_rss_mb: the process's peak resident set (getrusage ru_maxrss), reset just before the "
-            "setting's training; rss_increase_mb: that peak minus the resident set just before training"
+            "setting's training; rss_increase_mb: that peak minus the resident set just before training "
+            "(freed heap returned to the OS first with malloc_trim); both include the cached backbones"
+        ),
+        "noise": (
+            "cpu_share: this process's CPU time over the timed steps divided by wall time x torch threads "
+            "(1.0: it had the cores to itself); load_avg_1min before and after the setting"
         ),
         "settings": [],
     }
@@ -204,14 +232,14 @@ def main() -> None:
 
     print(
         f"\n{'backbone':<13} {'layers':>6} {'L':>4} {'prec':<5} {'win/s':>7} {'step s':>7} "
-        f"{'prompt':>7} {'tokens':>6} {'peak MB':>8} {'+MB':>6}"
+        f"{'prompt':>7} {'tokens':>6} {'peak MB':>8} {'+MB':>6} {'cpu':>5}"
     )
     for r in report["settings"]:
         increase = "" if r["rss_increase_mb"] is None else f"{r['rss_increase_mb']:.0f}"
         print(
             f"{r['backbone']:<13} {r['layers']:>6} {r['seq_len']:>4} {r['precision']:<5} "
             f"{r['windows_per_s']:>7.2f} {r['median_step_s']:>7.3f} {r['prompt_share']:>6.1%} "
-            f"{r['prompt_tokens']:>6} {r['peak_rss_mb']:>8.0f} {increase:>6}"
+            f"{r['prompt_tokens']:>6} {r['peak_rss_mb']:>8.0f} {increase:>6} {r['cpu_share']:>5.2f}"
         )
     print(f"total {report['total_s']:.0f} s")
     if not args.quick or args.write:

@@ -248,6 +248,42 @@ class Backbone:
         )
         return output.last_hidden_state
 
+    def forward_after_prefix(
+        self, prefix: torch.Tensor, prefix_mask: torch.Tensor, embeds: torch.Tensor
+    ) -> torch.Tensor:
+        """The hidden states of `embeds` (B, P, D) read after a prefix (B, T, D) with mask (B, T).
+
+        Equal to `forward` over the concatenation, sliced to the last P positions. A causal body's
+        prefix (a prompt: frozen token embeddings that nothing trainable feeds) does not depend on
+        what follows it, so it runs once without gradients and leaves its keys and values in a
+        cache; only the P appended positions are run with gradients. Time-LLM's prompts are most of
+        its tokens, so this saves most of the backward pass. An encoder reads both ways and takes
+        the plain path.
+        """
+        if not self.causal:
+            mask = torch.cat([prefix_mask, prefix_mask.new_ones(embeds.shape[:2])], dim=1)
+            return self.forward(torch.cat([prefix.to(embeds.dtype), embeds], dim=1), mask)[
+                :, -embeds.shape[1] :
+            ]
+        dtype = self.body.dtype
+        with torch.no_grad():
+            cached = self.body(
+                inputs_embeds=prefix.to(dtype),
+                attention_mask=prefix_mask,
+                position_ids=(prefix_mask.long().cumsum(-1) - 1).clamp(min=0),
+                use_cache=True,
+            ).cache
+        length = embeds.shape[1]
+        positions = prefix_mask.long().sum(-1, keepdim=True) + torch.arange(length, device=embeds.device)
+        output = self.body(
+            inputs_embeds=embeds.to(dtype),
+            attention_mask=torch.cat([prefix_mask, prefix_mask.new_ones(embeds.shape[:2])], dim=1),
+            position_ids=positions,
+            cache=cached,
+            use_cache=True,
+        )
+        return output.last_hidden_state
+
 
 def _load_smollm2_body(dtype: torch.dtype):
     from transformers import AutoModel

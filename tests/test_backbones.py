@@ -149,3 +149,19 @@ def test_half_precision_storage_runs_on_cuda(dtype):
         torch.randn(2, 10, backbone.hidden_size, device="cuda"), _left_padded_mask().cuda()
     )
     assert hidden.dtype == dtype and torch.isfinite(hidden).all()
+
+
+@pytest.mark.parametrize("name", ["tiny-random-llama", "tiny-random-gpt2", "tiny-random-bert"])
+def test_forward_after_a_cached_prefix_equals_the_whole_forward(name):
+    backbone = load_backbone(name)
+    tokens = backbone.tokenizer(
+        ["short prompt", "a much longer prompt with more words"], return_tensors="pt", padding=True
+    )
+    prefix, prefix_mask = backbone.embed(tokens["input_ids"]), tokens["attention_mask"]
+    embeds = torch.randn(2, 5, backbone.hidden_size, requires_grad=True)
+    mask = torch.cat([prefix_mask, torch.ones(2, 5, dtype=prefix_mask.dtype)], dim=1)
+    whole = backbone.forward(torch.cat([prefix, embeds], dim=1), mask)[:, -5:]
+    fast = backbone.forward_after_prefix(prefix, prefix_mask, embeds)
+    torch.testing.assert_close(fast, whole, rtol=1e-5, atol=1e-5)
+    fast.sum().backward()
+    assert embeds.grad.abs().sum() > 0

@@ -140,3 +140,11 @@ def test_the_prompt_costs_few_tokens():
     model = _model()
     texts = model.prompts(torch.randn(1, 32, 1) * 1000)
     assert math.isfinite(len(texts[0])) and len(model.tokenizer(texts[0])["input_ids"]) < 80
+
+
+def test_auto_precision_is_bf16_for_time_llm_on_the_cpu():
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.randn(16, 32, 2), torch.randn(16, 8, 2)), batch_size=8
+    )
+    result = Trainer(_model(), TrainConfig(epochs=1, precision="auto")).fit(loader, loader)
+    assert result.precision == "bf16" and "this model" in result.precision_reason

@@ -130,6 +130,10 @@ class TimeLLMExplanation:
 
 
 class TimeLLM(nn.Module):
+    # What `auto` precision means on a CPU for this model: bench/bench_time_llm.py measured bf16
+    # autocast faster than fp32 for both bundled backbones (small forecasters are the other way).
+    cpu_autocast = "bf16"
+
     def __init__(self, config: TimeLLMConfig, backbone: Backbone | None = None):
         super().__init__()
         if config.variant not in VARIANTS:
@@ -209,14 +213,13 @@ class TimeLLM(nn.Module):
         if self.config.variant == "no_llm":
             hidden = reprogrammed
         else:
-            prompt, prompt_mask = self._prompt_embeddings(self.prompts(x), x.device)
-            embeds = torch.cat([prompt.to(reprogrammed.dtype), reprogrammed], dim=1)  # (B·C, T + P, D)
-            mask = torch.cat([prompt_mask, prompt_mask.new_ones(reprogrammed.shape[:2])], dim=1)
+            prompt, prompt_mask = self._prompt_embeddings(self.prompts(x), x.device)  # (B·C, T, D)
             if self.attention_block is not None:
-                hidden = self.attention_block(embeds, mask)
-            else:
-                hidden = self.llm.forward(embeds, mask)
-            hidden = hidden[:, -self.n_patches :, :]  # the patch positions
+                embeds = torch.cat([prompt.to(reprogrammed.dtype), reprogrammed], dim=1)  # (B·C, T + P, D)
+                mask = torch.cat([prompt_mask, prompt_mask.new_ones(reprogrammed.shape[:2])], dim=1)
+                hidden = self.attention_block(embeds, mask)[:, -self.n_patches :, :]
+            else:  # [prompt; patches] through the frozen model; the patch positions come back
+                hidden = self.llm.forward_after_prefix(prompt, prompt_mask, reprogrammed)  # (B·C, P, D)
         y = self.head(hidden[..., : self.config.d_ff]).float()  # (B·C, H)
         y = y.view(batch, channels, -1).transpose(1, 2)  # (B, H, C)
         return self.revin.denormalise(y, stats)

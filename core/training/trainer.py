@@ -108,8 +108,14 @@ def resolve_device(name: str = "auto") -> torch.device:
 CPU_AUTO_PRECISION = "fp32"
 
 
-def resolve_precision(precision: str, device: torch.device) -> tuple[str, str]:
-    """The precision to train in, and a sentence saying why, for the user."""
+def resolve_precision(
+    precision: str, device: torch.device, cpu_preference: str | None = None
+) -> tuple[str, str]:
+    """The precision to train in, and a sentence saying why, for the user.
+
+    `cpu_preference` is a model's own measured choice for `auto` on a CPU (Time-LLM: bf16, whose
+    frozen language model runs faster under bf16 autocast, while small forecasters run slower).
+    """
     if device.type == "cuda":
         bf16_ok = torch.cuda.is_bf16_supported()
         if precision == "auto":
@@ -120,6 +126,8 @@ def resolve_precision(precision: str, device: torch.device) -> tuple[str, str]:
             raise TrainingError("this GPU does not support bf16; choose fp16 or fp32")
         return precision, f"{precision}: chosen by the user"
     if precision == "auto":
+        if cpu_preference is not None:
+            return cpu_preference, f"{cpu_preference}: measured fastest for this model on the CPU"
         return CPU_AUTO_PRECISION, f"{CPU_AUTO_PRECISION}: measured fastest for these models on this CPU"
     return precision, f"{precision}: chosen by the user"
 
@@ -300,7 +308,9 @@ class Trainer:
     ):
         self.config = config
         self.device = resolve_device(config.device)
-        self.precision, self.precision_reason = resolve_precision(config.precision, self.device)
+        self.precision, self.precision_reason = resolve_precision(
+            config.precision, self.device, getattr(model, "cpu_autocast", None)
+        )
         self.model = model.to(self.device)
         self.on_step = on_step
         self.on_epoch = on_epoch
