@@ -7,7 +7,7 @@ d_model 16, d_ff 32, 8 heads, patch 16, stride 8, the data set's description in 
 fp32 and bf16 autocast. Training goes through the project's `Trainer` (Adam, one epoch over the
 first `steps × 16` training windows, in order, no validation windows); each step is timed from one
 `on_step` callback to the next (data, forward, backward, optimiser), the first 2 steps are warm-up,
-and the median of the rest (4 by default: `--steps 6`) gives windows/s = 16 / median step time.
+and the median of the rest (6 by default: `--steps 8`) gives windows/s = 16 / median step time.
 `cpu_share` says whether something else was using the cores meanwhile (1.0: nothing was).
 
 Memory: the process's peak resident set (`resource.getrusage`), reset through /proc/self/clear_refs
@@ -21,7 +21,7 @@ Prompt share: for one batch (112 prompts: 16 windows × 7 channels) the times of
 backbone's work over the prompt tokens is not counted there; `prompt_tokens` and `patches` say how
 long the sequence it runs over is, and `prompt_token_fraction` what part of it the prompt is.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_time_llm.py [--quick] [--steps 6]
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_time_llm.py [--quick] [--steps 8]
 
 Writes bench/results/time_llm_speed.json (not with --quick unless --write is given).
 """
@@ -178,7 +178,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="look-back 96 with minilm-l6 only")
-    parser.add_argument("--steps", type=int, default=6, help=f"training steps per setting ({WARMUP} warm-up)")
+    parser.add_argument("--steps", type=int, default=8, help=f"training steps per setting ({WARMUP} warm-up)")
     parser.add_argument("--write", action="store_true", help="write the JSON after --quick too")
     args = parser.parse_args()
     if args.steps < WARMUP + 2:

@@ -103,7 +103,7 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-# On the 2-core development CPU (avx512_bf16, no AMX), bf16 autocast made small forecasters'
+# On the 2-core development CPU (avx512_bf16 and AMX), bf16 autocast made small forecasters'
 # training steps slower than fp32 (bench/results/cpu_precision.json), so `auto` keeps fp32 there.
 CPU_AUTO_PRECISION = "fp32"
 
