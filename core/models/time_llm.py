@@ -126,7 +126,6 @@ class TimeLLMExplanation:
     attention: torch.Tensor  # (B·C, K, P, V') reprogramming attention over text prototypes
     prompts: list[str]  # the prompt of each window and channel, B·C of them
     prototypes: torch.Tensor  # (V', D) the text prototypes
-    forecast: torch.Tensor  # (B, H, C)
 
 
 class TimeLLM(nn.Module):
@@ -226,11 +225,11 @@ class TimeLLM(nn.Module):
 
     @torch.no_grad()
     def explain(self, x: torch.Tensor) -> TimeLLMExplanation:
-        """The reprogramming attention, the prompts and the forecast for a batch (eval mode)."""
+        """The reprogramming attention and the prompts for a batch (eval mode); no backbone pass."""
         x_norm, _ = self.revin.normalise(x)
         prototypes = self.prototypes()
         attention = self.reprogramming.attention(self._patch_tokens(x_norm), prototypes)
-        return TimeLLMExplanation(attention, self.prompts(x), prototypes, self(x))
+        return TimeLLMExplanation(attention, self.prompts(x), prototypes)
 
 
 def prompt_texts(windows: np.ndarray, description: str, seq_len: int, pred_len: int) -> list[str]:
