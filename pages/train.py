@@ -8,7 +8,8 @@ import streamlit as st
 from core import plots
 from core.backbones import backbone_choices
 from core.data import FEATURES, PROTOCOLS
-from core.models.registry import MODELS, TRAIN_DEFAULTS
+from core.models.presets import preset
+from core.models.registry import MODELS
 from core.training.jobs import CANCELLED, FAILED, SUCCEEDED
 from core.training.runner import RunSpec, default_protocol, run_training
 from core.training.trainer import (
@@ -23,7 +24,9 @@ from core.training.trainer import (
 from pages import common
 
 JOB_KEY = "train_job"  # this session's last job id
-SHAPE_FIELDS = {"seq_len", "pred_len", "n_channels"}  # set from the sidebar and the data, not here
+# Set from the sidebar and the data, not here: the shapes, and the scaler's statistics that the
+# runner hands to models whose prompts describe the series in its own units.
+AUTOMATIC_FIELDS = {"seq_len", "pred_len", "n_channels", "input_mean", "input_std"}
 
 dataset = common.current_dataset()
 seq_len, pred_len = common.window_lengths()
@@ -37,8 +40,11 @@ st.caption(
 model_name = st.selectbox(
     "Model", list(MODELS), format_func=lambda n: f"{MODELS[n].label}: {MODELS[n].description}", key="model"
 )
-defaults = TrainConfig(**TRAIN_DEFAULTS.get(model_name, {}))
 device = resolve_device("auto")
+starting = preset(model_name, dataset.name, device.type, pred_len)
+defaults = TrainConfig(**starting.train_options)
+if starting.notes:
+    st.info("Starting values. " + " ".join(starting.notes), icon=":material/tune:")
 
 with st.form(f"train_{model_name}"):
     st.markdown("**Data**")
@@ -55,11 +61,12 @@ with st.form(f"train_{model_name}"):
     config_class = MODELS[model_name].config_class
     fixed = MODELS[model_name].fixed
     option_fields = [
-        f for f in fields(config_class) if f.name not in SHAPE_FIELDS | set(fixed) | {"description"}
+        f for f in fields(config_class) if f.name not in AUTOMATIC_FIELDS | set(fixed) | {"description"}
     ]
     columns = st.columns(4)
     for i, field in enumerate(option_fields):
         column, label = columns[i % 4], field.name.replace("_", " ")
+        default = starting.model_options.get(field.name, field.default)
         if field.name == "backbone":
             labels = {spec.name: spec.label for spec in backbone_choices()}
             options["backbone"] = column.selectbox(
@@ -68,16 +75,14 @@ with st.form(f"train_{model_name}"):
                 format_func=labels.get,
                 help="The frozen language model.",
             )
-        elif isinstance(field.default, bool):
-            options[field.name] = column.checkbox(label, value=field.default)
-        elif isinstance(field.default, int):
-            options[field.name] = int(column.number_input(label, value=field.default, step=1, min_value=1))
+        elif isinstance(default, bool):
+            options[field.name] = column.checkbox(label, value=default)
+        elif isinstance(default, int):
+            options[field.name] = int(column.number_input(label, value=default, step=1, min_value=1))
         elif "dropout" in field.name:
-            options[field.name] = float(
-                column.number_input(label, 0.0, 0.99, float(field.default), format="%.2f")
-            )
+            options[field.name] = float(column.number_input(label, 0.0, 0.99, float(default), format="%.2f"))
         else:
-            options[field.name] = float(column.number_input(label, value=float(field.default), format="%.3f"))
+            options[field.name] = float(column.number_input(label, value=float(default), format="%.3f"))
 
     if "description" in {f.name for f in fields(config_class)}:
         options["description"] = st.text_input(
@@ -97,7 +102,7 @@ with st.form(f"train_{model_name}"):
         help="cosine: annealed per epoch to eta min; onecycle: warm up to max lr, then anneal, every batch.",
     )
     patience = row[1].number_input("Early-stopping patience", 1, 100, defaults.patience)
-    loss = row[2].selectbox("Loss", LOSSES)
+    loss = row[2].selectbox("Loss", LOSSES, index=LOSSES.index(defaults.loss))
     precision = row[3].selectbox(
         "Precision",
         PRECISIONS,

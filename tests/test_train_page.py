@@ -125,3 +125,42 @@ def test_attention_page_explains_a_time_llm_run(runs_dir):
     prompt = at.code[0].value
     assert prompt.startswith("Dataset: ") and "top lags" in prompt
     assert outcome.run_id in at.selectbox[0].value.id
+
+
+def test_time_llm_starts_from_the_papers_row_for_the_loaded_data(runs_dir):
+    from core.datasets import load_builtin
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["dataset"] = load_builtin("ILI")
+    at.session_state["look_back"] = 96
+    at.session_state["horizon"] = 24
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="model").set_value("time_llm").run()
+    assert not at.exception
+    inputs = {n.label: n.value for n in at.number_input}
+    assert inputs["n prototypes"] == 100 and inputs["layers"] == 6 and inputs["Learning rate"] == 0.01
+    notes = " ".join(i.value for i in at.info)
+    assert "ILI row" in notes and "Scaled for this CPU" in notes
+
+
+def test_time_llm_launches_from_the_page_with_a_tiny_backbone(runs_dir):
+    from core.datasets import load_builtin
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["dataset"] = load_builtin("Sunspots")  # small: one epoch takes seconds
+    at.session_state["look_back"] = 32
+    at.session_state["horizon"] = 8
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="model").set_value("time_llm").run()
+    at.selectbox[[s.label for s in at.selectbox].index("backbone")].set_value("tiny-random-llama")
+    for label, value in (("layers", 2), ("n prototypes", 40), ("Epochs", 1), ("Batch size", 64)):
+        at.number_input[[n.label for n in at.number_input].index(label)].set_value(value)
+    at.button[0].click().run()
+    assert not at.exception
+    snapshot = common.job_manager().wait(at.session_state["train_job"], timeout=120)
+    assert snapshot.state == SUCCEEDED, snapshot.error
+    run = common.run_store().get(snapshot.progress["run_id"])
+    assert run.config["model_options"]["backbone"] == "tiny-random-llama"
+    assert run.config["model_options"]["description"]  # the data set's description reached the prompt

@@ -44,6 +44,7 @@ MODELS: dict[str, ModelSpec] = {
             "A frozen language model reprogrammed with text prototypes (Jin et al., ICLR 2024).",
             TimeLLMConfig,
             TimeLLM,
+            {"variant": "full"},  # the ablations are entries of their own
         ),
         ModelSpec(
             "time_llm_no_llm",

@@ -1,0 +1,57 @@
+"""Starting settings per model and data set: the Time-LLM paper's table, scaled for a CPU."""
+
+import pytest
+
+from core.models.presets import CPU_EPOCHS, CPU_LAYERS, preset, time_llm_row
+from core.models.registry import TRAIN_DEFAULTS
+from core.training.trainer import TrainConfig
+
+
+@pytest.mark.parametrize(
+    "name, row, matched",
+    [
+        ("ETTh1", "etth", True),
+        ("ETTm2", "ettm", True),
+        ("ILI", "ili", True),
+        ("national_illness", "ili", True),
+        ("M4 Hourly", "short", True),
+        ("weather", "large", True),
+        ("my_sales.csv", "etth", False),
+    ],
+)
+def test_rows_by_data_set_name(name, row, matched):
+    assert time_llm_row(name) == (row, matched)
+
+
+def test_ili_and_m4_use_100_prototypes_and_their_own_learning_rates():
+    ili, m4 = preset("time_llm", "ILI"), preset("time_llm", "M4 Hourly", horizon=48)
+    assert ili.model_options["n_prototypes"] == 100 and ili.train_options["lr"] == 1e-2
+    assert m4.model_options == dict(n_prototypes=100, d_model=32, n_heads=8, layers=CPU_LAYERS)
+    assert m4.train_options["loss"] == "smape" and m4.train_options["batch_size"] == 32
+    assert any("twice the horizon (96)" in note for note in m4.notes)
+
+
+def test_etth1_on_a_cpu_is_scaled_down_and_says_so():
+    etth1 = preset("time_llm", "ETTh1", "cpu")
+    assert etth1.model_options["n_prototypes"] == 1000 and etth1.model_options["layers"] == CPU_LAYERS
+    assert etth1.train_options["epochs"] == CPU_EPOCHS and etth1.train_options["batch_size"] == 16
+    assert any("Scaled for this CPU" in note and "50" in note for note in etth1.notes)
+    TrainConfig(**etth1.train_options)  # every value is one TrainConfig accepts
+
+
+def test_a_gpu_keeps_the_whole_backbone_and_more_epochs():
+    etth1 = preset("time_llm", "ETTh1", "cuda")
+    assert etth1.model_options["layers"] == 30 and etth1.train_options["epochs"] == 50
+    assert not any("Scaled for this CPU" in note for note in etth1.notes)
+
+
+def test_an_unknown_data_set_starts_from_the_etth1_row_and_the_ablations_share_it():
+    notes = preset("time_llm_no_llm", "sales").notes
+    assert any("not in the paper's table" in note for note in notes)
+
+
+def test_other_models_keep_their_own_defaults():
+    assert preset("dlinear", "ILI").train_options == TRAIN_DEFAULTS["dlinear"]
+    assert preset("dlinear", "ILI").notes == []
+    with pytest.raises(ValueError, match="unknown model"):
+        preset("nope", "ETTh1")
