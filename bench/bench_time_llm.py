@@ -15,6 +15,9 @@ just before each setting's training starts (Linux), so it is that setting's peak
 that peak minus the resident set just before training (the backbone and model were already built,
 freed heap handed back with malloc_trim).
 
+Prototype map: the forward and backward pass of the V -> V' linear map over the vocabulary's
+embeddings alone (what every step pays whatever the batch), median of 5, and its share of a step.
+
 Prompt share: for one batch (112 prompts: 16 windows × 7 channels) the times of `TimeLLM.prompts`
 (statistics and text), of the tokenizer call and of the prompt embedding lookup (together what
 `TimeLLM._prompt_embeddings` does), medians of 5, relative to the median training step. The frozen
@@ -148,6 +151,14 @@ def measure(dataset, backbone: str, layers: int, seq_len: int, precision: str, s
         )
         embed_s = _median_time(lambda: model.backbone.embed(tokens["input_ids"]))
         prompt_embeddings_s = _median_time(lambda: model._prompt_embeddings(texts, x.device))
+
+    def prototype_map() -> None:  # forward and backward of the V -> V' map, as in a training step
+        with trainer.autocast():
+            prototypes = model.prototypes()
+        prototypes.float().sum().backward()
+
+    prototype_map_s = _median_time(prototype_map)
+    model.zero_grad(set_to_none=True)
     return {
         "backbone": backbone,
         "layers": layers,
@@ -161,6 +172,8 @@ def measure(dataset, backbone: str, layers: int, seq_len: int, precision: str, s
         "tokenize_s": tokenize_s,
         "embed_s": embed_s,
         "prompt_embeddings_s": prompt_embeddings_s,
+        "prototype_map_s": prototype_map_s,
+        "prototype_map_share": prototype_map_s / median_step,
         "prompt_tokens": int(tokens["input_ids"].shape[1]),
         "patches": model.n_patches,
         "prompt_token_fraction": tokens["input_ids"].shape[1]
@@ -232,13 +245,14 @@ def main() -> None:
 
     print(
         f"\n{'backbone':<13} {'layers':>6} {'L':>4} {'prec':<5} {'win/s':>7} {'step s':>7} "
-        f"{'prompt':>7} {'tokens':>6} {'peak MB':>8} {'+MB':>6} {'cpu':>5}"
+        f"{'prompt':>7} {'V->V':>6} {'tokens':>6} {'peak MB':>8} {'+MB':>6} {'cpu':>5}"
     )
     for r in report["settings"]:
         increase = "" if r["rss_increase_mb"] is None else f"{r['rss_increase_mb']:.0f}"
         print(
             f"{r['backbone']:<13} {r['layers']:>6} {r['seq_len']:>4} {r['precision']:<5} "
             f"{r['windows_per_s']:>7.2f} {r['median_step_s']:>7.3f} {r['prompt_share']:>6.1%} "
+            f"{r['prototype_map_share']:>6.1%} "
             f"{r['prompt_tokens']:>6} {r['peak_rss_mb']:>8.0f} {increase:>6} {r['cpu_share']:>5.2f}"
         )
     print(f"total {report['total_s']:.0f} s")

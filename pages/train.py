@@ -86,7 +86,11 @@ with st.form(f"train_{model_name}"):
 
     if "description" in {f.name for f in fields(config_class)}:
         options["description"] = st.text_input(
-            "Describe the data for the prompt", value=dataset.description, max_chars=300
+            "Describe the data for the prompt",
+            value=dataset.description,
+            max_chars=300,
+            placeholder="e.g. Hourly electricity load of one building, in kW.",
+            help="The language model reads this before the series; empty leaves it out of the prompt.",
         )
     st.markdown("**Training**")
     row = st.columns(4)

@@ -1,9 +1,11 @@
 """End-to-end test: drive the real dashboard in headless Chromium.
 
 The journey: open the app and see the Data page with ETTh1 and its chart; upload a generated CSV of
-300 hourly rows through "Upload a CSV or TSV" and load it; then open the Explore page and see the STL
-decomposition of the uploaded series. No Streamlit exception box may appear at any step, and each
-step leaves a full-page screenshot in tests/artifacts/ (with the server's log, streamlit.log).
+300 hourly rows through "Upload a CSV or TSV" and load it; open the Explore page and see the STL
+decomposition of the uploaded series; on the Train page, train Time-LLM over a tiny untrained
+backbone for one short epoch and watch it finish; then see its reprogramming attention on the
+Attention page. No Streamlit exception box may appear at any step, and each step leaves a full-page
+screenshot in tests/artifacts/ (with the server's log, streamlit.log).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ CHROMIUM_ARGS = [
 ]
 SERVER_START_TIMEOUT_S = 60
 STEP_TIMEOUT_MS = 30_000  # one Streamlit rerun, including the first STL, fits well inside this
+TRAIN_TIMEOUT_MS = 120_000  # one epoch of Time-LLM over a tiny backbone takes seconds; a cold start more
 UPLOAD_NAME = "browser_hourly_sine.csv"
 MAIN = '[data-testid="stMain"]'
 SIDEBAR = '[data-testid="stSidebar"]'
@@ -80,8 +83,9 @@ def stop(server: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def app_url():
+def app_url(tmp_path_factory):
     """Start `streamlit run streamlit_app.py` on a free loopback port; yield its base URL."""
+    runs_dir = tmp_path_factory.mktemp("runs")  # this server's run store, not the user's runs/
     port = free_loopback_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [
@@ -99,7 +103,7 @@ def app_url():
         "--browser.gatherUsageStats",
         "false",
     ]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "FORECAST_RUNS_DIR": str(runs_dir)}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with SERVER_LOG.open("w") as log:
         server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -182,7 +186,26 @@ def assert_no_exception(page) -> None:
     assert boxes.count() == 0, f"Streamlit exception shown: {boxes.first.inner_text()}"
 
 
-def test_data_upload_explore_journey(app_url, page, hourly_csv):
+def choose(page, label: str, option: str) -> None:
+    """Pick `option` in the Streamlit select box labelled `label`."""
+    page.locator(MAIN).get_by_label(label, exact=True).click()
+    page.get_by_role("option", name=option).first.click()
+
+
+def type_number(page, label: str, value: int) -> None:
+    box = page.locator(MAIN).get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def set_sidebar_number(page, label: str, value: int) -> None:
+    box = page.locator(SIDEBAR).get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    wait_until_idle(page)
+
+
+def test_the_whole_journey(app_url, page, hourly_csv):
     main = page.locator(MAIN)
     sidebar = page.locator(SIDEBAR)
 
@@ -220,3 +243,40 @@ def test_data_upload_explore_journey(app_url, page, hourly_csv):
     wait_until_idle(page)
     assert_no_exception(page)
     screenshot(page, "03_explore.png")
+
+    set_sidebar_number(page, "Look-back (steps)", 48)
+    set_sidebar_number(page, "Horizon (steps)", 12)
+
+    # 4. The Train page: Time-LLM over a tiny untrained backbone, one short epoch, on the upload.
+    sidebar.locator('[data-testid="stSidebarNav"] a', has_text="Train").click()
+    assert_visible(main.get_by_role("heading", name="Train", exact=True))
+    choose(page, "Model", "Time-LLM: A frozen language model")
+    assert_visible(main.get_by_text("Scaled for this CPU"))
+    choose(page, "backbone", "tiny Llama, untrained")
+    for label, value in (("layers", 2), ("n prototypes", 40), ("Epochs", 1), ("Batch size", 32)):
+        type_number(page, label, value)
+    main.get_by_role("button", name="Launch training").click()
+    assert_visible(
+        main.get_by_text(f"Time-LLM on {UPLOAD_NAME}: running").or_(
+            main.get_by_text(f"Time-LLM on {UPLOAD_NAME}: succeeded")
+        )
+    )
+    screenshot(page, "04_training.png")
+    sync_api.expect(main.get_by_text(f"Time-LLM on {UPLOAD_NAME}: succeeded")).to_be_visible(
+        timeout=TRAIN_TIMEOUT_MS
+    )
+    assert_visible(main.get_by_text("Test (best checkpoint"))
+    assert_no_exception(page)
+    screenshot(page, "05_trained.png")
+
+    # 5. The Attention page: patches x prototypes for the run just trained, with its prompt.
+    sidebar.locator('[data-testid="stSidebarNav"] a', has_text="Attention").click()
+    assert_visible(main.get_by_role("heading", name="Attention", exact=True))
+    assert_visible(main.get_by_text("is untrained (random weights)"))
+    assert_visible(main.locator(PLOT).first)
+    sync_api.expect(main.locator('[data-testid="stCode"]').first).to_contain_text(
+        "Task: forecast the next 12 steps"
+    )
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "06_attention.png")
