@@ -39,3 +39,17 @@ def test_minilm_loads_and_embeds_meaning():
     embeddings = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
     similarity = embeddings @ embeddings.T
     assert similarity[0, 1] > similarity[0, 2] + 0.2
+
+
+@pytest.mark.parametrize("name", ["smollm2-135m", "minilm-l6"])
+def test_tempo_adapts_each_bundled_model_with_lora(name):
+    from core.models.registry import build_model
+
+    model, _ = build_model(
+        "tempo", seq_len=48, pred_len=8, n_channels=1, backbone=name, layers=2, period=12, prompt="pool"
+    )
+    assert model(torch.randn(2, 48, 1)).shape == (2, 8, 1)
+    lora = [n for n, p in model.named_parameters() if p.requires_grad and "lora_" in n]
+    assert len(lora) == 2 * 2 * (4 if name == "smollm2-135m" else 3)  # A and B, layers, projections
+    shared = backbones.load_backbone(name, layers=2).body
+    assert not any("lora_" in n for n, _ in shared.named_parameters())  # the cached body is untouched

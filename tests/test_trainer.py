@@ -176,11 +176,11 @@ def test_cancellation_is_checked_between_steps():
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_every_model_honours_dropout(name):
-    tiny = (
-        dict(backbone="tiny-random-llama", layers=2, n_prototypes=20, d_ff=8)
-        if name.startswith("time_llm")
-        else {}
-    )
+    tiny = {}
+    if name.startswith("time_llm"):
+        tiny = dict(backbone="tiny-random-llama", layers=2, n_prototypes=20, d_ff=8)
+    elif name.startswith("tempo"):
+        tiny = dict(backbone="tiny-random-llama", layers=2, period=8)
     model, config = build_model(name, seq_len=32, pred_len=8, n_channels=3, dropout=0.5, **tiny)
     assert config.dropout == 0.5
     x = torch.randn(4, 32, 3)

@@ -8,6 +8,7 @@ from torch import nn
 
 from core.models.dlinear import DLinear, DLinearConfig
 from core.models.patchtst import PatchTST, PatchTSTConfig
+from core.models.tempo import TEMPO, TEMPOConfig
 from core.models.time_llm import TimeLLM, TimeLLMConfig
 
 
@@ -70,6 +71,30 @@ MODELS: dict[str, ModelSpec] = {
             TimeLLM,
             {"variant": "random_init"},
         ),
+        ModelSpec(
+            "tempo",
+            "TEMPO",
+            "Trend, seasonal and residual parts with their own prompts through a LoRA-adapted language "
+            "model (Cao et al., ICLR 2024).",
+            TEMPOConfig,
+            TEMPO,
+        ),
+        ModelSpec(
+            "tempo_no_prompt",
+            "TEMPO without prompts (ablation)",
+            "The decomposed parts through the adapted model with no prompt vectors.",
+            TEMPOConfig,
+            TEMPO,
+            {"prompt": "none"},
+        ),
+        ModelSpec(
+            "tempo_no_decomposition",
+            "TEMPO without decomposition (ablation)",
+            "The whole window as one part with one prompt, through the adapted model.",
+            TEMPOConfig,
+            TEMPO,
+            {"decomposition": "none"},
+        ),
     ]
 }
 
@@ -90,6 +115,11 @@ TRAIN_DEFAULTS: dict[str, dict] = {
     "patchtst": dict(
         epochs=6, batch_size=128, lr=1e-3, max_lr=1e-3, schedule="onecycle", pct_start=0.3, patience=3
     ),
+    # TEMPO: its paper's lr 1e-3, cosine schedule and patience 5, over few epochs on a CPU.
+    **{
+        name: dict(epochs=3, batch_size=16, lr=1e-3, schedule="cosine", patience=5)
+        for name in ("tempo", "tempo_no_prompt", "tempo_no_decomposition")
+    },
 }
 
 

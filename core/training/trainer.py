@@ -321,6 +321,9 @@ class Trainer:
             None if output_index is None else torch.as_tensor(output_index, device=self.device)
         )
         self.loss_fn = loss_function(config.loss)
+        # Models with terms of their own in the training loss expose `auxiliary_loss(target,
+        # output_index)`; validation and test score the forecast alone, comparable across models.
+        self.auxiliary_loss = getattr(model, "auxiliary_loss", None)
         self.distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
         self.network = self.model
         if self.distributed:
@@ -358,14 +361,22 @@ class Trainer:
         return self._all_reduce_mean(total, count)
 
     @torch.no_grad()
-    def predict(self, loader) -> tuple[torch.Tensor, torch.Tensor]:
-        """Forecasts and actuals of every batch, in fp32 on the CPU: (N, H, C) each."""
+    def predict(self, loader, keep: Callable[[], torch.Tensor] | None = None):
+        """Forecasts and actuals of every batch, in fp32 on the CPU: (N, H, C) each.
+
+        With `keep`, also what it returns after each batch's forward pass, concatenated (a model's
+        by-products, such as TEMPO's part forecasts), as a third tensor.
+        """
         self.model.eval()
-        forecasts, actuals = [], []
+        forecasts, actuals, kept = [], [], []
         for x, y in loader:
             forecasts.append(self._forward(self.model, x).cpu())
             actuals.append(y.float())
-        return torch.cat(forecasts), torch.cat(actuals)
+            if keep is not None:
+                kept.append(keep().detach().float().cpu())
+        if keep is None:
+            return torch.cat(forecasts), torch.cat(actuals)
+        return torch.cat(forecasts), torch.cat(actuals), torch.cat(kept)
 
     def fit(self, train_loader, val_loader) -> FitResult:
         config, device = self.config, self.device
@@ -397,7 +408,12 @@ class Trainer:
                 step_started = time.perf_counter()
                 lr = optimiser.param_groups[0]["lr"]  # the rate this step uses
                 prediction = self._forward(self.network, x)
-                loss = self.loss_fn(prediction, y.to(device, non_blocking=True).float())
+                target = y.to(device, non_blocking=True).float()
+                loss = self.loss_fn(prediction, target)
+                if self.auxiliary_loss is not None:  # a model's own training terms (TEMPO's pool, parts)
+                    extra = self.auxiliary_loss(target, self.output_index)
+                    if extra is not None:
+                        loss = loss + extra
                 if not torch.isfinite(loss):
                     non_finite_run += 1
                     if self.precision != "fp16" or non_finite_run > 10:
