@@ -250,3 +250,38 @@ def window_patch_figure(window: np.ndarray, patch_len: int, stride: int, highlig
     fig.add_vrect(x0=len(window) - 0.5, x1=len(padded) - 0.5, fillcolor="#ccc", opacity=0.3, line_width=0)
     fig.update_layout(title="The window (the series' own units)", height=260, showlegend=False, **_LAYOUT)
     return fig
+
+
+def parts_figure(parts: np.ndarray, names: list[str], title: str = "") -> go.Figure:
+    """A forecast's additive parts (n, H), one row each, under one horizon axis; they sum to it."""
+    fig = make_subplots(
+        rows=len(names), cols=1, shared_xaxes=True, subplot_titles=names, vertical_spacing=0.08
+    )
+    steps = np.arange(1, parts.shape[1] + 1)
+    for row, (name, values) in enumerate(zip(names, parts, strict=True), start=1):
+        fig.add_trace(
+            go.Scatter(x=steps, y=values, mode="lines", name=name, line=dict(color=_PALETTE[row + 1])),
+            row=row,
+            col=1,
+        )
+    fig.update_xaxes(title_text="step", row=len(names), col=1)
+    fig.update_layout(title=title, height=140 + 130 * len(names), showlegend=False, **_LAYOUT)
+    return fig
+
+
+def prompt_counts_figure(counts: np.ndarray, names: list[str]) -> go.Figure:
+    """How often each pool prompt (columns) was picked by each part (rows)."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=counts,
+            x=[f"prompt {i}" for i in range(counts.shape[1])],
+            y=names,
+            colorscale="Blues",
+            colorbar=dict(title="picks"),
+            hovertemplate="%{y} picked %{x} %{z:.0f} times<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(title="Prompt picks over the test windows", height=120 + 60 * len(names), **_LAYOUT)
+    fig.update_layout(hovermode="closest")
+    return fig

@@ -1,4 +1,5 @@
-"""Attention page: which text prototypes each patch of a test window attends to (Time-LLM runs)."""
+"""Attention page: which text prototypes each patch of a test window attends to (Time-LLM runs),
+and which pool prompts each part picks (TEMPO runs with a prompt pool)."""
 
 import numpy as np
 import pandas as pd
@@ -13,11 +14,19 @@ from pages import common
 SHOWN_PROTOTYPES = 30  # columns of the heatmap: the prototypes this window attends to most
 
 store = common.run_store()
-runs = [r for r in store.list_runs() if r.status == "succeeded" and r.model.startswith("time_llm")]
+runs = [
+    r
+    for r in store.list_runs()
+    if r.status == "succeeded"
+    and (r.model.startswith("time_llm") or r.config.get("model_config", {}).get("prompt") == "pool")
+]
 
 st.title("Attention")
 if not runs:
-    st.info("No finished Time-LLM run yet. Train one on the Train page (model: Time-LLM).")
+    st.info(
+        "No finished Time-LLM run, nor TEMPO run with a prompt pool, yet. Train one on the Train page "
+        "(model: Time-LLM, or TEMPO with prompt: pool)."
+    )
     st.stop()
 
 run = st.selectbox(
@@ -40,6 +49,41 @@ def prototype_words(run_id: str) -> list[str]:
     return [f"#{i} {' / '.join(w)}" for i, w in enumerate(words)]
 
 
+def show_prompt_picks(run, model, windows: np.ndarray) -> None:
+    """TEMPO with a pool: how often each part picked each prompt over the test windows, and what
+    one window's parts picked."""
+    names = list(model.part_names)
+    if model.untrained_backbone:
+        st.warning(f"The backbone '{model.config.backbone}' is untrained (random weights).")
+    counts = store.load_arrays(run.id, "test").get("prompt_counts")
+    if counts is not None:
+        st.plotly_chart(plots.prompt_counts_figure(counts, names), width="stretch")
+        st.caption(
+            f"Each of {counts.shape[1]} pool prompts, counted whenever a part of a test window (per "
+            f"channel) put it among its top {model.config.top_k}."
+        )
+    window_index = st.slider(
+        "Test window", 0, len(windows) - 1, len(windows) - 1, key=f"pool_window_{run.id}"
+    )
+    x = torch.tensor(windows[window_index : window_index + 1], dtype=torch.float32)
+    picks = model.explain(x).chosen  # (C, parts, k)
+    channels = run.config.get("channels_in") or [f"channel {c + 1}" for c in range(model.config.n_channels)]
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "channel": channels[c],
+                    "part": names[p],
+                    "prompts picked": ", ".join(map(str, row.tolist())),
+                }
+                for c in range(picks.shape[0])
+                for p, row in enumerate(picks[c])
+            ]
+        ),
+        hide_index=True,
+    )
+
+
 try:
     model = model_of(run.id)
     windows = stored_test_windows(store, run.id)
@@ -47,6 +91,9 @@ except (FileNotFoundError, KeyError) as error:
     st.error(
         f"This run cannot be explained: {error}. Runs stored before attention maps existed lack test inputs."
     )
+    st.stop()
+if run.model.startswith("tempo"):
+    show_prompt_picks(run, model, windows)
     st.stop()
 config = model.config
 if model.backbone.untrained:

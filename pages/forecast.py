@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import plots
-from core.training.forecasts import forecast_table, unscale
+from core.training.forecasts import PART_NAMES, forecast_table, unscale, unscale_parts
 from pages import common
 
 store = common.run_store()
@@ -59,6 +59,18 @@ st.plotly_chart(
     plots.forecast_figure(actual[window, :, channel], forecast[window, :, channel], title=channels[channel]),
     width="stretch",
 )
+parts = unscale_parts(arrays)
+if parts is not None:
+    st.plotly_chart(
+        plots.parts_figure(
+            parts[window, :, :, channel], PART_NAMES[parts.shape[1]], "What each part contributes"
+        ),
+        width="stretch",
+    )
+    st.caption(
+        "TEMPO forecasts each part of the decomposed window on its own; the parts add up to the forecast "
+        "above (the channel's mean is counted in the trend)."
+    )
 st.download_button(
     "Download every test forecast (CSV)",
     forecast_csv(run.id, tuple(channels)),

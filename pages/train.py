@@ -41,7 +41,7 @@ model_name = st.selectbox(
     "Model", list(MODELS), format_func=lambda n: f"{MODELS[n].label}: {MODELS[n].description}", key="model"
 )
 device = resolve_device("auto")
-starting = preset(model_name, dataset.name, device.type, pred_len)
+starting = preset(model_name, dataset.name, device.type, pred_len, dataset.freq, seq_len)
 defaults = TrainConfig(**starting.train_options)
 if starting.notes:
     st.info("Starting values. " + " ".join(starting.notes), icon=":material/tune:")
@@ -75,6 +75,9 @@ with st.form(f"train_{model_name}"):
                 format_func=labels.get,
                 help="The frozen language model.",
             )
+        elif field.metadata.get("choices"):
+            choices = list(field.metadata["choices"])
+            options[field.name] = column.selectbox(label, choices, index=choices.index(default))
         elif isinstance(default, bool):
             options[field.name] = column.checkbox(label, value=default)
         elif isinstance(default, int):

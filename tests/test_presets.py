@@ -55,3 +55,15 @@ def test_other_models_keep_their_own_defaults():
     assert preset("dlinear", "ILI").notes == []
     with pytest.raises(ValueError, match="unknown model"):
         preset("nope", "ETTh1")
+
+
+def test_tempo_takes_its_period_from_the_frequency_and_avoids_stl_on_short_windows():
+    hourly = preset("tempo", "ETTh1", "cpu", 96, "h", 336)
+    assert hourly.model_options == {"period": 24}
+    assert hourly.train_options["lr"] == 1e-3 and hourly.train_options["schedule"] == "cosine"
+    assert hourly.train_options["patience"] == 5 and hourly.train_options["epochs"] == CPU_EPOCHS
+    weekly = preset("tempo_no_prompt", "ILI", "cpu", 24, "W-TUE", 96)
+    assert weekly.model_options == {"period": 52, "decomposition": "moving_average"}
+    assert any("moving-average" in note for note in weekly.notes)
+    steps = preset("tempo", "counts.csv", "cpu", 24, None, 96)
+    assert steps.model_options == {} and any("no calendar frequency" in note for note in steps.notes)

@@ -1,5 +1,8 @@
 """The Train and Forecast pages under AppTest: launch a short job, watch it end, see its forecast."""
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -164,3 +167,72 @@ def test_time_llm_launches_from_the_page_with_a_tiny_backbone(runs_dir):
     run = common.run_store().get(snapshot.progress["run_id"])
     assert run.config["model_options"]["backbone"] == "tiny-random-llama"
     assert run.config["model_options"]["description"]  # the data set's description reached the prompt
+
+
+def test_a_tempo_run_shows_its_parts_and_prompt_picks(runs_dir):
+    from core.datasets import load_builtin
+    from core.training.forecasts import unscale, unscale_parts
+    from core.training.runner import RunSpec, run_training
+    from core.training.trainer import TrainConfig
+
+    options = dict(
+        backbone="tiny-random-gpt2", layers=2, decomposition="moving_average", period=11, prompt="pool"
+    )
+    options.update(pool_size=5, top_k=2, prompt_length=2, patch_len=8, stride=4)
+    spec = RunSpec(
+        model="tempo",
+        seq_len=32,
+        pred_len=8,
+        features="S",
+        model_options=options,
+        train=TrainConfig(epochs=1, batch_size=64, precision="fp32"),
+    )
+    outcome = run_training(spec, load_builtin("Sunspots"), common.run_store())
+    arrays = common.run_store().load_arrays(outcome.run_id, "test")
+    forecast, _ = unscale(arrays)
+    np.testing.assert_allclose(unscale_parts(arrays).sum(axis=1), forecast, rtol=1e-4, atol=1e-3)
+    windows = outcome.test_metrics["windows"]
+    assert arrays["prompt_counts"].sum() == windows * 3 * 2  # test windows only: parts x top-k picks
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/forecast.py").run()
+    assert not at.exception, at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2 and "What each part contributes" in charts[1].proto.spec
+    at.switch_page("pages/attention.py").run()
+    assert not at.exception, at.exception
+    assert "Prompt picks over the test windows" in at.get("plotly_chart")[0].proto.spec
+    picks = at.dataframe[0].value
+    assert list(picks["part"]) == ["trend", "seasonal", "residual"]
+    assert all(len(row.split(", ")) == 2 for row in picks["prompts picked"])
+
+
+def test_tempo_launches_from_the_page_with_its_knobs(runs_dir):
+    from core.datasets import load_builtin
+
+    etth1 = load_builtin("ETTh1")
+    sample = replace(etth1, frame=etth1.frame.iloc[:1500], name="hourly sample")  # hourly, and quick
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["dataset"] = sample
+    at.session_state["look_back"] = 36
+    at.session_state["horizon"] = 8
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="model").set_value("tempo").run()
+    notes = " ".join(i.value for i in at.info)
+    assert "TEMPO paper" in notes and "Seasonal period 24" in notes and "moving-average" in notes
+    boxes = {s.label: s for s in at.selectbox}
+    assert boxes["decomposition"].value == "moving_average"  # a 36-step window cannot hold two days
+    boxes["prompt"].set_value("pool")
+    boxes["backbone"].set_value("tiny-random-llama")
+    boxes["Features"].set_value("S")
+    for label, value in (("layers", 2), ("Epochs", 1), ("Batch size", 64), ("patch len", 8), ("stride", 4)):
+        at.number_input[[n.label for n in at.number_input].index(label)].set_value(value)
+    at.button[0].click().run()
+    assert not at.exception
+    snapshot = common.job_manager().wait(at.session_state["train_job"], timeout=180)
+    assert snapshot.state == SUCCEEDED, snapshot.error
+    config = common.run_store().get(snapshot.progress["run_id"]).config["model_config"]
+    assert (
+        config["prompt"] == "pool" and config["period"] == 24 and config["decomposition"] == "moving_average"
+    )

@@ -1,5 +1,8 @@
 """Default settings per model and data set: the papers' choices, scaled down where a CPU demands it.
 
+TEMPO's come from its paper (Cao et al., ICLR 2024): lr 1e-3, cosine schedule, patience 5, six
+backbone layers, and the seasonal period from the data's frequency.
+
 The Train page starts from these; `Preset.notes` says in plain words where each value came from and
 what was changed for this machine, so the page can tell the user.
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.decompose import frequency_period
 from core.models.registry import MODELS, TRAIN_DEFAULTS
 
 CPU_LAYERS = 6  # backbone layers a CPU can afford (bench/results/time_llm_speed.json)
@@ -73,12 +77,23 @@ class Preset:
     notes: list[str] = field(default_factory=list)  # where the values came from, in plain words
 
 
-def preset(model: str, dataset_name: str, device_type: str = "cpu", horizon: int | None = None) -> Preset:
-    """Starting settings for `model` on the data set called `dataset_name` on a `device_type` machine."""
+def preset(
+    model: str,
+    dataset_name: str,
+    device_type: str = "cpu",
+    horizon: int | None = None,
+    freq: str | None = None,
+    look_back: int | None = None,
+) -> Preset:
+    """Starting settings for `model` on the data set called `dataset_name` (of frequency `freq`) on
+    a `device_type` machine."""
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     train = dict(TRAIN_DEFAULTS.get(model, {}))
-    if MODELS[model].model_class.__name__ != "TimeLLM":
+    family = MODELS[model].model_class.__name__
+    if family == "TEMPO":
+        return _tempo_preset(train, device_type, freq, look_back)
+    if family != "TimeLLM":
         return Preset(train_options=train)
 
     key, matched = time_llm_row(dataset_name)
@@ -112,4 +127,37 @@ def preset(model: str, dataset_name: str, device_type: str = "cpu", horizon: int
             f"On a GPU: all {GPU_LAYERS} layers of SmolLM2 (lower it for a shallower backbone) and "
             f"{train['epochs']} epochs with early stopping (the paper: {row.epochs})."
         )
+    return Preset(model_options=model_options, train_options=train, notes=notes)
+
+
+def _tempo_preset(train: dict, device_type: str, freq: str | None, look_back: int | None) -> Preset:
+    """TEMPO's paper: look-back 336, lr 1e-3, cosine schedule, patience 5, 6 GPT-2 layers."""
+    period = frequency_period(freq)
+    notes = [
+        "From the TEMPO paper: learning rate 1e-3, cosine schedule, early-stopping patience 5, the "
+        "backbone's first 6 layers, LoRA rank 16. Its look-back is 336; set it in the sidebar.",
+        "The paper's backbone is GPT-2 (pick it if this machine can download it once); the bundled "
+        "SmolLM2 is the offline default.",
+    ]
+    model_options = {}
+    if period:
+        model_options["period"] = period
+        notes.append(f"Seasonal period {period} steps, from the data's frequency ({freq}).")
+        if look_back is not None and look_back < 2 * period:
+            model_options["decomposition"] = "moving_average"
+            notes.append(
+                f"STL of a window needs two periods ({2 * period} steps) and the look-back is {look_back}: "
+                "the moving-average decomposition is chosen instead."
+            )
+    else:
+        notes.append("The data has no calendar frequency: set the seasonal period to its cycle in steps.")
+    if device_type == "cpu":
+        train["epochs"] = CPU_EPOCHS
+        notes.append(
+            f"Scaled for this CPU: {CPU_EPOCHS} epochs; the backbone runs over three prompted parts, so a "
+            "step takes seconds here."
+        )
+    else:
+        train["epochs"] = GPU_EPOCHS_CAP
+        notes.append(f"On a GPU: up to {GPU_EPOCHS_CAP} epochs with early stopping.")
     return Preset(model_options=model_options, train_options=train, notes=notes)

@@ -22,3 +22,20 @@ def forecast_table(forecast: np.ndarray, actual: np.ndarray, channels: list[str]
     return pd.DataFrame(
         {"actual": actual.reshape(-1), "forecast": forecast.reshape(-1)}, index=index
     ).reset_index()
+
+
+PART_NAMES = {3: ["trend", "seasonal", "residual"], 1: ["series"]}
+
+
+def unscale_parts(arrays: dict[str, np.ndarray]) -> np.ndarray | None:
+    """A decomposing model's part forecasts (N, n, H, C) in the series' units, or None.
+
+    Each part is scaled back by the channel's spread; the channel's mean joins the first part (the
+    trend), so the parts still add up to the unscaled forecast.
+    """
+    if "parts" not in arrays:
+        return None
+    std = arrays["scaler_std"].reshape(1, 1, 1, -1)
+    parts = arrays["parts"] * std
+    parts[:, 0] += arrays["scaler_mean"].reshape(1, 1, -1)
+    return parts

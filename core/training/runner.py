@@ -184,7 +184,17 @@ def run_training(
             load_trainable_state(model, store.load_checkpoint(run_id))
         n_test = kept_windows(len(test_set), spec.drop_last_batch)
         test_loader = make_loader(torch.utils.data.Subset(test_set, range(n_test)), batch, shuffle=False)
-        forecast, actual = trainer.predict(test_loader)
+        extras = {}
+        if hasattr(model, "last_parts"):  # TEMPO: keep each part's forecast for the Forecast page
+            model.reset_prompt_counts()  # count the pool's picks over the test windows only
+            forecast, actual, parts = trainer.predict(test_loader, keep=lambda: model.last_parts)
+            if spec.features == "MS":
+                parts = parts[..., data.output_index]
+            extras["parts"] = parts.numpy()
+            if getattr(model, "prompt_counts", None) is not None:
+                extras["prompt_counts"] = model.prompt_counts.cpu().numpy()
+        else:
+            forecast, actual = trainer.predict(test_loader)
         test_metrics = score(
             forecast.numpy(), actual.numpy(), data.splits["train"][:, data.output_index], dataset.freq
         )
@@ -216,7 +226,8 @@ def run_training(
                 "scaler_mean": np.asarray(data.scaler.mean)[data.output_index],
                 "scaler_std": np.asarray(data.scaler.std)[data.output_index],
                 "inputs": data.splits["test"].astype(np.float32),  # (rows, C): windows rebuild from it
-            },
+            }
+            | extras,
         )
         store.update(
             run_id,
