@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -43,59 +42,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import (  # noqa: E402
+    WARMUP,
+    machine,
+    median_time,
+    peak_rss_mb,
+    release_memory,
+    reset_peak_rss,
+    rss_mb,
+)
+
 RESULTS = ROOT / "bench" / "results" / "time_llm_speed.json"
 
 BATCH = 16
 HORIZON = 96
-WARMUP = 2
 MODEL_OPTIONS = dict(n_prototypes=1000, d_model=16, d_ff=32, n_heads=8, patch_len=16, stride=8)
 BACKBONES = (("minilm-l6", 6), ("smollm2-135m", 6))
 SEQ_LENS = (96, 512)
 PRECISIONS = ("fp32", "bf16")
-
-
-def _reset_peak_rss() -> bool:
-    """Reset the kernel's peak-RSS mark for this process (Linux 4.0+); False where that is not allowed."""
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _rss_mb() -> float:
-    """The current resident set in MiB (from /proc/self/statm)."""
-    with open("/proc/self/statm") as handle:
-        pages = int(handle.read().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def _peak_rss_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-
-
-def _release_memory() -> None:
-    """Hand freed heap back to the OS (glibc keeps it otherwise), so RSS before a setting is honest."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _median_time(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def measure(dataset, backbone: str, layers: int, seq_len: int, precision: str, steps: int) -> dict:
@@ -130,12 +94,12 @@ def measure(dataset, backbone: str, layers: int, seq_len: int, precision: str, s
     trainer = Trainer(
         model, config, on_step=lambda info: stamps.append((time.perf_counter(), time.process_time()))
     )
-    _release_memory()
-    rss_before = _rss_mb()
+    release_memory()
+    rss_before = rss_mb()
     load_before = os.getloadavg()[0]
-    reset = _reset_peak_rss()
+    reset = reset_peak_rss()
     trainer.fit(train_loader, val_loader)
-    peak = _peak_rss_mb()
+    peak = peak_rss_mb()
     step_times = [b[0] - a[0] for a, b in zip(stamps[WARMUP - 1 : -1], stamps[WARMUP:], strict=True)]
     median_step = statistics.median(step_times)
     wall = stamps[-1][0] - stamps[WARMUP - 1][0]
@@ -144,20 +108,20 @@ def measure(dataset, backbone: str, layers: int, seq_len: int, precision: str, s
     x, _ = next(iter(train_loader))
     with torch.no_grad(), trainer.autocast():
         texts = model.prompts(x)
-        prompt_s = _median_time(lambda: model.prompts(x))
+        prompt_s = median_time(lambda: model.prompts(x))
         tokens = model.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        tokenize_s = _median_time(
+        tokenize_s = median_time(
             lambda: model.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         )
-        embed_s = _median_time(lambda: model.backbone.embed(tokens["input_ids"]))
-        prompt_embeddings_s = _median_time(lambda: model._prompt_embeddings(texts, x.device))
+        embed_s = median_time(lambda: model.backbone.embed(tokens["input_ids"]))
+        prompt_embeddings_s = median_time(lambda: model._prompt_embeddings(texts, x.device))
 
     def prototype_map() -> None:  # forward and backward of the V -> V' map, as in a training step
         with trainer.autocast():
             prototypes = model.prototypes()
         prototypes.float().sum().backward()
 
-    prototype_map_s = _median_time(prototype_map)
+    prototype_map_s = median_time(prototype_map)
     model.zero_grad(set_to_none=True)
     return {
         "backbone": backbone,
@@ -197,15 +161,12 @@ def main() -> None:
     if args.steps < WARMUP + 2:
         parser.error(f"--steps must be at least {WARMUP + 2}")
 
-    import torch
-
     from core.datasets import load_builtin
 
     started = time.perf_counter()
     dataset = load_builtin("ETTh1")
     backbones = BACKBONES[:1] if args.quick else BACKBONES
     seq_lens = SEQ_LENS[:1] if args.quick else SEQ_LENS
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     report = {
         "protocol": (
             f"ETTh1, features M, H {HORIZON}, ett-hour borders, batch {BATCH}, V' 1000, d_model 16, d_ff 32, "
@@ -213,15 +174,7 @@ def main() -> None:
             f"windows, {args.steps} steps, median of the last {args.steps - WARMUP}; CPU autocast for bf16"
         ),
         "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(),
-            "avx512_bf16": "avx512_bf16" in flags,
-            "amx_bf16": "amx_bf16" in flags,
-            "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
-        },
+        "machine": machine(),
         "memory": (
             "peak_rss_mb: the process's peak resident set (getrusage ru_maxrss), reset just before the "
             "setting's training; rss_increase_mb: that peak minus the resident set just before training "

@@ -17,12 +17,13 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import budget_runs  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "time_llm_ablations.json"
 MODELS = ["dlinear", "time_llm_no_llm", "time_llm_llm_to_attention", "time_llm", "time_llm_random_init"]
 
@@ -31,10 +32,6 @@ def main() -> None:
     import torch
 
     from core.datasets import load_builtin
-    from core.models.registry import TRAIN_DEFAULTS
-    from core.training.runner import RunSpec, run_training
-    from core.training.store import RunStore
-    from core.training.trainer import TrainConfig
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=1)
@@ -50,26 +47,10 @@ def main() -> None:
         "batch_size": args.batch_size,
         "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(), "torch": torch.__version__},
         "started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "models": {},
     }
-    with tempfile.TemporaryDirectory() as runs:
-        store = RunStore(runs)
-        for name in MODELS:
-            settings = dict(TRAIN_DEFAULTS[name], epochs=args.epochs, batch_size=args.batch_size)
-            spec = RunSpec(model=name, seq_len=96, pred_len=96, features="S", train=TrainConfig(**settings))
-            started = time.perf_counter()
-            outcome = run_training(spec, dataset, store)
-            minutes = (time.perf_counter() - started) / 60
-            report["models"][name] = {
-                "test_mse": outcome.test_metrics["mse"],
-                "test_mae": outcome.test_metrics["mae"],
-                "windows": outcome.test_metrics["windows"],
-                "epochs_run": outcome.epochs_run,
-                "best_epoch": outcome.best_epoch,
-                "precision": outcome.precision,
-                "minutes": minutes,
-            }
-            print(name, json.dumps(report["models"][name]), flush=True)
+    report["models"] = budget_runs(
+        dataset, MODELS, epochs=args.epochs, batch_size=args.batch_size, seq_len=96, pred_len=96, features="S"
+    )
     report["finished_at"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
 
