@@ -8,7 +8,7 @@ PORT ?= 8501
 # Loopback only by default; `make run ADDRESS=0.0.0.0` serves other machines too.
 ADDRESS ?= 127.0.0.1
 
-.PHONY: install run test browser bench lint
+.PHONY: install run test browser bench bench-llm lint
 
 $(STAMP): requirements.txt requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) bench/bench_foundation.py
 	HF_HUB_OFFLINE=1 $(PY) bench/bench_cpu_precision.py
 	HF_HUB_OFFLINE=1 $(PY) bench/bench_baselines.py
+
+# The language-model benchmarks take an hour or more on a 2-core CPU.
+bench-llm: $(STAMP)
+	HF_HUB_OFFLINE=1 $(PY) bench/bench_time_llm.py
+	HF_HUB_OFFLINE=1 $(PY) bench/bench_time_llm_ablations.py
+	HF_HUB_OFFLINE=1 $(PY) bench/bench_tempo.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
