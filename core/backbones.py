@@ -236,11 +236,11 @@ class Backbone:
     def forward(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """The last hidden state (B, T, D) over embeddings (B, T, D) with a mask (B, T).
 
-        A causal body gets positions counted from each row's first real token, so a left-padded
-        prompt gives the hidden states of the unpadded one (GPT-2's absolute positions would
-        otherwise shift with the padding). Gradients flow to `inputs_embeds`, not to the body.
+        Positions are counted over the real tokens only, so a padded row gives the hidden states of
+        the unpadded one (GPT-2's and BERT's absolute positions would otherwise shift with the
+        padding). Gradients flow to `inputs_embeds`, not to the body.
         """
-        position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0) if self.causal else None
+        position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
         output = self.body(
             inputs_embeds=inputs_embeds.to(self.body.dtype),
             attention_mask=attention_mask,
@@ -249,28 +249,52 @@ class Backbone:
         return output.last_hidden_state
 
     def forward_after_prefix(
-        self, prefix: torch.Tensor, prefix_mask: torch.Tensor, embeds: torch.Tensor
+        self,
+        prefix: torch.Tensor,
+        prefix_mask: torch.Tensor,
+        embeds: torch.Tensor,
+        shared: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """The hidden states of `embeds` (B, P, D) read after a prefix (B, T, D) with mask (B, T).
+        """The hidden states of `embeds` (B, P, D) read after [shared; prefix].
 
-        Equal to `forward` over the concatenation, sliced to the last P positions. A causal body's
-        prefix (a prompt: frozen token embeddings that nothing trainable feeds) does not depend on
-        what follows it, so it runs once without gradients and leaves its keys and values in a
-        cache; only the P appended positions are run with gradients. Time-LLM's prompts are most of
-        its tokens, so this saves most of the backward pass. An encoder reads both ways and takes
-        the plain path.
+        `shared` (1, S, D) is a start every row has in common (say, a prompt's description and task),
+        `prefix` (B, T, D) with mask (B, T) what differs per row (left-padded). Equal to `forward`
+        over the concatenation, sliced to the last P positions. A causal body's prefix (frozen token
+        embeddings nothing trainable feeds) does not depend on what follows it, so it runs without
+        gradients and leaves its keys and values in a cache: the shared start once for the whole
+        batch, then each row's own part; only the P appended positions run with gradients. Time-LLM's
+        prompts are most of its tokens, so this saves most of its work. An encoder reads both ways
+        and takes the plain path.
         """
+        rows = embeds.shape[0]
+        if shared is not None:
+            shared_mask = prefix_mask.new_ones(rows, shared.shape[1])
         if not self.causal:
+            if shared is not None:
+                prefix = torch.cat([shared.expand(rows, -1, -1), prefix], dim=1)
+                prefix_mask = torch.cat([shared_mask, prefix_mask], dim=1)
             mask = torch.cat([prefix_mask, prefix_mask.new_ones(embeds.shape[:2])], dim=1)
             return self.forward(torch.cat([prefix.to(embeds.dtype), embeds], dim=1), mask)[
                 :, -embeds.shape[1] :
             ]
         dtype = self.body.dtype
+        start = 0 if shared is None else shared.shape[1]
         with torch.no_grad():
-            cached = self.body(
+            cache = None
+            if shared is not None:
+                cache = self.body(
+                    inputs_embeds=shared.to(dtype),
+                    position_ids=torch.arange(start, device=shared.device)[None],
+                    use_cache=True,
+                ).cache
+                cache.batch_repeat_interleave(rows)
+                prefix_mask = torch.cat([shared_mask, prefix_mask], dim=1)
+            own_mask = prefix_mask[:, start:]
+            cache = self.body(
                 inputs_embeds=prefix.to(dtype),
                 attention_mask=prefix_mask,
-                position_ids=(prefix_mask.long().cumsum(-1) - 1).clamp(min=0),
+                position_ids=start + (own_mask.long().cumsum(-1) - 1).clamp(min=0),
+                cache=cache,
                 use_cache=True,
             ).cache
         length = embeds.shape[1]
@@ -279,7 +303,7 @@ class Backbone:
             inputs_embeds=embeds.to(dtype),
             attention_mask=torch.cat([prefix_mask, prefix_mask.new_ones(embeds.shape[:2])], dim=1),
             position_ids=positions,
-            cache=cached,
+            cache=cache,
             use_cache=True,
         )
         return output.last_hidden_state

@@ -49,6 +49,14 @@ def prototype_words(run_id: str) -> list[str]:
     return [f"#{i} {' / '.join(w)}" for i, w in enumerate(words)]
 
 
+def pick_window(container, count: int, key: str) -> int:
+    """A test window by its index (the last one first); no slider when there is only one."""
+    if count == 1:
+        container.caption("The test split holds one window.")
+        return 0
+    return container.slider("Test window", 0, count - 1, count - 1, key=key)
+
+
 def show_prompt_picks(run, model, windows: np.ndarray) -> None:
     """TEMPO with a pool: how often each part picked each prompt over the test windows, and what
     one window's parts picked."""
@@ -62,9 +70,7 @@ def show_prompt_picks(run, model, windows: np.ndarray) -> None:
             f"Each of {counts.shape[1]} pool prompts, counted whenever a part of a test window (per "
             f"channel) put it among its top {model.config.top_k}."
         )
-    window_index = st.slider(
-        "Test window", 0, len(windows) - 1, len(windows) - 1, key=f"pool_window_{run.id}"
-    )
+    window_index = pick_window(st, len(windows), f"pool_window_{run.id}")
     x = torch.tensor(windows[window_index : window_index + 1], dtype=torch.float32)
     picks = model.explain(x).chosen  # (C, parts, k)
     channels = run.config.get("channels_in") or [f"channel {c + 1}" for c in range(model.config.n_channels)]
@@ -100,9 +106,7 @@ if model.backbone.untrained:
     st.warning(f"The backbone '{config.backbone}' is untrained (random weights): its words mean nothing.")
 names = run.config.get("channels_in") or [f"channel {c + 1}" for c in range(config.n_channels)]
 left, middle, right = st.columns(3)
-window_index = left.slider(
-    "Test window", 0, len(windows) - 1, len(windows) - 1, key=f"attention_window_{run.id}"
-)
+window_index = pick_window(left, len(windows), f"attention_window_{run.id}")
 channel = middle.selectbox(
     "Channel", range(config.n_channels), index=config.n_channels - 1, format_func=names.__getitem__
 )
@@ -127,7 +131,11 @@ st.caption(
     "of embeddings)."
 )
 
-patch = st.slider("Patch", 1, weights.shape[0], 1, key=f"attention_patch_{run.id}") - 1
+patch = (
+    st.slider("Patch", 1, weights.shape[0], 1, key=f"attention_patch_{run.id}") - 1
+    if weights.shape[0] > 1
+    else 0
+)
 raw = x[0, :, channel].numpy()
 if config.input_mean is not None:
     raw = raw * config.input_std[channel] + config.input_mean[channel]

@@ -165,3 +165,27 @@ def test_forward_after_a_cached_prefix_equals_the_whole_forward(name):
     torch.testing.assert_close(fast, whole, rtol=1e-5, atol=1e-5)
     fast.sum().backward()
     assert embeds.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", ["tiny-random-llama", "tiny-random-gpt2", "tiny-random-bert"])
+def test_a_shared_start_read_once_equals_the_whole_forward(name):
+    backbone = load_backbone(name)
+    shared_ids = backbone.tokenizer("Dataset: hourly load. Task:", return_tensors="pt")["input_ids"]
+    tokens = backbone.tokenizer(
+        [" min 1, max 2.", " min 10.5, max 20.25, median 13, trend upward."],
+        return_tensors="pt",
+        padding=True,
+    )
+    shared, own, own_mask = (
+        backbone.embed(shared_ids),
+        backbone.embed(tokens["input_ids"]),
+        tokens["attention_mask"],
+    )
+    embeds = torch.randn(2, 4, backbone.hidden_size, requires_grad=True)
+    rows = [torch.cat([shared[0], own[i][own_mask[i].bool()], embeds[i]]) for i in range(2)]  # unpadded
+    fast = backbone.forward_after_prefix(own, own_mask, embeds, shared)
+    for i, row in enumerate(rows):
+        alone = backbone.forward(row[None], torch.ones(1, len(row), dtype=torch.long))[:, -4:]
+        torch.testing.assert_close(fast[i : i + 1], alone, rtol=1e-4, atol=1e-4)
+    fast.sum().backward()
+    assert embeds.grad.abs().sum() > 0

@@ -67,3 +67,10 @@ def test_tempo_takes_its_period_from_the_frequency_and_avoids_stl_on_short_windo
     assert any("moving-average" in note for note in weekly.notes)
     steps = preset("tempo", "counts.csv", "cpu", 24, None, 96)
     assert steps.model_options == {} and any("no calendar frequency" in note for note in steps.notes)
+
+
+def test_tempo_without_decomposition_gets_no_decomposition_settings():
+    plain = preset("tempo_no_decomposition", "ETTh1", "cpu", 96, "h", 36)
+    assert plain.model_options == {} and not any("period" in note for note in plain.notes)
+    short = preset("tempo", "ILI", "cpu", 24, "W-TUE", 36)
+    assert any("less than one period" in note for note in short.notes)

@@ -42,9 +42,14 @@ def test_a_window_decomposition_does_not_see_later_data(mode):
     series = _seasonal_series(120)
     changed = series.copy()
     changed[48:] += 50 * np.linspace(0, 1, 72, dtype=np.float32)  # a different future
-    model = _model(decomposition=mode, n_channels=1)
-    first = model.decompose(torch.tensor(np.stack([series[:48], series[40:88]])[..., None]))
-    second = model.decompose(torch.tensor(np.stack([changed[:48], changed[40:88]])[..., None]))
+    first = _model(decomposition=mode, n_channels=1).decompose(
+        torch.tensor(np.stack([series[:48], series[40:88]])[..., None])
+    )
+    second = _model(
+        decomposition=mode, n_channels=1
+    ).decompose(  # a fresh model: no cached STL
+        torch.tensor(np.stack([changed[:48], changed[40:88]])[..., None])
+    )
     torch.testing.assert_close(first[0], second[0], atol=0, rtol=0)  # the first window is untouched
     assert not torch.allclose(first[1], second[1])  # the second window did change
 
@@ -120,6 +125,7 @@ def test_pool_keys_learn_and_picks_are_counted():
     assert model.pool.keys.grad is not None and model.pool.keys.grad.abs().sum() > 0
     assert model.pool.values.grad.abs().sum() > 0
     model.eval()
+    model.count_prompt_picks()
     explanation = model.explain(x)
     assert explanation.chosen.shape == (8, 3, 2)  # (B·C, parts, k)
     assert model.prompt_counts.sum() == 8 * 3 * 2  # every part of every row picked k prompts
@@ -147,10 +153,18 @@ def test_the_decomposition_loss_is_optional_and_compares_parts():
     plain = _model(pred_len=30)
     plain(x)
     assert plain.auxiliary_loss(y) is None
-    weighted = _model(pred_len=30, decomposition_loss_weight=1.0)
+    weighted = _model(pred_len=30, decomposition_loss_weight=0.5)
     weighted(x)
     term = weighted.auxiliary_loss(y)
-    assert term is not None and term.item() > 0 and term.requires_grad
+    target_parts = decompose_windows(y.transpose(1, 2).reshape(4, 30).numpy(), 12, "stl")  # (B·C, 3, H)
+    target_parts = torch.tensor(target_parts, dtype=torch.float32).view(2, 2, 3, 30).permute(0, 2, 3, 1)
+    by_hand = 0.5 * torch.mean((weighted.last_parts - target_parts) ** 2)
+    torch.testing.assert_close(term, by_hand)
+    assert term.requires_grad
+    only_first = weighted.auxiliary_loss(y[..., 1:], torch.tensor([1]))  # features MS: the target channel
+    torch.testing.assert_close(
+        only_first, 0.5 * torch.mean((weighted.last_parts[..., 1:] - target_parts[..., 1:]) ** 2)
+    )
 
 
 def test_it_overfits_a_short_seasonal_series():
@@ -177,6 +191,17 @@ def test_every_variant_from_the_registry(name):
     assert (model.soft_prompts is None) == (name == "tempo_no_prompt")
 
 
+def test_pool_picks_are_counted_only_when_asked():
+    model = _model(prompt="pool", pool_size=4, top_k=1, prompt_length=1).eval()
+    x = torch.randn(2, 48, 2)
+    model(x)
+    model.explain(x)
+    assert model.prompt_counts.sum() == 0  # validation passes and page views do not count
+    model.count_prompt_picks()
+    model(x)
+    assert model.prompt_counts.sum() == 2 * 2 * 3
+
+
 def test_bad_settings_are_plain_errors():
     with pytest.raises(ValueError, match="two full periods"):
         _model(seq_len=20, period=12, patch_len=4, stride=2)
@@ -184,5 +209,11 @@ def test_bad_settings_are_plain_errors():
         _model(prompt="pool", pool_size=2, top_k=3)
     with pytest.raises(ValueError, match="unknown decomposition"):
         _model(decomposition="fourier")
+    with pytest.raises(ValueError, match="cannot be negative"):
+        _model(pool_loss_weight=-1.0)
+    with pytest.raises(ValueError, match="longer than the look-back"):
+        _model(period=60, decomposition="moving_average")
+    with pytest.raises(ValueError, match="positions"):
+        _model(backbone="tiny-random-gpt2", seq_len=1200, period=12, patch_len=4, stride=1)
     with pytest.raises(ValueError, match="fixes prompt"):
         build_model("tempo_no_prompt", seq_len=48, pred_len=8, n_channels=1, prompt="pool")

@@ -8,7 +8,7 @@ import torch
 
 from core.backbones import load_backbone
 from core.models.registry import build_model
-from core.models.time_llm import TimeLLM, TimeLLMConfig, prompt_texts
+from core.models.time_llm import TimeLLM, TimeLLMConfig, prompt_pieces
 from core.patching import patch_count
 from core.training.trainer import TrainConfig, Trainer, trainable_state
 
@@ -79,7 +79,8 @@ def test_sdpa_and_explicit_attention_agree_and_rows_sum_to_one():
 
 def test_prompt_statistics_by_hand():
     window = np.array([[10.0, 30.0, 20.0, 50.0, 40.0, 60.0]])
-    (text,) = prompt_texts(window, "Hourly load of a plant.", seq_len=6, pred_len=3)
+    shared, (own,) = prompt_pieces(window, "Hourly load of a plant.", seq_len=6, pred_len=3)
+    text = shared + own
     assert text.startswith(
         "Dataset: Hourly load of a plant. Task: forecast the next 3 steps given the previous 6"
     )
@@ -88,7 +89,8 @@ def test_prompt_statistics_by_hand():
     acf = [np.sum(centred[k:] * centred[:-k]) / np.sum(centred**2) for k in range(1, 6)]
     expected = [k + 1 for k in np.argsort(-np.array(acf), kind="stable")]
     assert text.endswith(f"top lags {', '.join(map(str, expected))}.")
-    (rounded,) = prompt_texts(np.array([[1.23456789, 2.0, 3.0, 4.0]]), "", 4, 2)
+    shared, (rounded,) = prompt_pieces(np.array([[1.23456789, 2.0, 3.0, 4.0]]), "", 4, 2)
+    assert shared == "Task: forecast the next 2 steps given the previous 4 steps. Input statistics:"
     assert "min 1.235" in rounded and "1.23456" not in rounded
 
 

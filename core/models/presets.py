@@ -92,7 +92,8 @@ def preset(
     train = dict(TRAIN_DEFAULTS.get(model, {}))
     family = MODELS[model].model_class.__name__
     if family == "TEMPO":
-        return _tempo_preset(train, device_type, freq, look_back)
+        decomposes = MODELS[model].fixed.get("decomposition") != "none"
+        return _tempo_preset(train, device_type, freq, look_back, decomposes)
     if family != "TimeLLM":
         return Preset(train_options=train)
 
@@ -130,7 +131,9 @@ def preset(
     return Preset(model_options=model_options, train_options=train, notes=notes)
 
 
-def _tempo_preset(train: dict, device_type: str, freq: str | None, look_back: int | None) -> Preset:
+def _tempo_preset(
+    train: dict, device_type: str, freq: str | None, look_back: int | None, decomposes: bool
+) -> Preset:
     """TEMPO's paper: look-back 336, lr 1e-3, cosine schedule, patience 5, 6 GPT-2 layers."""
     period = frequency_period(freq)
     notes = [
@@ -140,16 +143,21 @@ def _tempo_preset(train: dict, device_type: str, freq: str | None, look_back: in
         "SmolLM2 is the offline default.",
     ]
     model_options = {}
-    if period:
+    if decomposes and period:
         model_options["period"] = period
         notes.append(f"Seasonal period {period} steps, from the data's frequency ({freq}).")
-        if look_back is not None and look_back < 2 * period:
+        if look_back is not None and look_back < period:
+            notes.append(
+                f"A window of {look_back} steps holds less than one period: lengthen the look-back to at "
+                f"least {period}, or set a shorter period."
+            )
+        elif look_back is not None and look_back < 2 * period:
             model_options["decomposition"] = "moving_average"
             notes.append(
                 f"STL of a window needs two periods ({2 * period} steps) and the look-back is {look_back}: "
                 "the moving-average decomposition is chosen instead."
             )
-    else:
+    elif decomposes:
         notes.append("The data has no calendar frequency: set the seasonal period to its cycle in steps.")
     if device_type == "cpu":
         train["epochs"] = CPU_EPOCHS

@@ -86,7 +86,7 @@ class WindowDecomposer:
     millisecond, so a step of 112 windows would pay ~0.1 s again and again without the cache.
     """
 
-    def __init__(self, mode: str, period: int, max_entries: int = 200_000):
+    def __init__(self, mode: str, period: int, max_entries: int = 100_000):
         self.mode, self.period, self.max_entries = mode, period, max_entries
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
 
@@ -119,7 +119,10 @@ class PromptPool(nn.Module):
 
     def forward(self, query: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Prompts (N, k·length, D), the picked indices (N, k) and the matching loss (scalar)."""
-        similarity = F.normalize(query.float(), dim=-1) @ F.normalize(self.keys.float(), dim=-1).t()  # (N, M)
+        with torch.autocast(query.device.type, enabled=False):  # picks must not flip on bf16 rounding
+            similarity = (
+                F.normalize(query.float(), dim=-1) @ F.normalize(self.keys.float(), dim=-1).t()
+            )  # (N, M)
         chosen_similarity, chosen = similarity.topk(self.top_k, dim=-1)
         prompts = self.values[chosen].flatten(1, 2)  # (N, k·length, D)
         return prompts, chosen, (1 - chosen_similarity).mean()
@@ -141,9 +144,17 @@ class TEMPO(nn.Module):
             )
         if config.prompt not in PROMPTS:
             raise ValueError(f"unknown prompt type {config.prompt!r}; choose one of {', '.join(PROMPTS)}")
+        for name in ("pool_loss_weight", "decomposition_loss_weight"):
+            if getattr(config, name) < 0:
+                raise ValueError(f"{name.replace('_', ' ')} cannot be negative, got {getattr(config, name)}")
         if config.decomposition != "none":
             if config.period < 2:
                 raise ValueError(f"the seasonal period must be at least 2 steps, got {config.period}")
+            if config.period > config.seq_len:
+                raise ValueError(
+                    f"the seasonal period ({config.period}) is longer than the look-back ({config.seq_len}); "
+                    "shorten the period or lengthen the look-back"
+                )
             if config.decomposition == "stl" and config.seq_len < 2 * config.period:
                 raise ValueError(
                     f"STL of a window needs two full periods: look-back {config.seq_len} is shorter than "
@@ -171,6 +182,13 @@ class TEMPO(nn.Module):
             self.pool = PromptPool(config.pool_size, config.prompt_length, width, config.top_k)
             self.register_buffer("prompt_counts", torch.zeros(n_parts, config.pool_size), persistent=False)
         self.body = _with_lora(backbone, config)
+        limit = getattr(backbone.body.config, "max_position_embeddings", None)
+        tokens = n_parts * self.n_patches + self._prompt_tokens_per_row()
+        if limit is not None and tokens > limit:
+            raise ValueError(
+                f"TEMPO would feed {tokens} tokens per window and {backbone.name} has {limit} positions; "
+                "shorten the look-back or lengthen the stride"
+            )
         self.heads = nn.ModuleList(
             nn.Sequential(
                 nn.Flatten(start_dim=-2),
@@ -181,6 +199,14 @@ class TEMPO(nn.Module):
         )
         self._auxiliary = None  # the pool's matching term of the last forward pass
         self.last_parts = None  # the last forward pass's part forecasts
+        self.counting_picks = False  # see count_prompt_picks
+
+    def _prompt_tokens_per_row(self) -> int:
+        if self.soft_prompts is not None:
+            return sum(p.shape[0] for p in self.soft_prompts)
+        if self.pool is not None:
+            return len(self.part_names) * self.config.top_k * self.config.prompt_length
+        return 0
 
     def decompose(self, x: torch.Tensor) -> torch.Tensor:
         """(B, L, C) to (B, n_parts, L, C), each window and channel on its own."""
@@ -221,7 +247,7 @@ class TEMPO(nn.Module):
             parts.append(self.revins[i].denormalise(y.view(batch, channels, -1).transpose(1, 2), stats[i]))
         self._auxiliary = torch.stack(matching).mean() * self.config.pool_loss_weight if matching else None
         picks = torch.stack(chosen, dim=1) if chosen else None  # (B·C, n, k)
-        if picks is not None and not self.training:  # what the test windows pick, for the Attention page
+        if picks is not None and self.counting_picks:  # what the test windows pick, for the Attention page
             for i in range(len(self.part_names)):
                 counts = torch.bincount(picks[:, i].flatten(), minlength=self.config.pool_size)
                 self.prompt_counts[i] += counts.to(self.prompt_counts.dtype)
@@ -232,10 +258,11 @@ class TEMPO(nn.Module):
         self.last_parts = parts  # (B, n, H, C), for the decomposition loss and the Forecast page
         return parts.sum(dim=1)  # (B, H, C)
 
-    def reset_prompt_counts(self) -> None:
-        """Forget the pool's pick counts (before scoring the test windows, say)."""
+    def count_prompt_picks(self) -> None:
+        """Count the pool's picks from now on, from zero (the runner: over the test windows only)."""
         if self.pool is not None:
             self.prompt_counts.zero_()
+            self.counting_picks = True
 
     def auxiliary_loss(
         self, target: torch.Tensor, output_index: torch.Tensor | None = None

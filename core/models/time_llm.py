@@ -27,6 +27,7 @@ architecture with random weights.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 import torch
@@ -174,29 +175,55 @@ class TimeLLM(nn.Module):
         )
 
     def _apply(self, fn, recurse=True):
-        """Device and dtype moves reach the held language model too (see __init__)."""
+        """Device moves reach the held language model too (see __init__).
+
+        The pre-trained body is shared through the backbone cache, so it is never moved: the model
+        takes the cached body for the new device instead. A random-weight body is private and moves.
+        """
         super()._apply(fn, recurse)
         if self.llm is not None:
-            self.llm.body._apply(fn)
+            device = self.vocabulary.device
+            if self.config.variant != "full":
+                self.llm.body._apply(fn)
+            elif next(self.llm.body.parameters()).device != device:
+                self.llm = load_backbone(self.config.backbone, layers=self.config.layers, device=device)
         return self
 
     def prototypes(self) -> torch.Tensor:
         """(V', D): each prototype a learned combination of the vocabulary's embeddings."""
         return self.mapping(self.vocabulary.t()).t()
 
-    def prompts(self, x: torch.Tensor) -> list[str]:
-        """One prompt per window and channel, from the raw window in the series' own units."""
+    def prompt_pieces(self, x: torch.Tensor) -> tuple[str, list[str]]:
+        """The start all prompts share and each window and channel's own statistics, from the raw
+        window in the series' own units."""
         config = self.config
         raw = x.detach().float().cpu()
         if config.input_mean is not None and config.input_std is not None:
             raw = raw * torch.tensor(config.input_std) + torch.tensor(config.input_mean)  # undo the scaler
         windows = raw.transpose(1, 2).reshape(-1, x.shape[1]).numpy()  # (B·C, L)
-        return prompt_texts(windows, config.description, config.seq_len, config.pred_len)
+        return prompt_pieces(windows, config.description, config.seq_len, config.pred_len)
 
-    def _prompt_embeddings(self, texts: list[str], device) -> tuple[torch.Tensor, torch.Tensor]:
-        tokens = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        ids = tokens["input_ids"].to(device)
-        return self.backbone.embed(ids), tokens["attention_mask"].to(device)  # (N, T, D), (N, T)
+    def prompts(self, x: torch.Tensor) -> list[str]:
+        """One whole prompt per window and channel, as the language model reads it."""
+        shared, own = self.prompt_pieces(x)
+        return [shared + text for text in own]
+
+    def _prompt_embeddings(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The shared start (1, S, D), each row's own part (B·C, T, D) and its mask (B·C, T).
+
+        The two are tokenised apart: the shared start once per batch, the statistics as one padded
+        batch; the frozen model then reads the shared start once for every row (see
+        `Backbone.forward_after_prefix`).
+        """
+        shared, own = self.prompt_pieces(x)
+        shared_ids = self.tokenizer(shared, return_tensors="pt", add_special_tokens=False)["input_ids"]
+        tokens = self.tokenizer(own, return_tensors="pt", padding=True, add_special_tokens=False)
+        embed = partial(F.embedding, weight=self.vocabulary)  # the buffer moves with the model
+        return (
+            embed(shared_ids.to(x.device)),
+            embed(tokens["input_ids"].to(x.device)),
+            tokens["attention_mask"].to(x.device),
+        )
 
     def _patch_tokens(self, x_norm: torch.Tensor) -> torch.Tensor:
         batch, length, channels = x_norm.shape
@@ -212,13 +239,21 @@ class TimeLLM(nn.Module):
         if self.config.variant == "no_llm":
             hidden = reprogrammed
         else:
-            prompt, prompt_mask = self._prompt_embeddings(self.prompts(x), x.device)  # (B·C, T, D)
+            shared, prompt, prompt_mask = self._prompt_embeddings(x)  # (1, S, D), (B·C, T, D), (B·C, T)
             if self.attention_block is not None:
-                embeds = torch.cat([prompt.to(reprogrammed.dtype), reprogrammed], dim=1)  # (B·C, T + P, D)
-                mask = torch.cat([prompt_mask, prompt_mask.new_ones(reprogrammed.shape[:2])], dim=1)
-                hidden = self.attention_block(embeds, mask)[:, -self.n_patches :, :]
+                rows = len(reprogrammed)
+                embeds = torch.cat(
+                    [shared.expand(rows, -1, -1), prompt, reprogrammed.to(prompt.dtype)], dim=1
+                )  # (B·C, S + T + P, D)
+                ones = prompt_mask.new_ones
+                mask = torch.cat(
+                    [ones(rows, shared.shape[1]), prompt_mask, ones(reprogrammed.shape[:2])], dim=1
+                )
+                hidden = self.attention_block(embeds.to(reprogrammed.dtype), mask)[:, -self.n_patches :, :]
             else:  # [prompt; patches] through the frozen model; the patch positions come back
-                hidden = self.llm.forward_after_prefix(prompt, prompt_mask, reprogrammed)  # (B·C, P, D)
+                hidden = self.llm.forward_after_prefix(
+                    prompt, prompt_mask, reprogrammed, shared
+                )  # (B·C, P, D)
         y = self.head(hidden[..., : self.config.d_ff]).float()  # (B·C, H)
         y = y.view(batch, channels, -1).transpose(1, 2)  # (B, H, C)
         return self.revin.denormalise(y, stats)
@@ -232,19 +267,23 @@ class TimeLLM(nn.Module):
         return TimeLLMExplanation(attention, self.prompts(x), prototypes)
 
 
-def prompt_texts(windows: np.ndarray, description: str, seq_len: int, pred_len: int) -> list[str]:
-    """Prompts for windows (N, L): statistics computed for all windows at once, numbers rounded."""
+def prompt_pieces(
+    windows: np.ndarray, description: str, seq_len: int, pred_len: int
+) -> tuple[str, list[str]]:
+    """Prompts for windows (N, L), as the start they share (description and task) and each window's
+    statistics, computed for all windows at once, numbers rounded."""
     lags = top_lags(windows, min(5, windows.shape[1] - 1))  # (N, 5), non-circular, lag 0 excluded
     minimum, maximum, median = windows.min(axis=1), windows.max(axis=1), np.median(windows, axis=1)
     drift = windows[:, -1] - windows[:, 0]  # the sum of first differences
     trend = np.where(drift > 0, "upward", np.where(drift < 0, "downward", "flat"))
     task = f"Task: forecast the next {pred_len} steps given the previous {seq_len} steps."
     head = f"Dataset: {description.strip()} {task}" if description.strip() else task
-    return [
-        f"{head} Input statistics: min {lo:.4g}, max {hi:.4g}, median {mid:.4g}, trend {direction}, "
+    own = [
+        f" min {lo:.4g}, max {hi:.4g}, median {mid:.4g}, trend {direction}, "
         f"top lags {', '.join(map(str, lag_row))}."
         for lo, hi, mid, direction, lag_row in zip(minimum, maximum, median, trend, lags, strict=True)
     ]
+    return f"{head} Input statistics:", own
 
 
 def _random_copy(body: nn.Module) -> nn.Module:

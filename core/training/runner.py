@@ -186,7 +186,7 @@ def run_training(
         test_loader = make_loader(torch.utils.data.Subset(test_set, range(n_test)), batch, shuffle=False)
         extras = {}
         if hasattr(model, "last_parts"):  # TEMPO: keep each part's forecast for the Forecast page
-            model.reset_prompt_counts()  # count the pool's picks over the test windows only
+            model.count_prompt_picks()  # over the test windows only
             forecast, actual, parts = trainer.predict(test_loader, keep=lambda: model.last_parts)
             if spec.features == "MS":
                 parts = parts[..., data.output_index]
