@@ -114,7 +114,7 @@ def measure(dataset, backbone: str, layers: int, seq_len: int, precision: str, s
             lambda: model.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         )
         embed_s = median_time(lambda: model.backbone.embed(tokens["input_ids"]))
-        prompt_embeddings_s = median_time(lambda: model._prompt_embeddings(texts, x.device))
+        prompt_embeddings_s = median_time(lambda: model._prompt_embeddings(x))
 
     def prototype_map() -> None:  # forward and backward of the V -> V' map, as in a training step
         with trainer.autocast():
