@@ -143,13 +143,9 @@ class PromptTokens:
     forward pass; padding uses the end-of-text token, which the prompts' text never produces.
     """
 
-    def __init__(self, embedding, tokenizer, shared_start: bool = False):
+    def __init__(self, embedding, tokenizer):
         self.tokenizer = tokenizer
         self.pad = tokenizer.pad_token_id
-        # Ours embeds the start all prompts share once (a batch of one row), then each row's own part;
-        # a sequence's prompt is the two together.
-        self.shared_start = shared_start
-        self.shared_ids = None
         self.padded: list[int] = []
         self.unpadded: list[float] = []
         self.example: str | None = None
@@ -157,19 +153,15 @@ class PromptTokens:
 
     def _hook(self, module, inputs, output) -> None:
         ids = inputs[0]
-        if self.shared_start and ids.shape[0] == 1:
-            self.shared_ids = ids[0]
-            return
-        shared = 0 if self.shared_ids is None else len(self.shared_ids)
-        lengths = (ids != self.pad).sum(-1).float() + shared
-        self.padded.append(int(ids.shape[1]) + shared)
+        lengths = (ids != self.pad).sum(-1).float()
+        self.padded.append(int(ids.shape[1]))
         self.unpadded.extend(lengths.tolist())
         if self.example is None:
-            own = ids[0][ids[0] != self.pad]
-            self.example = self.tokenizer.decode(own if self.shared_ids is None else [*self.shared_ids, *own])
+            self.example = self.tokenizer.decode(ids[0][ids[0] != self.pad])
 
     def summary(self, patches: int) -> dict:
-        self.handle.remove()
+        if self.handle is not None:
+            self.handle.remove()
         return {
             "padded_per_batch_median": statistics.median(self.padded),
             "padded_per_batch_max": max(self.padded),
@@ -178,6 +170,41 @@ class PromptTokens:
             "patches": patches,
             "example": self.example,
         }
+
+
+class OurPromptTokens(PromptTokens):
+    """The same counts for ours, which embeds prompts from its vocabulary buffer (no embedding module
+    to observe): the prompt texts of every forward pass are kept (cheap) and tokenised afterwards.
+
+    A sequence's prompt is the start every row shares plus the row's own statistics; the shared
+    start is read once per batch, but it is counted in every sequence, as the model attends to it.
+    """
+
+    def __init__(self, model):
+        self.tokenizer, self.pad = model.tokenizer, model.tokenizer.pad_token_id
+        self.batches: list[tuple[str, list[str]]] = []
+        self.original = model.prompt_pieces
+        self.model = model
+
+        def recording(x):
+            pieces = self.original(x)
+            self.batches.append(pieces)
+            return pieces
+
+        model.prompt_pieces = recording
+
+    def summary(self, patches: int) -> dict:
+        self.model.prompt_pieces = self.original
+        self.padded, self.unpadded = [], []
+        for shared, own in self.batches:
+            start = len(self.tokenizer(shared, add_special_tokens=False)["input_ids"])
+            lengths = [start + len(ids) for ids in self.tokenizer(own, add_special_tokens=False)["input_ids"]]
+            self.padded.append(max(lengths))
+            self.unpadded.extend(lengths)
+        shared, own = self.batches[0]
+        self.example = shared + own[0]
+        self.handle = None
+        return super().summary(patches)
 
 
 def _timed_run(fit) -> dict:
@@ -285,7 +312,7 @@ def run_ours(data, dataset, steps: int, precision: str, test_starts: list[int] |
     clock = Clock()
     config = TrainConfig(epochs=1, batch_size=BATCH, lr=LR, precision=precision, device="cpu")
     trainer = Trainer(model, config, on_step=lambda info: clock.stamp())
-    tokens = PromptTokens(model.backbone.body.get_input_embeddings(), model.tokenizer, shared_start=True)
+    tokens = OurPromptTokens(model)
     fitted = {}
     result = _timed_run(lambda: fitted.setdefault("fit", trainer.fit(train_loader, no_validation)))
     result |= {"precision": trainer.precision, "steps": steps, **clock.summary()}
