@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import (  # noqa: E402
     WARMUP,
+    StepClock,
     machine,
     median_time,
     peak_rss_mb,
@@ -89,21 +90,18 @@ def measure(dataset, backbone: str, layers: int, seq_len: int, precision: str, s
         description=dataset.description,
         **MODEL_OPTIONS,
     )
-    stamps: list[tuple[float, float]] = []  # (wall, this process's CPU time) after each step
+    clock = StepClock()
     config = TrainConfig(epochs=1, batch_size=BATCH, lr=1e-3, precision=precision, device="cpu")
-    trainer = Trainer(
-        model, config, on_step=lambda info: stamps.append((time.perf_counter(), time.process_time()))
-    )
+    trainer = Trainer(model, config, on_step=clock.stamp)
     release_memory()
     rss_before = rss_mb()
     load_before = os.getloadavg()[0]
     reset = reset_peak_rss()
     trainer.fit(train_loader, val_loader)
     peak = peak_rss_mb()
-    step_times = [b[0] - a[0] for a, b in zip(stamps[WARMUP - 1 : -1], stamps[WARMUP:], strict=True)]
+    step_times = clock.step_times()
     median_step = statistics.median(step_times)
-    wall = stamps[-1][0] - stamps[WARMUP - 1][0]
-    cpu_share = (stamps[-1][1] - stamps[WARMUP - 1][1]) / (wall * torch.get_num_threads())
+    cpu_share = clock.cpu_share(torch.get_num_threads())
 
     x, _ = next(iter(train_loader))
     with torch.no_grad(), trainer.autocast():

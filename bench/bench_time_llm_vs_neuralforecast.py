@@ -62,7 +62,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import WARMUP, machine, peak_rss_mb, release_memory, reset_peak_rss, rss_mb  # noqa: E402
+from bench.common import (  # noqa: E402
+    WARMUP,
+    StepClock,
+    machine,
+    peak_rss_mb,
+    release_memory,
+    reset_peak_rss,
+    rss_mb,
+)
 
 RESULTS = ROOT / "bench" / "results" / "time_llm_vs_neuralforecast.json"
 CACHE = ROOT / "bench" / ".cache" / "smollm2-135m-6layers"
@@ -110,21 +118,13 @@ DIFFERENCES = [
 # ---------------------------------------------------------------- measuring
 
 
-class Clock:
-    """(wall, process CPU) stamps at the end of every training step."""
-
-    def __init__(self):
-        self.stamps: list[tuple[float, float]] = []
-
-    def stamp(self) -> None:
-        self.stamps.append((time.perf_counter(), time.process_time()))
+class Clock(StepClock):
+    """Step stamps (bench/common.py) summarised as this comparison reports them."""
 
     def summary(self) -> dict:
         import torch
 
-        stamps = self.stamps
-        steps = [b[0] - a[0] for a, b in zip(stamps[WARMUP - 1 : -1], stamps[WARMUP:], strict=True)]
-        wall = stamps[-1][0] - stamps[WARMUP - 1][0]
+        steps = self.step_times()
         median = statistics.median(steps)
         return {
             "univariate_windows_per_s": UNIVARIATE_PER_STEP / median,
@@ -132,7 +132,7 @@ class Clock:
             "mean_step_s": statistics.fmean(steps),
             "timed_steps": len(steps),
             "step_s": steps,
-            "cpu_share": (stamps[-1][1] - stamps[WARMUP - 1][1]) / (wall * torch.get_num_threads()),
+            "cpu_share": self.cpu_share(torch.get_num_threads()),
         }
 
 
@@ -342,7 +342,7 @@ def _neuralforecast_model(folder: Path, description: str, steps: int, precision:
     from neuralforecast.losses.pytorch import MSE
     from neuralforecast.models import TimeLLM
 
-    class StepClock(pl.Callback):
+    class LightningStepClock(pl.Callback):
         def __init__(self):
             self.starts: list[float] = []
             self.compute: list[float] = []
@@ -379,7 +379,7 @@ def _neuralforecast_model(folder: Path, description: str, steps: int, precision:
         enable_model_summary=False,
         num_sanity_val_steps=0,
         limit_val_batches=0,
-        callbacks=[StepClock()],
+        callbacks=[LightningStepClock()],
         **SHARED,
     )
 

@@ -141,6 +141,7 @@ def stl(values: pd.Series, period: int, robust: bool = True) -> Decomposition:
 
 
 WINDOW_DECOMPOSITIONS = ("stl", "moving_average")
+WINDOW_PARTS = ("trend", "seasonal", "residual")  # what decompose_windows returns, in order
 
 
 def moving_average_components(windows: np.ndarray, period: int) -> np.ndarray:

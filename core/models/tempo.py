@@ -37,13 +37,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.backbones import Backbone, load_backbone
-from core.decompose import decompose_windows
+from core.decompose import WINDOW_PARTS, decompose_windows
 from core.models.layers import RevIN
 from core.patching import make_patches, patch_count
 
 DECOMPOSITIONS = ("stl", "moving_average", "none")
 PROMPTS = ("semi_soft", "pool", "none")
-PARTS = ("trend", "seasonal", "residual")
 # LoRA targets by architecture: GPT-2's fused query-key-value projection, Llama's and BERT's
 # attention projections.
 LORA_TARGETS = {
@@ -169,7 +168,7 @@ class TEMPO(nn.Module):
         backbone = backbone or load_backbone(config.backbone, layers=config.layers)
         self.untrained_backbone = backbone.untrained
         width = backbone.hidden_size
-        self.part_names = PARTS if config.decomposition != "none" else ("series",)
+        self.part_names = WINDOW_PARTS if config.decomposition != "none" else ("series",)
         n_parts = len(self.part_names)
         self.decomposer = WindowDecomposer(config.decomposition, config.period)
         self.n_patches = patch_count(config.seq_len, config.patch_len, config.stride)
@@ -216,10 +215,7 @@ class TEMPO(nn.Module):
         """(B, L, C) to (B, n_parts, L, C), each window and channel on its own."""
         if self.config.decomposition == "none":
             return x.float().unsqueeze(1)
-        batch, length, channels = x.shape
-        rows = x.detach().float().transpose(1, 2).reshape(-1, length).cpu().numpy()  # (B·C, L)
-        parts = torch.from_numpy(self.decomposer(rows)).to(x.device, torch.float32)  # (B·C, 3, L)
-        return parts.view(batch, channels, len(PARTS), length).permute(0, 2, 3, 1)
+        return _by_channel(x, self.decomposer)
 
     def _forward_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         batch, _, channels = x.shape
@@ -286,21 +282,25 @@ class TEMPO(nn.Module):
 
     def _target_decomposition(self, target: torch.Tensor) -> torch.Tensor:
         """The target window (B, H, C) in parts (B, 3, H, C); too short for STL, the moving average."""
-        batch, horizon, channels = target.shape
         mode = self.config.decomposition
-        if mode == "stl" and horizon < 2 * self.config.period:
+        if mode == "stl" and target.shape[1] < 2 * self.config.period:
             mode = "moving_average"
-        rows = target.detach().float().transpose(1, 2).reshape(-1, horizon).cpu().numpy()
-        parts = torch.from_numpy(decompose_windows(rows, self.config.period, mode)).to(
-            target.device, torch.float32
-        )
-        return parts.view(batch, channels, len(PARTS), horizon).permute(0, 2, 3, 1)
+        return _by_channel(target, lambda rows: decompose_windows(rows, self.config.period, mode))
 
     @torch.no_grad()
     def explain(self, x: torch.Tensor) -> TEMPOExplanation:
         """Each part's forecast, the window's decomposition and the pool's picks (eval mode)."""
         parts, decomposition, picks = self._forward_parts(x)
         return TEMPOExplanation(parts, decomposition, picks)
+
+
+def _by_channel(x: torch.Tensor, decompose_rows) -> torch.Tensor:
+    """Decompose each window and channel of x (B, T, C) with `decompose_rows` ((N, T) to (N, 3, T)
+    in NumPy): (B, 3, T, C) on x's device."""
+    batch, length, channels = x.shape
+    rows = x.detach().float().transpose(1, 2).reshape(-1, length).cpu().numpy()  # (B·C, T)
+    parts = torch.from_numpy(decompose_rows(rows)).to(x.device, torch.float32)  # (B·C, 3, T)
+    return parts.view(batch, channels, len(WINDOW_PARTS), length).permute(0, 2, 3, 1)
 
 
 def _text_embeddings(backbone: Backbone, text: str) -> torch.Tensor:

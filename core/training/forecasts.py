@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.decompose import WINDOW_PARTS
+
 
 def unscale(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Forecast and actual (N, H, C) in the series' units, from the scaled arrays a run stored."""
@@ -24,7 +26,7 @@ def forecast_table(forecast: np.ndarray, actual: np.ndarray, channels: list[str]
     ).reset_index()
 
 
-PART_NAMES = {3: ["trend", "seasonal", "residual"], 1: ["series"]}
+PART_NAMES = {len(WINDOW_PARTS): list(WINDOW_PARTS), 1: ["series"]}  # by the stored parts' count
 
 
 def unscale_parts(arrays: dict[str, np.ndarray]) -> np.ndarray | None:
