@@ -174,7 +174,8 @@ def test_cancellation_is_checked_between_steps():
     assert len(seen) == 5
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+# Every window forecaster (proxy-tuned decoding writes text; its LoRA dropout is peft's).
+@pytest.mark.parametrize("name", [n for n in MODELS if n != "proxy_tuned"])
 def test_every_model_honours_dropout(name):
     tiny = {}
     if name.startswith("time_llm"):

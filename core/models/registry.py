@@ -10,6 +10,7 @@ from core.models.dlinear import DLinear, DLinearConfig
 from core.models.patchtst import PatchTST, PatchTSTConfig
 from core.models.tempo import TEMPO, TEMPOConfig
 from core.models.time_llm import TimeLLM, TimeLLMConfig
+from core.proxy.model import ProxyConfig, ProxyTuned
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,14 @@ MODELS: dict[str, ModelSpec] = {
             TEMPO,
             {"decomposition": "none"},
         ),
+        ModelSpec(
+            "proxy_tuned",
+            "Proxy-tuned decoding",
+            "A language model writes the series as digits, steered by a small model tuned on it "
+            "(LLMTime, Gruver et al., NeurIPS 2023; proxy-tuning, Liu et al., 2024).",
+            ProxyConfig,
+            ProxyTuned,
+        ),
     ]
 }
 
@@ -120,6 +129,8 @@ TRAIN_DEFAULTS: dict[str, dict] = {
         name: dict(epochs=3, batch_size=16, lr=1e-3, schedule="cosine", patience=5)
         for name in ("tempo", "tempo_no_prompt", "tempo_no_decomposition")
     },
+    # The proxy expert: LoRA on a small language model, a few epochs over serialised windows.
+    "proxy_tuned": dict(epochs=2, batch_size=8, lr=1e-3, schedule="cosine", patience=2),
 }
 
 
@@ -127,10 +138,8 @@ def config_fields(name: str) -> list[str]:
     return [f.name for f in fields(MODELS[name].config_class)]
 
 
-def build_model(
-    name: str, *, seq_len: int, pred_len: int, n_channels: int, **options
-) -> tuple[nn.Module, object]:
-    """A model and its config; unknown options are an error, never silently ignored."""
+def build_config(name: str, *, seq_len: int, pred_len: int, n_channels: int, **options):
+    """A model's config from its options; unknown or clashing options are errors, never ignored."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
     spec = MODELS[name]
@@ -143,7 +152,15 @@ def build_model(
     options = options | spec.fixed
     config = spec.config_class(seq_len=seq_len, pred_len=pred_len, n_channels=n_channels, **options)
     check_config(config, spec.label)
-    return spec.model_class(config), config
+    return config
+
+
+def build_model(
+    name: str, *, seq_len: int, pred_len: int, n_channels: int, **options
+) -> tuple[nn.Module, object]:
+    """A model and its config."""
+    config = build_config(name, seq_len=seq_len, pred_len=pred_len, n_channels=n_channels, **options)
+    return MODELS[name].model_class(config), config
 
 
 def check_config(config, label: str) -> None:

@@ -116,6 +116,8 @@ def build_spec(args: argparse.Namespace) -> tuple[RunSpec, str]:
         options[key.strip()] = _parse_value(value.strip())
     if data is None or "model" not in settings:
         raise ValueError("name the data (--data or `data =`) and the model (--model or `model =`)")
+    if settings["model"] == "proxy_tuned":  # the language model writes the target series alone
+        settings.setdefault("features", "S")
     known = {f.name for f in fields(RunSpec)}
     unknown = set(settings) - known
     if unknown:

@@ -95,6 +95,10 @@ def run_training(
     context: JobContext | None = None,
 ) -> RunOutcome:
     """Train, test and record one run. On rank > 0 under torchrun nothing is written."""
+    if spec.model == "proxy_tuned":  # an expert language model and decoding, not a window forecaster
+        from core.proxy.runner import run_proxy
+
+        return run_proxy(spec, dataset, store if _is_rank_zero() else None, context)
     writes = store is not None and _is_rank_zero()
     distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
     target = spec.target or dataset.target

@@ -320,7 +320,9 @@ class Trainer:
         self.output_index = (
             None if output_index is None else torch.as_tensor(output_index, device=self.device)
         )
-        self.loss_fn = loss_function(config.loss)
+        # A model trained on an objective of its own (the proxy expert's language-model loss) says so
+        # with `objective(prediction, target)`; every other model takes the configured loss.
+        self.loss_fn = getattr(model, "objective", None) or loss_function(config.loss)
         # Models with terms of their own in the training loss expose `auxiliary_loss(target,
         # output_index)`; validation and test score the forecast alone, comparable across models.
         self.auxiliary_loss = getattr(model, "auxiliary_loss", None)
