@@ -285,3 +285,98 @@ def prompt_counts_figure(counts: np.ndarray, names: list[str]) -> go.Figure:
     fig.update_layout(title="Prompt picks over the test windows", height=120 + 60 * len(names), **_LAYOUT)
     fig.update_layout(hovermode="closest")
     return fig
+
+
+METRIC_LABELS = {"mse": "MSE", "mae": "MAE", "rmse": "RMSE", "smape": "sMAPE", "mase": "MASE", "nll": "NLL"}
+
+
+def _rgba(color: str, opacity: float) -> str:
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {opacity})"
+
+
+def proxy_figure(
+    history: np.ndarray,
+    actual: np.ndarray,
+    forecasts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    title: str = "",
+) -> go.Figure:
+    """One decoded test window: the look-back, the actual future, and each configuration's median
+    forecast over its shaded band, `forecasts[name] = (median, lower, upper)`, each (H,)."""
+    fig = go.Figure()
+    offset = len(history)
+    fig.add_trace(
+        go.Scatter(x=np.arange(offset), y=history, mode="lines", name="history", line=dict(color="#444"))
+    )
+    steps = np.arange(offset, offset + len(actual))  # the first forecast step follows the last seen one
+    for i, (name, (median, lower, upper)) in enumerate(forecasts.items()):
+        color = _PALETTE[(i + 1) % len(_PALETTE)]
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=upper,
+                mode="lines",
+                line=dict(width=0),
+                legendgroup=name,
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=lower,
+                mode="lines",
+                line=dict(width=0),
+                fill="tonexty",
+                fillcolor=_rgba(color, 0.15),
+                legendgroup=name,
+                name=f"{name} 10–90%",
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=median,
+                mode="lines",
+                name=name,
+                legendgroup=name,
+                line=dict(color=color, dash="dash"),
+            )
+        )
+    fig.add_trace(
+        go.Scatter(x=steps, y=actual, mode="lines", name="actual", line=dict(color=_PALETTE[0], width=2.5))
+    )
+    fig.add_vline(x=offset - 0.5, line_dash="dot", line_color="#999")
+    fig.update_layout(title=title, xaxis_title="step", height=420, **_LAYOUT)
+    return fig
+
+
+def configurations_table(configurations: dict[str, dict], metrics: tuple[str, ...]) -> pd.DataFrame:
+    """One row per decoded configuration, one column per metric (missing ones left empty)."""
+    return pd.DataFrame(
+        [[scores.get(m, float("nan")) for m in metrics] for scores in configurations.values()],
+        index=pd.Index(list(configurations), name="configuration"),
+        columns=[METRIC_LABELS.get(m, m) for m in metrics],
+    )
+
+
+def proxy_window(
+    arrays: dict[str, np.ndarray], window: int, seq_len: int, names: list[str]
+) -> tuple[np.ndarray, np.ndarray, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """A proxy run's decoded window `window` in the series' own units, for `proxy_figure`: the
+    look-back (rows window_index[window] onward of the stored test inputs), the actual future, and
+    each named configuration's (median, lower, upper)."""
+    mean, std = float(arrays["scaler_mean"].reshape(-1)[0]), float(arrays["scaler_std"].reshape(-1)[0])
+    start = int(arrays["window_index"][window])
+    history = arrays["inputs"][start : start + seq_len, 0] * std + mean
+    actual = arrays["actual"][window, :, 0] * std + mean
+    forecasts = {}
+    for name in names:
+        # The proxy's median is the run's forecast, stored once as `forecast`.
+        median = "forecast" if name == "proxy" and "proxy_forecast" not in arrays else f"{name}_forecast"
+        forecasts[name] = tuple(
+            arrays[key][window, :, 0] * std + mean for key in (median, f"{name}_lower", f"{name}_upper")
+        )
+    return history, actual, forecasts

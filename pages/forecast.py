@@ -38,6 +38,7 @@ except FileNotFoundError as error:
     st.error(f"This run's forecasts are missing from the run store: {error}")
     st.stop()
 forecast, actual = unscale(arrays)
+configurations = list(metrics.get("configurations") or {}) if "base_forecast" in arrays else []
 
 
 @st.cache_data(show_spinner="Writing the CSV…", max_entries=4)
@@ -51,14 +52,46 @@ channels = run.config.get("channels_out") or [f"channel {i + 1}" for i in range(
 left, right = st.columns(2)
 window = 0
 if len(forecast) > 1:
-    window = left.slider("Test window", 0, len(forecast) - 1, len(forecast) - 1, key=f"window_{run.id}")
+    label = "Decoded test window" if configurations else "Test window"
+    window = left.slider(label, 0, len(forecast) - 1, len(forecast) - 1, key=f"window_{run.id}")
 channel = right.selectbox(
     "Channel", range(len(channels)), index=len(channels) - 1, format_func=channels.__getitem__
 )
-st.plotly_chart(
-    plots.forecast_figure(actual[window, :, channel], forecast[window, :, channel], title=channels[channel]),
-    width="stretch",
-)
+if configurations:
+    history, future, bands = plots.proxy_window(arrays, window, run.config["seq_len"], configurations)
+    st.plotly_chart(
+        plots.proxy_figure(history, future, bands, title=f"{channels[channel]}: {', '.join(bands)}"),
+        width="stretch",
+    )
+    decoded, available = len(forecast), metrics.get("windows_available", "?")
+    position = int(arrays["window_index"][window]) + 1
+    st.caption(
+        f"Decoded window {window + 1} of {decoded}: test window {position} of {available}. Dashed lines "
+        "are each configuration's median of its samples; the bands span their 10% to 90% quantiles."
+    )
+    st.dataframe(
+        plots.configurations_table(metrics["configurations"], ("mse", "mae", "smape", "mase", "nll")),
+        column_config={
+            name: st.column_config.NumberColumn(format="%.4f")
+            for name in ("MSE", "MAE", "sMAPE", "MASE", "NLL")
+        },
+    )
+    st.caption(
+        f"Metrics over the {decoded} decoded test windows of {available} available (evenly spaced: decoding "
+        "every window would take hours on a CPU). MSE, MAE, sMAPE and MASE on scaled values like every "
+        "run's; NLL is the negative log-likelihood of the true future per time step, in the series' own "
+        "units (LLMTime's definition; lower is better). The metrics at the top are the proxy's. "
+        f"Malformed samples: {metrics.get('redrawn', 0)} redrawn, {metrics.get('dropped', 0)} dropped "
+        f"(still malformed after every redraw); {metrics.get('tokens_per_s', float('nan')):.0f} tokens "
+        "decoded per second."
+    )
+else:
+    st.plotly_chart(
+        plots.forecast_figure(
+            actual[window, :, channel], forecast[window, :, channel], title=channels[channel]
+        ),
+        width="stretch",
+    )
 parts = unscale_parts(arrays)
 if parts is not None:
     st.plotly_chart(

@@ -27,6 +27,29 @@ JOB_KEY = "train_job"  # this session's last job id
 # Set from the sidebar and the data, not here: the shapes, and the scaler's statistics that the
 # runner hands to models whose prompts describe the series in its own units.
 AUTOMATIC_FIELDS = {"seq_len", "pred_len", "n_channels", "input_mean", "input_std"}
+# Models that forecast the target alone (features fixed to S) and train on a loss of their own.
+TARGET_ONLY = {"proxy_tuned"}
+# Bounds of float options where the config's own check ("a number") is looser than what makes sense.
+FLOAT_BOUNDS = {
+    "proxy_tuned": {
+        "alpha": (0.0, None),
+        "temperature": (0.01, None),
+        "top_p": (0.01, 1.0),
+        "scale_quantile": (0.01, 1.0),
+        "scale_offset": (0.0, None),
+    }
+}
+DECODING = "decoding the test windows"  # the proxy runner's phase while it decodes
+PROXY_NOTE = (
+    "alpha weighs the expert's steer (expert − untuned small model) added to the base model's "
+    "logits: 0 is the base model alone, 1 is the paper's proxy-tuning; the default 0.3 stayed stable "
+    "with the offline small model, while at 1 its numbers ran long (see the README). samples: "
+    "forecasts drawn per window (their median is the forecast, their 10%–90% quantiles the band); "
+    "temperature and top p shape each draw. digits: digits kept after the implied decimal point of "
+    "each rescaled value. test windows: decoding is the costly part (every test window would take "
+    "hours on a CPU), so an evenly spaced subset of at most this many windows is decoded, three ways "
+    "each (base, expert, proxy). train windows: serialised windows the expert is tuned on per epoch."
+)
 
 dataset = common.current_dataset()
 seq_len, pred_len = common.window_lengths()
@@ -49,14 +72,25 @@ if starting.notes:
 with st.form(f"train_{model_name}"):
     st.markdown("**Data**")
     left, middle, right = st.columns(3)
-    features = left.selectbox(
-        "Features", FEATURES, help="M: all channels in and out; S: the target only; MS: all in, target out."
-    )
+    if model_name in TARGET_ONLY:
+        features = left.selectbox(
+            "Features", ["S"], disabled=True, help="S: the target only; the only choice for this model."
+        )
+        left.caption("The language model writes the target series alone.")
+    else:
+        features = left.selectbox(
+            "Features",
+            FEATURES,
+            help="M: all channels in and out; S: the target only; MS: all in, target out.",
+        )
     protocol_default = default_protocol(dataset.name)
     protocol = middle.selectbox("Split", PROTOCOLS, index=PROTOCOLS.index(protocol_default))
     drop_last = right.checkbox("Drop the last incomplete test batch", value=False)
 
     st.markdown(f"**{MODELS[model_name].label}**")
+    if model_name == "proxy_tuned":
+        st.caption(PROXY_NOTE)
+    bounds = FLOAT_BOUNDS.get(model_name, {})
     options = {}
     config_class = MODELS[model_name].config_class
     fixed = MODELS[model_name].fixed
@@ -85,7 +119,10 @@ with st.form(f"train_{model_name}"):
         elif "dropout" in field.name:
             options[field.name] = float(column.number_input(label, 0.0, 0.99, float(default), format="%.2f"))
         else:
-            options[field.name] = float(column.number_input(label, value=float(default), format="%.3f"))
+            low, high = bounds.get(field.name, (None, None))
+            options[field.name] = float(
+                column.number_input(label, low, high, value=float(default), format="%.3f")
+            )
 
     if "description" in {f.name for f in fields(config_class)}:
         options["description"] = st.text_input(
@@ -109,7 +146,11 @@ with st.form(f"train_{model_name}"):
         help="cosine: annealed per epoch to eta min; onecycle: warm up to max lr, then anneal, every batch.",
     )
     patience = row[1].number_input("Early-stopping patience", 1, 100, defaults.patience)
-    loss = row[2].selectbox("Loss", LOSSES, index=LOSSES.index(defaults.loss))
+    if model_name in TARGET_ONLY:
+        loss = defaults.loss  # unused: the expert trains on its own objective
+        row[2].caption("Loss: the expert trains on the language model's next-token loss.")
+    else:
+        loss = row[2].selectbox("Loss", LOSSES, index=LOSSES.index(defaults.loss))
     precision = row[3].selectbox(
         "Precision",
         PRECISIONS,
@@ -192,7 +233,8 @@ def _eta(snapshot) -> str:
     if not done or not snapshot.started_at:
         return "estimating…"
     remaining = (time.time() - snapshot.started_at) / done * (total - done)
-    return f"about {remaining:.0f} s left (at most; early stopping may end it sooner)"
+    then = ", then the test windows are decoded" if "phase" in progress else ""
+    return f"about {remaining:.0f} s left (at most; early stopping may end it sooner){then}"
 
 
 def plain(error: str) -> str:
@@ -210,17 +252,27 @@ def show_job(snapshot) -> None:
         st.caption(f"Precision {progress['precision_reason']}")
     total = progress.get("step_total_steps") or 1
     done = progress.get("step_global_step", 0)
+    phase = progress.get("phase")
     if not snapshot.finished:
-        st.progress(
-            min(done / total, 1.0),
-            text=f"epoch {progress.get('step_epoch', 0)}, step {progress.get('step_step', 0)} of "
-            f"{progress.get('step_steps_per_epoch', '?')} · {_eta(snapshot)}",
-        )
-        metrics = st.columns(3)
-        metrics[0].metric("Samples per second", f"{progress.get('step_samples_per_s', 0):,.0f}")
-        metrics[1].metric("Step loss", f"{progress.get('step_loss', float('nan')):.4f}")
-        scale = progress.get("step_loss_scale")
-        metrics[2].metric("Loss scale (fp16)", "-" if scale is None else f"{scale:g}")
+        if phase:
+            st.caption(f"Now {phase}.")
+        if phase == DECODING and progress.get("decode_total"):
+            decoded, decodes = progress.get("decode_done", 0), progress["decode_total"]
+            st.progress(
+                min(decoded / decodes, 1.0),
+                text=f"decoding test windows: {decoded} of {decodes} (each window once per configuration)",
+            )
+        else:
+            st.progress(
+                min(done / total, 1.0),
+                text=f"epoch {progress.get('step_epoch', 0)}, step {progress.get('step_step', 0)} of "
+                f"{progress.get('step_steps_per_epoch', '?')} · {_eta(snapshot)}",
+            )
+            metrics = st.columns(3)
+            metrics[0].metric("Samples per second", f"{progress.get('step_samples_per_s', 0):,.0f}")
+            metrics[1].metric("Step loss", f"{progress.get('step_loss', float('nan')):.4f}")
+            scale = progress.get("step_loss_scale")
+            metrics[2].metric("Loss scale (fp16)", "-" if scale is None else f"{scale:g}")
         st.button("Cancel", key=f"cancel_{snapshot.id}", on_click=manager.cancel, args=(snapshot.id,))
     steps = progress.get("steps", {})
     if progress.get("epochs") or steps.get("loss"):
@@ -241,6 +293,13 @@ def show_job(snapshot) -> None:
             f"Test (best checkpoint, {test.get('windows', '?')} windows, scaled values): "
             f"MSE {test.get('mse', float('nan')):.4f}, MAE {test.get('mae', float('nan')):.4f}."
         )
+        if test.get("configurations"):
+            st.caption(
+                f"Decoded {test['windows']} of {test.get('windows_available', '?')} test windows (evenly "
+                "spaced); the figures above are the proxy's. MSE and MAE on scaled values, NLL per time "
+                "step in the series' units (lower is better):"
+            )
+            st.dataframe(plots.configurations_table(test["configurations"], ("mse", "mae", "nll")))
         if progress.get("run_id"):
             st.session_state[common.SELECTED_RUN_KEY] = progress["run_id"]
             st.page_link("pages/forecast.py", label="See its forecast", icon=":material/show_chart:")
