@@ -325,11 +325,12 @@ def _load_minilm_body(dtype: torch.dtype):
     return body, _minilm_tokenizer()
 
 
-def _tiny_loader(model_type: str, tokenizer: Callable[[], object]):
-    """A loader for a small random model that borrows a bundled tokenizer (so it works offline)."""
+def _tiny_loader(model_type: str, tokenizer: Callable[[], object], *, head: bool = False):
+    """A loader for a small random model that borrows a bundled tokenizer (so it works offline);
+    with `head`, a causal language model whose head shares the token embeddings (proxy decoding)."""
 
     def load(dtype: torch.dtype):
-        from transformers import AutoConfig, AutoModel
+        from transformers import AutoConfig, AutoModel, AutoModelForCausalLM
 
         vocabulary = tokenizer()
         config = AutoConfig.for_model(
@@ -342,10 +343,13 @@ def _tiny_loader(model_type: str, tokenizer: Callable[[], object]):
             pad_token_id=vocabulary.pad_token_id,
             bos_token_id=vocabulary.bos_token_id,
             eos_token_id=vocabulary.eos_token_id,
+            tie_word_embeddings=head,
         )
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)  # the same weights in every process, without touching the global seed
-            body = AutoModel.from_config(config, attn_implementation="sdpa")
+            body = (AutoModelForCausalLM if head else AutoModel).from_config(
+                config, attn_implementation="sdpa"
+            )
         return body.to(dtype), vocabulary
 
     return load

@@ -297,32 +297,44 @@ def test_the_sampling_loop_gives_the_same_draws_with_and_without_the_caches(mode
     assert runs[0].samples.shape == (4 - runs[0].stats.dropped, 5)
 
 
-def test_the_forecast_is_the_median_and_the_band_holds_it(models):
+def test_the_sampler_writes_only_well_formed_numbers(models):
+    """The sampler's own loop (not transformers'): every token is a symbol, and each finished row
+    reads as exactly `horizon` numbers, none longer than the format allows."""
+    from core.proxy.decoding import DecodeStats, _draw
+
     window = _window(models)
-    forecast = sample_forecast(
-        configuration("base", models.base),
-        window.prompt_ids,
-        models.alphabet,
-        NumberFormat(2),
-        window.scaler,
-        5,
-        DecodeSettings(samples=8, temperature=1.0),
-        seed=0,
-        vocab_size=len(models.tokenizer),
+    number_format = NumberFormat(2, max_digits=4)
+    grammar = NumericGrammar(models.alphabet, number_format, 6, len(models.tokenizer))
+    tokens, state = _draw(
+        configuration("proxy", models.base, models.expert.lm, 1.0),
+        torch.tensor([window.prompt_ids]),
+        grammar,
+        12,
+        DecodeSettings(samples=12, temperature=1.5, top_p=1.0),
+        torch.Generator().manual_seed(0),
+        DecodeStats(),
     )
-    assert np.allclose(forecast.median, np.median(forecast.samples, axis=0))
-    assert np.all(forecast.lower <= forecast.median) and np.all(forecast.median <= forecast.upper)
+    assert set(tokens.flatten().tolist()) <= set(grammar.ids.tolist())
+    for row, ended in zip(tokens.tolist(), state.ended.tolist(), strict=True):
+        text = models.alphabet.decode(row)
+        numbers = text.split(",")
+        if not ended:
+            assert len(numbers) == 7 and numbers[-1] == ""  # six numbers, each ended by a separator
+        for number in numbers[:-1]:
+            digits = number.removeprefix("-")
+            assert digits.isdigit() and len(digits) <= 4
 
 
 class _EndHappy(torch.nn.Module):
-    """Logits that favour the end token at a number's start with probability `p_end`."""
+    """Logits under which a number's start is the end token with probability `p_end` (against the
+    ten digits; the minus sign is all but ruled out)."""
 
     def __init__(self, alphabet, vocab_size, p_end):
         super().__init__()
         self.logits = torch.full((vocab_size,), -30.0)
         self.logits[alphabet.digit_ids] = 0.0
         self.logits[alphabet.separator_id] = 0.0
-        self.logits[alphabet.end_id] = math.log(p_end / (1 - p_end)) if p_end < 1 else 30.0
+        self.logits[alphabet.end_id] = math.log(10 * p_end / (1 - p_end)) if p_end < 1 else 30.0
 
     def forward(self, input_ids, use_cache=False, cache=None, logits_to_keep=0):
         return SimpleNamespace(logits=self.logits.expand(*input_ids.shape, -1), cache=None)
@@ -377,12 +389,37 @@ def test_nll_is_llmtimes_per_step_density(models):
     grammar = NumericGrammar(models.alphabet, number_format, 5, len(models.tokenizer))
     state, total = grammar.start(1), 0.0
     for i, token in enumerate(window.continuation_ids):
-        allowed = grammar.ids[grammar.allowed(state)[0]]
+        allowed = grammar.ids[grammar.allowed(state)[0] & ~grammar.end]
         row = logits[len(window.prompt_ids) - 1 + i, allowed].log_softmax(-1)
         total += float(row[(allowed == token).nonzero()[0, 0]])
         grammar.advance(state, torch.tensor([token]))
     expected = -total / 5 - 2 * math.log(10) + math.log(window.scaler.scale)
     assert nll == pytest.approx(expected, rel=1e-4)
+
+
+def test_nll_of_a_model_that_knows_nothing_has_a_closed_form(models):
+    """Equal logits for every token: each continuation token is one of the 11 the grammar allows
+    there (ten digits and the minus at a number's start, ten digits and the separator inside one;
+    the end token is not a choice when scoring), so the NLL per step is (tokens · ln 11) / H, less
+    digits · ln 10, plus ln(scale)."""
+    vocab_size = len(models.tokenizer)
+    flat = _EndHappy(models.alphabet, vocab_size, 0.5)
+    flat.logits = torch.zeros(vocab_size)
+    window = _window(models, horizon=4)
+    nll = continuation_nll(
+        [Source(1.0, flat)],
+        window.prompt_ids,
+        window.continuation_ids,
+        models.alphabet,
+        NumberFormat(2),
+        window.scaler,
+        4,
+        vocab_size=vocab_size,
+    )
+    expected = (
+        len(window.continuation_ids) * math.log(11) / 4 - 2 * math.log(10) + math.log(window.scaler.scale)
+    )
+    assert nll == pytest.approx(expected, rel=1e-6)
 
 
 # ---------------------------------------------------------------- the expert

@@ -24,7 +24,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import LogitsProcessor
 
 from core.proxy.serialize import Alphabet, NumberFormat, Scaler, from_text, worst_case_tokens
 
@@ -37,11 +36,13 @@ class GrammarState:
     ended: torch.Tensor  # the end token was written
 
 
-class NumericGrammar(LogitsProcessor):
+class NumericGrammar:
     """Which tokens may come next, per row: the numeric alphabet in a well-formed order.
 
-    Usable on its own (`start`, `allowed`, `advance`) or as a transformers logits processor over
-    `input_ids` whose first `prompt_length` tokens are the prompt.
+    Usable on its own (`start`, `allowed`, `advance`), as the sampler here does, or as a logits
+    processor for transformers' `generate` (the same call signature) over `input_ids` whose first
+    `prompt_length` tokens are the prompt. transformers is not imported: importing the model
+    registry stays fast.
     """
 
     def __init__(
@@ -344,8 +345,10 @@ def continuation_nll(
     """LLMTime's negative log-likelihood per time step of the true continuation, in series units.
 
     The tokens' log-probabilities under the configuration's grammar-constrained distribution (at
-    temperature 1, no nucleus), summed and divided by the horizon, become a density over the
-    values: − digits · ln 10 for the width of the last digit's bin, + ln(scale) for the scaler.
+    temperature 1, no nucleus, no end token: LLMTime renormalises over the number symbols alone),
+    summed and divided by the horizon, become a density over the values: − digits · ln 10 for the
+    width of the last digit's bin, + ln(scale) for the scaler. The grammar is position-aware (no
+    separator before a digit, no minus inside a number), a little stricter than LLMTime's plain set.
     """
     device = torch.device(device)
     ids = torch.tensor([prompt_ids + continuation_ids], dtype=torch.long, device=device)
@@ -358,7 +361,7 @@ def continuation_nll(
     state = grammar.start(1)
     masks = []
     for token in continuation_ids:
-        masks.append(grammar.allowed(state)[0])
+        masks.append(grammar.allowed(state)[0] & ~grammar.end)  # the true series does not stop early
         grammar.advance(state, torch.tensor([token]))
     scores = scores.masked_fill(~torch.stack(masks).to(device), -math.inf)
     target = grammar.symbol[torch.tensor(continuation_ids)].to(device)

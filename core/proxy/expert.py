@@ -57,6 +57,11 @@ class ExpertLM(nn.Module):
         return F.cross_entropy(prediction[:, :-1].flatten(0, 1), labels.flatten(), ignore_index=IGNORE)
 
 
+def evenly_spaced(count: int, at_most: int) -> np.ndarray:
+    """At most `at_most` indices spread over range(count), first and last included."""
+    return np.unique(np.linspace(0, count - 1, min(count, at_most)).round().astype(int))
+
+
 def lm_windows(
     values: np.ndarray,
     seq_len: int,
@@ -79,7 +84,7 @@ def lm_windows(
             f"a split of {len(values)} rows holds no window of {seq_len} + {pred_len} values; "
             "shorten the look-back or the horizon"
         )
-    starts = np.unique(np.linspace(0, count - 1, min(count, max_windows)).round().astype(int))
+    starts = evenly_spaced(count, max_windows)
     rows = []
     for start in starts:
         text = window_text(

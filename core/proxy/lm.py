@@ -27,26 +27,7 @@ GPT2_SIZES = {
 CHOICES = ["smollm2-135m", "tiny-random-llama", *GPT2_SIZES]
 
 
-def _tiny_llama(dtype: torch.dtype):
-    from transformers import AutoConfig, AutoModelForCausalLM
-
-    tokenizer = backbones._smollm2_tokenizer()
-    config = AutoConfig.for_model(
-        "llama",
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=128,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        tie_word_embeddings=True,
-    )
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = AutoModelForCausalLM.from_config(config, attn_implementation="sdpa")
-    return model.to(dtype), tokenizer
+_tiny_llama = backbones._tiny_loader("llama", backbones._smollm2_tokenizer, head=True)
 
 
 def _smollm2(dtype: torch.dtype):
@@ -123,10 +104,6 @@ def load_causal_lm(
     return (copy.deepcopy(model) if private else model), tokenizer
 
 
-def n_layers(model) -> int:
-    return len(backbones._blocks(model.base_model))
-
-
 def check_shared_vocabulary(base_tokenizer, small_tokenizer, base_name: str, small_name: str) -> None:
     """Proxy arithmetic adds logits token by token: both models must mean the same by every id."""
     if base_tokenizer is small_tokenizer:
@@ -137,8 +114,3 @@ def check_shared_vocabulary(base_tokenizer, small_tokenizer, base_name: str, sma
             "token by token. Pick a small model from the base model's family (SmolLM2 with SmolLM2, "
             "gpt2 with gpt2-xl)."
         )
-
-
-def vocabulary_size(tokenizer) -> int:
-    """Logits past the tokenizer's size (padding rows of the embedding) are never sampled."""
-    return len(tokenizer)

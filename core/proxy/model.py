@@ -45,7 +45,8 @@ class ProxyConfig:
 
 class ProxyTuned(nn.Module):
     """Holds the expert (trainable, registered) and the base model (frozen, cached, not registered:
-    it never enters a checkpoint and `.train()` never reaches it)."""
+    it never enters a checkpoint and `.train()` never reaches it). Both are loaded on `device`;
+    build another forecaster for another device (`.to()` would move the expert alone)."""
 
     def __init__(self, config: ProxyConfig, device: str | torch.device = "cpu"):
         super().__init__()
@@ -65,6 +66,8 @@ class ProxyTuned(nn.Module):
         object.__setattr__(self, "base", base)
         self.tokenizer = tokenizer
         self.alphabet = Alphabet(tokenizer)
+        # GPT-2's tokenizer has no padding token; padded positions are masked, so any id will do.
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.alphabet.end_id
         self.number_format = NumberFormat(config.digits)
         self.vocab_size = min(len(tokenizer), base.config.vocab_size, small.config.vocab_size)
         positions = getattr(base.config, "max_position_embeddings", None) or base.config.n_positions

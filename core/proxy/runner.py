@@ -22,17 +22,12 @@ import torch
 from core.data import prepare
 from core.ingest import Dataset
 from core.models.registry import MODELS, build_config
-from core.proxy.expert import lm_windows
+from core.proxy.expert import evenly_spaced, lm_windows
 from core.proxy.model import CONFIGURATIONS, ProxyTuned
 from core.training.jobs import Cancelled, JobContext
 from core.training.loaders import make_loader
 from core.training.store import RunStore
 from core.training.trainer import EpochInfo, StepInfo, Trainer, TrainingError, resolve_device
-
-
-def evenly_spaced(count: int, at_most: int) -> np.ndarray:
-    """At most `at_most` indices spread over range(count), first and last included."""
-    return np.unique(np.linspace(0, count - 1, min(count, at_most)).round().astype(int))
 
 
 def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContext | None = None):
@@ -44,6 +39,13 @@ def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContex
     seed_everything(spec.train.seed)
     if spec.features != "S":
         raise ValueError("proxy-tuned decoding writes the target series alone: choose features S")
+    if spec.drop_last_batch:
+        raise ValueError(
+            "proxy-tuned decoding scores an evenly spaced subset of test windows, not batches: "
+            "leave 'drop the last incomplete test batch' off"
+        )
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        raise ValueError("proxy-tuned decoding runs in one process; start it without torchrun")
     data = prepare(dataset.frame.to_numpy(), dataset.channels, target, "S", protocol, spec.seq_len)
     raw = {name: data.scaler.inverse_transform(split)[:, 0] for name, split in data.splits.items()}
     config = build_config(
@@ -91,7 +93,7 @@ def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContex
                 model.number_format,
                 context_tokens=config.context_tokens,
                 max_windows=config.train_windows if name == "train" else max(config.train_windows // 4, 8),
-                pad_id=model.tokenizer.pad_token_id,
+                pad_id=model.pad_id,
                 scale_alpha=config.scale_quantile,
                 scale_beta=config.scale_offset,
             )

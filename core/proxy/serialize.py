@@ -179,7 +179,6 @@ class WindowText:
     prompt_ids: list[int]
     continuation_ids: list[int]
     scaler: Scaler
-    history_used: int  # values of history that fit in the context
 
 
 def window_text(
@@ -203,8 +202,15 @@ def window_text(
             f"a context of {context_tokens} tokens cannot hold a forecast of {horizon} values "
             f"({worst_case_tokens(horizon, number_format)} tokens at most); allow a longer context"
         )
-    scaled = scaler.transform(history)
+    # A jump far beyond the history's scale (after a flat stretch, say) is clipped to the largest
+    # number the format writes, so one odd window cannot stop a run.
+    limit = number_format.limit
+    scaled = np.clip(scaler.transform(history), -limit, limit)
     kept = trim_history(scaled, number_format, budget)
     prompt = alphabet.encode(to_text(kept, number_format))
-    continuation = [] if future is None else alphabet.encode(to_text(scaler.transform(future), number_format))
-    return WindowText(prompt, continuation, scaler, len(kept))
+    continuation = []
+    if future is not None:
+        continuation = alphabet.encode(
+            to_text(np.clip(scaler.transform(future), -limit, limit), number_format)
+        )
+    return WindowText(prompt, continuation, scaler)
