@@ -44,6 +44,7 @@ bench-llm: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) bench/bench_time_llm.py
 	HF_HUB_OFFLINE=1 $(PY) bench/bench_time_llm_ablations.py
 	HF_HUB_OFFLINE=1 $(PY) bench/bench_tempo.py
+	HF_HUB_OFFLINE=1 $(PY) bench/bench_proxy.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
