@@ -10,6 +10,7 @@ from core.backbones import backbone_choices
 from core.data import FEATURES, PROTOCOLS
 from core.models.presets import preset
 from core.models.registry import MODELS
+from core.proxy.lm import LABELS as CHOICE_LABELS
 from core.training.jobs import CANCELLED, FAILED, SUCCEEDED
 from core.training.runner import RunSpec, default_protocol, run_training
 from core.training.trainer import (
@@ -111,7 +112,12 @@ with st.form(f"train_{model_name}"):
             )
         elif field.metadata.get("choices"):
             choices = list(field.metadata["choices"])
-            options[field.name] = column.selectbox(label, choices, index=choices.index(default))
+            options[field.name] = column.selectbox(
+                label,
+                choices,
+                index=choices.index(default),
+                format_func=lambda name: CHOICE_LABELS.get(name, name),
+            )
         elif isinstance(default, bool):
             options[field.name] = column.checkbox(label, value=default)
         elif isinstance(default, int):

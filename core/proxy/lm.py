@@ -25,6 +25,11 @@ GPT2_SIZES = {
 }
 # What the page offers (offline first); any owner/name id works from the CLI and the config.
 CHOICES = ["smollm2-135m", "tiny-random-llama", *GPT2_SIZES]
+LABELS = {
+    "smollm2-135m": "smollm2-135m (bundled, offline)",
+    "tiny-random-llama": "tiny-random-llama (untrained, random weights: for tests)",
+    **{name: f"{name} (downloaded from the Hugging Face Hub)" for name in GPT2_SIZES},
+}
 
 
 _tiny_llama = backbones._tiny_loader("llama", backbones._smollm2_tokenizer, head=True)
