@@ -198,16 +198,11 @@ def ili(windows: int) -> dict:
     mean, std = float(data.scaler.mean[0]), float(data.scaler.std[0])
     started = time.perf_counter()
     model = ProxyTuned(ProxyConfig(seq_len=seq_len, pred_len=horizon, **SETTINGS))
-    make = dict(
-        alphabet=model.alphabet,
-        number_format=model.number_format,
-        context_tokens=model.config.context_tokens,
-        pad_id=model.pad_id,
-    )
+    make = dict(end_id=model.alphabet.end_id, pad_id=model.pad_id)
     fit, train_s = _train_expert(
         model,
-        lm_windows(raw["train"], seq_len, horizon, max_windows=256, **make),
-        lm_windows(raw["val"], seq_len, horizon, max_windows=64, **make),
+        lm_windows(raw["train"], seq_len, horizon, model.window, max_windows=256, **make),
+        lm_windows(raw["val"], seq_len, horizon, model.window, max_windows=64, **make),
     )
     test = raw["test"]
     count = len(test) - seq_len - horizon + 1

@@ -8,6 +8,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 TEST_DATA = Path(__file__).resolve().parent / "data"
+# Proxy-tuned decoding small enough for a test: tiny random models, few samples and windows.
+TINY_PROXY = dict(
+    base="tiny-random-llama",
+    small="tiny-random-llama",
+    small_layers=1,
+    samples=3,
+    test_windows=2,
+    train_windows=16,
+    context_tokens=512,
+)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Proxy-tuned decoding: numbers as text, the grammar, proxy arithmetic, caches, NLL, the expert."""
 
 import math
+from functools import partial
 from types import SimpleNamespace
 
 import numpy as np
@@ -263,14 +264,14 @@ def test_cached_lock_step_logits_equal_a_full_recomputation(models):
     sources = configuration("proxy", models.base, models.expert.lm, 1.0)
     with torch.no_grad():
         for source in sources:
-            cache, last = source.last_logits(grammar.ids, input_ids=prompt, use_cache=True)
+            cache, last = source.symbol_logits(grammar.ids, input_ids=prompt, use_cache=True)
             cache.batch_repeat_interleave(2)
-            stepped = [last.expand(2, -1)]
+            stepped = [last[:, -1].expand(2, -1)]
             for token in continuation[0]:
-                cache, last = source.last_logits(
+                cache, last = source.symbol_logits(
                     grammar.ids, input_ids=token.view(1, 1).expand(2, 1), cache=cache, use_cache=True
                 )
-                stepped.append(last)
+                stepped.append(last[:, -1])
             full = source.forward(input_ids=torch.cat([prompt, continuation], 1), use_cache=False).logits
             expected = full[0, prompt.shape[1] - 1 :][:, grammar.ids]
             assert torch.allclose(torch.stack(stepped, 1)[0], expected, atol=1e-4)
@@ -337,7 +338,8 @@ class _EndHappy(torch.nn.Module):
         self.logits[alphabet.end_id] = math.log(10 * p_end / (1 - p_end)) if p_end < 1 else 30.0
 
     def forward(self, input_ids, use_cache=False, cache=None, logits_to_keep=0):
-        return SimpleNamespace(logits=self.logits.expand(*input_ids.shape, -1), cache=None)
+        positions = logits_to_keep or input_ids.shape[1]
+        return SimpleNamespace(logits=self.logits.expand(input_ids.shape[0], positions, -1), cache=None)
 
 
 @pytest.mark.parametrize("p_end", [0.15, 1.0])
@@ -430,9 +432,15 @@ def test_a_few_expert_steps_lower_its_loss_on_held_out_windows():
     expert = ExpertLM(small, rank=8)
     alphabet, number_format = Alphabet(tokenizer), NumberFormat(2)
     series = 20 + 5 * np.sin(np.arange(400) * 2 * np.pi / 12)
-    make = dict(context_tokens=256, pad_id=tokenizer.pad_token_id)
-    train = lm_windows(series[:300], 24, 6, alphabet, number_format, max_windows=64, **make)
-    held_out = lm_windows(series[300:], 24, 6, alphabet, number_format, max_windows=16, **make)
+    make = dict(
+        serialise=partial(
+            window_text, alphabet=alphabet, number_format=number_format, context_tokens=256, horizon=6
+        ),
+        end_id=alphabet.end_id,
+        pad_id=tokenizer.pad_token_id,
+    )
+    train = lm_windows(series[:300], 24, 6, max_windows=64, **make)
+    held_out = lm_windows(series[300:], 24, 6, max_windows=16, **make)
     trainer = Trainer(expert, TrainConfig(epochs=3, batch_size=8, lr=1e-2, precision="fp32", patience=3))
     loader = torch.utils.data.DataLoader(held_out, batch_size=8)
     before = trainer.evaluate_loss(loader)
@@ -444,14 +452,14 @@ def test_a_few_expert_steps_lower_its_loss_on_held_out_windows():
 
 def test_lm_windows_label_every_real_token_and_ignore_padding():
     tokenizer = _smollm2_tokenizer()
+    alphabet = Alphabet(tokenizer)
     data = lm_windows(
         np.linspace(1, 50, 120),
         24,
         6,
-        Alphabet(tokenizer),
-        NumberFormat(2),
-        context_tokens=256,
+        partial(window_text, alphabet=alphabet, number_format=NumberFormat(2), context_tokens=256, horizon=6),
         max_windows=10,
+        end_id=alphabet.end_id,
         pad_id=tokenizer.pad_token_id,
     )
     x, y = data.tensors
@@ -478,22 +486,15 @@ def test_a_proxy_run_end_to_end_stores_three_forecasts_and_reloads(tmp_path):
     from core.training.runner import RunSpec, rebuild_model, run_training
     from core.training.store import RunStore
 
+    from .conftest import TINY_PROXY
+
     store = RunStore(tmp_path)
-    options = dict(
-        base="tiny-random-llama",
-        small="tiny-random-llama",
-        small_layers=1,
-        samples=3,
-        test_windows=2,
-        train_windows=16,
-        context_tokens=512,
-    )
     spec = RunSpec(
         model="proxy_tuned",
         seq_len=36,
         pred_len=4,
         features="S",
-        model_options=options,
+        model_options=TINY_PROXY,
         train=TrainConfig(epochs=1, batch_size=8),
     )
     outcome = run_training(spec, load_builtin("ILI"), store)

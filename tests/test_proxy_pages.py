@@ -10,18 +10,10 @@ from streamlit.testing.v1 import AppTest
 from core.training.jobs import SUCCEEDED
 from pages import common
 
-from .conftest import ROOT
+from .conftest import ROOT, TINY_PROXY
 
 APP = str(ROOT / "streamlit_app.py")
-TINY = dict(
-    base="tiny-random-llama",
-    small="tiny-random-llama",
-    small_layers=1,
-    samples=3,
-    test_windows=2,
-    train_windows=16,
-    context_tokens=512,
-)
+TINY = TINY_PROXY
 LOOK_BACK, HORIZON = 36, 6
 
 

@@ -134,8 +134,9 @@ class Source:
         with self._adapter():
             return self.model(**inputs)
 
-    def last_logits(self, symbol_ids: torch.Tensor, **inputs) -> tuple[object, torch.Tensor]:
-        """The key-value cache and the last position's logits over the symbols only, (rows, K).
+    def symbol_logits(self, symbol_ids: torch.Tensor, keep: int = 1, **inputs) -> tuple[object, torch.Tensor]:
+        """The key-value cache and the last `keep` positions' logits over the symbols only, (rows,
+        keep, K): one position for a sampling step, the continuation's for its likelihood.
 
         Llama and GPT-2 heads are plain linear maps, so only their K symbol rows are applied: SmolLM2's
         head (49,152 × 576) is a fifth of the 30-layer model's work per token and two thirds of a
@@ -148,9 +149,10 @@ class Source:
             if model_type in _PLAIN_HEADS and isinstance(head, nn.Linear):
                 output = causal.base_model(**inputs)
                 bias = None if head.bias is None else head.bias[symbol_ids]
-                return output.cache, F.linear(output.last_hidden_state[:, -1], head.weight[symbol_ids], bias)
-            output = self.model(**inputs, logits_to_keep=1)
-            return output.cache, output.logits[:, -1][:, symbol_ids]
+                hidden = output.last_hidden_state[:, -keep:]
+                return output.cache, F.linear(hidden, head.weight[symbol_ids], bias)
+            output = self.model(**inputs, logits_to_keep=keep)
+            return output.cache, output.logits[:, -keep:][..., symbol_ids]
 
 
 _PLAIN_HEADS = ("llama", "gpt2")  # logits = hidden @ W.T (+ b): no scaling or soft-capping after it
@@ -215,10 +217,10 @@ class DecodeStats:
     dropped: int = 0  # still malformed after every redraw
 
 
-def _autocast(settings: DecodeSettings, device: torch.device):
-    if settings.autocast == "fp32":
+def _autocast(precision: str, device: torch.device):
+    if precision == "fp32":
         return nullcontext()
-    dtype = torch.bfloat16 if settings.autocast == "bf16" else torch.float16
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
     return torch.autocast(device.type, dtype=dtype)
 
 
@@ -238,11 +240,11 @@ def _draw(
     symbol_ids = grammar.ids.to(device)
     caches, logits = [], []
     for source in sources:  # read the prompt once, then share its cache across the rows
-        cache, last = source.last_logits(symbol_ids, input_ids=prompt, use_cache=settings.use_cache)
+        cache, last = source.symbol_logits(symbol_ids, input_ids=prompt, use_cache=settings.use_cache)
         if settings.use_cache:
             cache.batch_repeat_interleave(rows)
         caches.append(cache if settings.use_cache else None)
-        logits.append(last.expand(rows, -1))
+        logits.append(last[:, -1].expand(rows, -1))
     sequence = prompt.expand(rows, -1)
     written = []
     started = time.perf_counter()
@@ -264,12 +266,12 @@ def _draw(
         logits = []
         for i, source in enumerate(sources):
             if settings.use_cache:
-                caches[i], last = source.last_logits(
+                caches[i], last = source.symbol_logits(
                     symbol_ids, input_ids=tokens, cache=caches[i], use_cache=True
                 )
             else:  # the whole sequence again: what the cache saves
-                _, last = source.last_logits(symbol_ids, input_ids=sequence, use_cache=False)
-            logits.append(last)
+                _, last = source.symbol_logits(symbol_ids, input_ids=sequence, use_cache=False)
+            logits.append(last[:, -1])
     stats.seconds += time.perf_counter() - started
     return torch.cat(written, dim=1), state
 
@@ -305,7 +307,7 @@ def sample_forecast(
     stats = DecodeStats()
     good: list[np.ndarray] = []
     wanted = settings.samples
-    with _autocast(settings, device):
+    with _autocast(settings.autocast, device):
         for round_ in range(settings.max_redraws + 1):
             tokens, state = _draw(sources, prompt, grammar, wanted, settings, generator, stats)
             complete = (state.values >= horizon) & ~state.ended
@@ -352,12 +354,14 @@ def continuation_nll(
     """
     device = torch.device(device)
     ids = torch.tensor([prompt_ids + continuation_ids], dtype=torch.long, device=device)
-    with _autocast(DecodeSettings(autocast=autocast), device):
-        logits = [s.forward(input_ids=ids, use_cache=False).logits for s in sources]
-    start = len(prompt_ids) - 1  # the logits that predict each continuation token
     grammar = NumericGrammar(alphabet, number_format, horizon, vocab_size)
     symbol_ids = grammar.ids.to(device)
-    scores = combine([value[0, start:-1][:, symbol_ids] for value in logits], sources)
+    keep = len(continuation_ids) + 1  # the positions that predict each continuation token (and one more)
+    with _autocast(autocast, device):
+        logits = [
+            s.symbol_logits(symbol_ids, keep, input_ids=ids, use_cache=False)[1][0, :-1] for s in sources
+        ]
+    scores = combine(logits, sources)
     state = grammar.start(1)
     masks = []
     for token in continuation_ids:

@@ -9,6 +9,8 @@ no second copy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -16,7 +18,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from core.models.tempo import LORA_TARGETS
-from core.proxy.serialize import Alphabet, NumberFormat, window_text
+from core.proxy.serialize import WindowText
 
 IGNORE = -100  # label of padding: no loss
 
@@ -66,17 +68,15 @@ def lm_windows(
     values: np.ndarray,
     seq_len: int,
     pred_len: int,
-    alphabet: Alphabet,
-    number_format: NumberFormat,
+    serialise: Callable[[np.ndarray, np.ndarray], WindowText],
     *,
-    context_tokens: int,
     max_windows: int,
+    end_id: int,
     pad_id: int,
-    scale_alpha: float = 0.95,
-    scale_beta: float = 0.3,
 ) -> TensorDataset:
-    """Serialised windows (history then continuation) of one split, evenly spaced, at most
-    `max_windows`, right-padded: x (N, 2, T) ids and mask, y (N, T) labels (padding ignored)."""
+    """Windows of one split (history then continuation), evenly spaced, at most `max_windows`,
+    each written by `serialise` (the forecaster's own `window`, so the expert trains on the text it
+    decodes from) and ended by the end token; `lm_dataset` gives the layout."""
     values = np.asarray(values, dtype=np.float64)
     count = len(values) - seq_len - pred_len + 1
     if count < 1:
@@ -84,20 +84,12 @@ def lm_windows(
             f"a split of {len(values)} rows holds no window of {seq_len} + {pred_len} values; "
             "shorten the look-back or the horizon"
         )
-    starts = evenly_spaced(count, max_windows)
     rows = []
-    for start in starts:
-        text = window_text(
-            values[start : start + seq_len],
-            values[start + seq_len : start + seq_len + pred_len],
-            alphabet,
-            number_format,
-            context_tokens=context_tokens,
-            horizon=pred_len,
-            scale_alpha=scale_alpha,
-            scale_beta=scale_beta,
+    for start in evenly_spaced(count, max_windows):
+        text = serialise(
+            values[start : start + seq_len], values[start + seq_len : start + seq_len + pred_len]
         )
-        rows.append(text.prompt_ids + text.continuation_ids + [alphabet.end_id])
+        rows.append(text.prompt_ids + text.continuation_ids + [end_id])
     return lm_dataset(rows, pad_id)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import time
-import traceback
 from dataclasses import asdict
 
 import numpy as np
@@ -21,18 +20,18 @@ import torch
 
 from core.data import prepare
 from core.ingest import Dataset
-from core.models.registry import MODELS, build_config
+from core.models.registry import build_config, parameter_counts
 from core.proxy.expert import evenly_spaced, lm_windows
 from core.proxy.model import CONFIGURATIONS, ProxyTuned
-from core.training.jobs import Cancelled, JobContext
+from core.training.jobs import JobContext
 from core.training.loaders import make_loader
 from core.training.store import RunStore
-from core.training.trainer import EpochInfo, StepInfo, Trainer, TrainingError, resolve_device
+from core.training.trainer import Trainer, resolve_device
 
 
 def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContext | None = None):
     """Train the expert, decode the test windows three ways, and record the run."""
-    from core.training.runner import RunOutcome, _now, default_protocol, score, seed_everything
+    from core.training.runner import RunOutcome, RunRecorder, _now, default_protocol, score, seed_everything
 
     target = spec.target or dataset.target
     protocol = spec.protocol or default_protocol(dataset.name)
@@ -60,42 +59,26 @@ def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContex
         "channels_in": data.columns,
         "channels_out": data.columns,
     }
-    run_id = None
-    if store is not None:
-        run_id = store.create_run(
-            spec.name or f"{MODELS[spec.model].label} on {dataset.name}",
-            spec.model,
-            record,
-            dataset.name,
-            dataset.content_hash(),
-            status="running",
-        )
-    history: list[dict] = []
-    steps: dict[str, list] = {"loss": [], "lr": [], "loss_scale": []}
+    recorder = RunRecorder(
+        store, context, curves_every=5, checkpoint_prefix="expert.", phase="tuning the expert"
+    )
+    run_id = recorder.create(spec, dataset, record)
     started = time.perf_counter()
-    try:
-        if context is not None:
-            context.report(run_id=run_id, phase="loading the language models")
+    with recorder.failures():
+        recorder.report(run_id=run_id, phase="loading the language models")
         model = ProxyTuned(config, device)
-        trainable = sum(p.numel() for p in model.expert.parameters() if p.requires_grad)
-        total = trainable + sum(p.numel() for p in model.base.parameters())
-        total += sum(p.numel() for p in model.expert.parameters() if not p.requires_grad)
-        if store is not None:
-            store.update(
-                run_id, started_at=_now(), trainable_params=trainable, total_params=total, pid=os.getpid()
-            )
+        trainable, total = parameter_counts(model)
+        total += sum(p.numel() for p in model.base.parameters())  # not registered: count it here
+        recorder.update(started_at=_now(), trainable_params=trainable, total_params=total, pid=os.getpid())
         windows = {
             name: lm_windows(
                 raw[name],
                 spec.seq_len,
                 spec.pred_len,
-                model.alphabet,
-                model.number_format,
-                context_tokens=config.context_tokens,
+                model.window,
                 max_windows=config.train_windows if name == "train" else max(config.train_windows // 4, 8),
+                end_id=model.alphabet.end_id,
                 pad_id=model.pad_id,
-                scale_alpha=config.scale_quantile,
-                scale_beta=config.scale_offset,
             )
             for name in ("train", "val")
         }
@@ -104,40 +87,16 @@ def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContex
             windows["train"], batch, shuffle=True, drop_last=True, seed=spec.train.seed
         )
         val_loader = make_loader(windows["val"], batch, shuffle=False)
-
-        def on_step(info: StepInfo) -> None:
-            steps["loss"].append(info.loss)
-            steps["lr"].append(info.lr)
-            steps["loss_scale"].append(info.loss_scale)
-            if context is not None:
-                context.report(phase="tuning the expert", **{f"step_{k}": v for k, v in asdict(info).items()})
-                if info.step % 5 == 0 or info.step == info.steps_per_epoch:
-                    context.report(steps=steps)
-
-        def on_epoch(info: EpochInfo) -> None:
-            history.append(asdict(info))
-            if context is not None:
-                context.report(epochs=list(history))
-            if store is not None:
-                store.save_history(run_id, {"epochs": history, "steps": steps})
-
-        def on_improvement(state: dict[str, torch.Tensor]) -> None:
-            if store is not None:  # keys as the whole forecaster names them, for rebuild_model
-                store.save_checkpoint(run_id, {f"expert.{k}": v for k, v in state.items()})
-                store.update(run_id, best_epoch=len(history) + 1)
-
         trainer = Trainer(
             model.expert,
             spec.train,
-            on_step=on_step,
-            on_epoch=on_epoch,
-            on_improvement=on_improvement,
+            on_step=recorder.on_step,
+            on_epoch=recorder.on_epoch,
+            on_improvement=recorder.on_improvement,
             should_stop=context.check_cancelled if context is not None else None,
         )
-        if store is not None:
-            store.update(run_id, precision=trainer.precision, device=str(trainer.device))
-        if context is not None:
-            context.report(precision=trainer.precision, precision_reason=trainer.precision_reason)
+        recorder.update(precision=trainer.precision, device=str(trainer.device))
+        recorder.report(precision=trainer.precision, precision_reason=trainer.precision_reason)
         fit = trainer.fit(train_loader, val_loader)  # ends with the best expert loaded
 
         test = raw["test"]
@@ -151,7 +110,7 @@ def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContex
         results = decode_windows(
             model, test, chosen, spec.seq_len, spec.pred_len, spec.train.seed, decode_precision, context
         )
-        scaled = {key: value for key, value in results.items()}
+        scaled = dict(results)
         mean, std = float(data.scaler.mean[0]), float(data.scaler.std[0])
         for key, value in results.items():
             if key.endswith(("_forecast", "_lower", "_upper")) or key == "actual":
@@ -172,25 +131,9 @@ def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContex
             "decode_precision": decode_precision,
         }
         test_metrics["nll"] = test_metrics["configurations"]["proxy"]["nll"]
-    except Cancelled:
-        if store is not None:
-            store.update(run_id, status="cancelled", finished_at=_now(), message="Cancelled by the user.")
-        raise
-    except Exception as error:
-        if store is not None:
-            store.update(
-                run_id,
-                status="failed",
-                finished_at=_now(),
-                message=str(error)
-                if isinstance(error, ValueError | TrainingError)
-                else f"{type(error).__name__}: {error}",
-                traceback=traceback.format_exc(),
-            )
-        raise
     wall = time.perf_counter() - started
+    recorder.save_history()
     if store is not None:
-        store.save_history(run_id, {"epochs": history, "steps": steps})
         arrays = {key: value for key, value in scaled.items() if key not in ("actual", "proxy_forecast")}
         store.save_arrays(
             run_id,
@@ -215,8 +158,7 @@ def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContex
             wall_time_s=wall,
             peak_memory_mb=fit.peak_memory_mb,
         )
-    if context is not None:
-        context.report(test_metrics=test_metrics, phase="done")
+    recorder.report(test_metrics=test_metrics, phase="done")
     return RunOutcome(
         run_id=run_id,
         test_metrics=test_metrics,

@@ -11,6 +11,7 @@ import os
 import random
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -88,6 +89,87 @@ class RunOutcome:
     epochs_run: int
 
 
+class RunRecorder:
+    """What every runner records while a run trains: its row in the store (none when `store` is
+    None), the loss and learning-rate curves, best checkpoints, and progress through the job
+    context (none when `context` is None); a failure or cancel is written down before it goes on up."""
+
+    def __init__(
+        self,
+        store: RunStore | None,
+        context: JobContext | None,
+        *,
+        curves_every: int = 20,
+        checkpoint_prefix: str = "",
+        phase: str | None = None,
+    ):
+        self.store, self.context, self.run_id = store, context, None
+        self.curves_every, self.checkpoint_prefix, self.phase = curves_every, checkpoint_prefix, phase
+        self.history: list[dict] = []
+        self.steps: dict[str, list] = {"loss": [], "lr": [], "loss_scale": []}
+
+    def create(self, spec: RunSpec, dataset: Dataset, config: dict) -> str | None:
+        if self.store is not None:
+            self.run_id = self.store.create_run(
+                spec.name or f"{MODELS[spec.model].label} on {dataset.name}",
+                spec.model,
+                config,
+                dataset.name,
+                dataset.content_hash(),
+                status="running",
+            )
+        return self.run_id
+
+    def update(self, **fields) -> None:
+        if self.store is not None:
+            self.store.update(self.run_id, **fields)
+
+    def report(self, **fields) -> None:
+        if self.context is not None:
+            self.context.report(**fields)
+
+    def save_history(self) -> None:
+        if self.store is not None:
+            self.store.save_history(self.run_id, {"epochs": self.history, "steps": self.steps})
+
+    def on_step(self, info: StepInfo) -> None:
+        for key in self.steps:
+            self.steps[key].append(getattr(info, key))
+        phase = {} if self.phase is None else {"phase": self.phase}
+        self.report(**phase, **{f"step_{k}": v for k, v in asdict(info).items()})
+        if info.step % self.curves_every == 0 or info.step == info.steps_per_epoch:
+            self.report(steps=self.steps)  # curves: cheap to copy this often
+
+    def on_epoch(self, info: EpochInfo) -> None:
+        self.history.append(asdict(info))
+        self.report(epochs=list(self.history))
+        self.save_history()  # after every epoch, so a cancelled, failed or killed run keeps its curves
+
+    def on_improvement(self, state: dict[str, torch.Tensor]) -> None:
+        if self.store is not None:  # keys as the whole model names them, for rebuild_model
+            self.store.save_checkpoint(self.run_id, {self.checkpoint_prefix + k: v for k, v in state.items()})
+            self.update(best_epoch=len(self.history) + 1)  # on_epoch has not appended it yet
+
+    @contextmanager
+    def failures(self):
+        """Mark the run cancelled or failed (with a plain message and the traceback), then re-raise."""
+        try:
+            yield
+        except Cancelled:
+            self.update(status="cancelled", finished_at=_now(), message="Cancelled by the user.")
+            raise
+        except Exception as error:
+            self.update(
+                status="failed",
+                finished_at=_now(),
+                message=str(error)
+                if isinstance(error, ValueError | TrainingError)
+                else f"{type(error).__name__}: {error}",
+                traceback=traceback.format_exc(),
+            )
+            raise
+
+
 def run_training(
     spec: RunSpec,
     dataset: Dataset,
@@ -132,57 +214,21 @@ def run_training(
         "channels_in": data.columns,
         "channels_out": [data.columns[i] for i in data.output_index],
     }
-    run_id = None
-    if writes:
-        run_id = store.create_run(
-            spec.name or f"{MODELS[spec.model].label} on {dataset.name}",
-            spec.model,
-            config,
-            dataset.name,
-            dataset.content_hash(),
-            status="running",
-        )
-        store.update(run_id, started_at=_now(), trainable_params=trainable, total_params=total)
-    history: list[dict] = []
-    steps: dict[str, list] = {"loss": [], "lr": [], "loss_scale": []}
-
-    def on_step(info: StepInfo) -> None:
-        steps["loss"].append(info.loss)
-        steps["lr"].append(info.lr)
-        steps["loss_scale"].append(info.loss_scale)
-        if context is not None:
-            context.report(**{f"step_{k}": v for k, v in asdict(info).items()})
-            if info.step % 20 == 0 or info.step == info.steps_per_epoch:  # curves: cheap to copy this often
-                context.report(steps=steps)
-
-    def on_epoch(info: EpochInfo) -> None:
-        history.append(asdict(info))
-        if context is not None:
-            context.report(epochs=list(history))
-        if writes:  # after every epoch, so a cancelled, failed or killed run keeps its curves
-            store.save_history(run_id, {"epochs": history, "steps": steps})
-
-    def on_improvement(state: dict[str, torch.Tensor]) -> None:
-        if writes:
-            store.save_checkpoint(run_id, state)
-            store.update(run_id, best_epoch=len(history) + 1)  # on_epoch has not appended it yet
-
-    try:
+    recorder = RunRecorder(store if writes else None, context)
+    run_id = recorder.create(spec, dataset, config)
+    recorder.update(started_at=_now(), trainable_params=trainable, total_params=total)
+    with recorder.failures():
         trainer = Trainer(
             model,
             spec.train,
-            on_step=on_step,
-            on_epoch=on_epoch,
-            on_improvement=on_improvement,
+            on_step=recorder.on_step,
+            on_epoch=recorder.on_epoch,
+            on_improvement=recorder.on_improvement,
             should_stop=context.check_cancelled if context is not None else None,
             output_index=data.output_index if spec.features == "MS" else None,
         )
-        if writes:
-            store.update(run_id, precision=trainer.precision, device=str(trainer.device), pid=os.getpid())
-        if context is not None:
-            context.report(
-                run_id=run_id, precision=trainer.precision, precision_reason=trainer.precision_reason
-            )
+        recorder.update(precision=trainer.precision, device=str(trainer.device), pid=os.getpid())
+        recorder.report(run_id=run_id, precision=trainer.precision, precision_reason=trainer.precision_reason)
         fit = trainer.fit(loaders["train"], loaders["val"])
         if writes and store.has_checkpoint(run_id):  # test with the checkpoint as stored
             load_trainable_state(model, store.load_checkpoint(run_id))
@@ -203,24 +249,8 @@ def run_training(
             forecast.numpy(), actual.numpy(), data.splits["train"][:, data.output_index], dataset.freq
         )
         test_metrics["windows"] = int(n_test)
-    except Cancelled:
-        if writes:
-            store.update(run_id, status="cancelled", finished_at=_now(), message="Cancelled by the user.")
-        raise
-    except Exception as error:
-        if writes:
-            store.update(
-                run_id,
-                status="failed",
-                finished_at=_now(),
-                message=str(error)
-                if isinstance(error, ValueError | TrainingError)
-                else f"{type(error).__name__}: {error}",
-                traceback=traceback.format_exc(),
-            )
-        raise
+    recorder.save_history()
     if writes:
-        store.save_history(run_id, {"epochs": history, "steps": steps})
         store.save_arrays(
             run_id,
             "test",
@@ -243,8 +273,7 @@ def run_training(
             wall_time_s=fit.wall_time_s,
             peak_memory_mb=fit.peak_memory_mb,
         )
-    if context is not None:
-        context.report(test_metrics=test_metrics)
+    recorder.report(test_metrics=test_metrics)
     return RunOutcome(
         run_id=run_id,
         test_metrics=test_metrics,
