@@ -147,14 +147,16 @@ def _smollm2_tokenizer():
     from transformers import AutoTokenizer
 
     folder, filename = smollm2_location()
-    return AutoTokenizer.from_pretrained(folder, gguf_file=filename, local_files_only=True)
+    return AutoTokenizer.from_pretrained(
+        folder, gguf_file=filename, local_files_only=True, trust_remote_code=False
+    )
 
 
 @lru_cache(maxsize=1)
 def _minilm_tokenizer():
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(minilm_location(), local_files_only=True)
+    return AutoTokenizer.from_pretrained(minilm_location(), local_files_only=True, trust_remote_code=False)
 
 
 def _smollm2_weights() -> dict:
@@ -186,7 +188,9 @@ def load_smollm2() -> LoadedModel:
     """SmolLM2-135M-Instruct with its language-model head, frozen, with SDPA attention."""
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(**_smollm2_weights(), attn_implementation="sdpa")
+    model = AutoModelForCausalLM.from_pretrained(
+        **_smollm2_weights(), attn_implementation="sdpa", trust_remote_code=False
+    )
     return LoadedModel(_freeze(model), _smollm2_tokenizer())
 
 
@@ -194,7 +198,9 @@ def load_minilm() -> LoadedModel:
     """all-MiniLM-L6-v2 from the bundled safetensors, frozen, with SDPA attention."""
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(minilm_location(), attn_implementation="sdpa", local_files_only=True)
+    model = AutoModel.from_pretrained(
+        minilm_location(), attn_implementation="sdpa", local_files_only=True, trust_remote_code=False
+    )
     return LoadedModel(_freeze(model), _minilm_tokenizer())
 
 
@@ -312,7 +318,9 @@ class Backbone:
 def _load_smollm2_body(dtype: torch.dtype):
     from transformers import AutoModel
 
-    body = AutoModel.from_pretrained(**_smollm2_weights(), dtype=dtype, attn_implementation="sdpa")
+    body = AutoModel.from_pretrained(
+        **_smollm2_weights(), dtype=dtype, attn_implementation="sdpa", trust_remote_code=False
+    )
     return body, _smollm2_tokenizer()
 
 
@@ -320,7 +328,11 @@ def _load_minilm_body(dtype: torch.dtype):
     from transformers import AutoModel
 
     body = AutoModel.from_pretrained(
-        minilm_location(), dtype=dtype, attn_implementation="sdpa", local_files_only=True
+        minilm_location(),
+        dtype=dtype,
+        attn_implementation="sdpa",
+        local_files_only=True,
+        trust_remote_code=False,
     )
     return body, _minilm_tokenizer()
 

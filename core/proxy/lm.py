@@ -39,7 +39,7 @@ def _smollm2(dtype: torch.dtype):
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(
-        **backbones._smollm2_weights(), dtype=dtype, attn_implementation="sdpa"
+        **backbones._smollm2_weights(), dtype=dtype, attn_implementation="sdpa", trust_remote_code=False
     )
     return model, backbones._smollm2_tokenizer()
 

@@ -147,8 +147,18 @@ class RunRecorder:
 
     def on_improvement(self, state: dict[str, torch.Tensor]) -> None:
         if self.store is not None:  # keys as the whole model names them, for rebuild_model
-            self.store.save_checkpoint(self.run_id, {self.checkpoint_prefix + k: v for k, v in state.items()})
-            self.update(best_epoch=len(self.history) + 1)  # on_epoch has not appended it yet
+            epoch = len(self.history) + 1  # on_epoch has not appended it yet
+            state = {self.checkpoint_prefix + k: v for k, v in state.items()}
+            try:
+                self.store.save_checkpoint(self.run_id, state)
+            except OSError as error:  # a full disk or a read-only folder: say so, not "OSError: [Errno 28]"
+                folder = self.store.root / self.run_id
+                raise TrainingError(
+                    f"The checkpoint of epoch {epoch} could not be written to {folder} "
+                    f"({error.strerror or error}); the run's earlier checkpoint, if any, is kept. Free some "
+                    "disk space or make the runs folder writable, then train again."
+                ) from error
+            self.update(best_epoch=epoch)
 
     @contextmanager
     def failures(self):
