@@ -2,8 +2,9 @@
 
 The steps, each a function so that the Data page can show what happened in between:
 
-1. `read_table`: decode (UTF-8 with or without BOM, else Latin-1), refuse binary files, sniff the
-   delimiter and decimal mark, parse, and detect the timestamp column and layout (wide or long).
+1. `read_table`: decode (UTF-8 with or without BOM, UTF-16 as Excel's "Unicode text" writes it,
+   else Latin-1), refuse binary files, sniff the delimiter and decimal mark, parse, and detect the
+   timestamp column and layout (wide or long).
 2. `suggest_mapping` / `build_dataset`: apply the user's column mapping (timestamp, target, extra
    channels; a series id for long data) and reject what cannot be forecast at all.
 3. `inspect`: infer the frequency and report gaps, duplicates, unsorted rows, missing values and
@@ -16,10 +17,12 @@ in plain language; nothing here prints, logs or touches a dataset that is alread
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -32,14 +35,16 @@ TIMESTAMP_NAMES = ("date", "ds", "timestamp", "time", "datetime", "period", "mon
 ID_NAMES = ("unique_id", "id", "series", "series_id", "item_id", "key")
 VALUE_NAMES = ("y", "value", "target", "ot")
 
-_MAGIC = {
-    b"PK\x03\x04": "a ZIP archive or an Excel workbook (.xlsx)",
-    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
-    b"%PDF": "a PDF document",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"\x1f\x8b": "a gzip-compressed file",
-    b"PAR1": "a Parquet file",
+_EXPORT = "Export or save it as CSV and upload that."
+_UNPACK = "Unpack it (double-click it, or use 7-Zip or gunzip) and upload the CSV file inside."
+_MAGIC = {  # the first bytes of a file -> what it is, and what to do instead
+    b"PK\x03\x04": ("a ZIP archive or an Excel workbook (.xlsx)", _EXPORT),
+    b"\xd0\xcf\x11\xe0": ("an old Excel workbook (.xls)", _EXPORT),
+    b"%PDF": ("a PDF document", _EXPORT),
+    b"\x89PNG": ("a PNG image", _EXPORT),
+    b"\xff\xd8\xff": ("a JPEG image", _EXPORT),
+    b"\x1f\x8b": ("a gzip-compressed file", _UNPACK),
+    b"PAR1": ("a Parquet file", _EXPORT),
 }
 
 
@@ -118,6 +123,7 @@ class Dataset:
 
 NA_MARKERS = ["-", "—", "?", "n/a", "N/A", "na", "null", "NULL", "none", "None", "missing"]
 _TIME_ONLY = r"\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*"
+_UTC_OFFSET = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?|UTC|GMT)"  # a time with its offset
 _FIELD_CHECK_LINES = 2000  # surplus fields are looked for here; pandas itself refuses them later on
 
 
@@ -131,17 +137,21 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
         )
     if not data.strip():
         raise DataError("The file is empty. Choose a CSV file with a header row and data rows.")
-    _refuse_binary(data)
-    text, encoding = _decode(data)
+    utf16 = _decode_utf16(data)
+    if utf16 is None:
+        _refuse_binary(data)
+    text, encoding = utf16 or _decode(data)
     _refuse_markup(text)
     text, declared, skipped = _strip_separator_line(text)
     lines = text.splitlines()
     nonblank = [line for line in lines if line.strip()]
     if len(nonblank) < 2:
+        _refuse_single_line(nonblank)
         raise DataError(
             "The file has a header row but no data rows. Add at least one row of values under the header."
         )
     delimiter = declared or _sniff_delimiter(nonblank[:50])
+    _refuse_mismatched_separators(nonblank[:50], delimiter)
     decimal = _sniff_decimal(nonblank[1:200], delimiter)
     thousands = _sniff_thousands(nonblank[1:200], delimiter, decimal)
     header = next(csv.reader([nonblank[0]], delimiter=delimiter))
@@ -184,8 +194,9 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
     frame = frame.drop(columns=unnamed_empty).dropna(axis=0, how="all")
     if frame.empty:
         raise DataError("The file has a header row but no data rows. Add rows of values.")
-
     prefer_dayfirst = delimiter == ";" or decimal == ","
+    _refuse_transposed(frame, prefer_dayfirst)
+
     frame, combined = _combine_date_and_time(frame, prefer_dayfirst)
     if combined:
         notes.append(combined)
@@ -193,6 +204,12 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
     numeric = [c for c in frame.columns if c not in timestamps and _mostly_numeric(frame[c])]
     ids = _id_candidates(frame, timestamps, numeric)
     numeric = [c for c in numeric if c not in ids]
+    if not numeric and timestamps and set(frame.columns) <= set(timestamps):
+        raise DataError(
+            f"The file holds only dates (column {', '.join(repr(c) for c in timestamps)}) and no "
+            "values, so there is nothing to forecast. Add a column of numbers beside the dates "
+            "(for example 'date,value')."
+        )
     if not numeric:
         raise DataError(
             "No column holds numbers, so there is nothing to forecast. The file needs at least one "
@@ -202,11 +219,20 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
 
 
 def _refuse_binary(data: bytes) -> None:
-    for magic, what in _MAGIC.items():
+    if data.startswith(b"PK\x03\x04"):
+        _refuse_zip(data)
+    for magic, (what, fix) in _MAGIC.items():
         if data.startswith(magic):
-            raise DataError(f"This is {what}, not a CSV text file. Export or save it as CSV and upload that.")
+            raise DataError(f"This is {what}, not a CSV text file. {fix}")
     head = data[:8192]
-    control = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    control = sum(1 for b in head if b < 32 and b not in (0, 9, 10, 13))
+    if control <= len(head) * 0.01 and b"\x00" in data:  # text with NUL bytes in it
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise DataError(
+            f"The file holds {data.count(0)} NUL bytes (zero bytes), the first on line {line}, as "
+            "an interrupted save or a disk error leaves behind. Delete them in a text editor (or "
+            "cut the file before that line) and upload the file again."
+        )
     if b"\x00" in head or control > len(head) * 0.05:
         raise DataError(
             "This file is binary, not text. Upload a CSV or TSV text file (comma, semicolon or "
@@ -214,12 +240,59 @@ def _refuse_binary(data: bytes) -> None:
         )
 
 
+def _refuse_zip(data: bytes) -> None:
+    """Name an Excel workbook as one, and the files inside any other ZIP archive."""
+    try:
+        names = [n for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if not n.endswith("/")]
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return  # a damaged archive: the general message for ZIP files follows
+    if any(n.startswith("xl/") for n in names):
+        raise DataError(f"This is an Excel workbook (.xlsx), not a CSV text file. {_EXPORT}")
+    tables = [n for n in names if n.lower().endswith((".csv", ".tsv", ".txt"))]
+    inside = ", ".join(f"'{_clip(n)}'" for n in (tables or names)[:3]) + (" …" if len(names) > 3 else "")
+    fix = f"upload {inside}" if len(tables) == 1 else "upload the CSV file inside"
+    raise DataError(
+        f"This is a ZIP archive holding {inside or 'no files'}, not a CSV text file. Unpack it "
+        f"(double-click it, or use 7-Zip) and {fix}."
+    )
+
+
 def _refuse_markup(text: str) -> None:
     start = text.lstrip()[:1]
     if start == "<":
+        title = re.search(r"<title[^>]*>(.*?)</title>", text[:20000], re.IGNORECASE | re.DOTALL)
+        if title and title.group(1).strip():
+            page = f"an HTML page ('{_clip(' '.join(title.group(1).split()))}')"
+            raise DataError(
+                f"This is {page}, not a CSV file: a web page, often an error page, was saved in "
+                "place of the data. Open the link in a browser, download the data itself as CSV, "
+                "and upload that."
+            )
         raise DataError("This is an HTML or XML page, not a CSV file. Download the data itself as CSV.")
     if start in ("{", "["):
         raise DataError("This is JSON, not a CSV file. Convert it to a table with one row per time step.")
+
+
+def _decode_utf16(data: bytes) -> tuple[str, str] | None:
+    """Excel's "Unicode text" is UTF-16 with a byte-order mark; without one, ASCII text in UTF-16
+    shows as every other byte zero."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        codec = "utf-16"
+    else:
+        head = data[:4096]
+        even, odd = head[0::2], head[1::2]
+        if len(head) < 4 or len(data) % 2:
+            return None
+        if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+            codec = "utf-16-le"
+        elif even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+            codec = "utf-16-be"
+        else:
+            return None
+    try:
+        return data.decode(codec), "UTF-16"
+    except UnicodeDecodeError:
+        return None
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -236,6 +309,65 @@ def _strip_separator_line(text: str) -> tuple[str, str | None, int]:
     if match is None:
         return text, None, 0
     return rest, match.group(1), 1
+
+
+def _refuse_single_line(nonblank: list[str]) -> None:
+    """One line of many numbers is a series written across instead of down."""
+    if len(nonblank) != 1:
+        return
+    line = nonblank[0]
+    delimiter = max(DELIMITERS, key=line.count)
+    cells = [c for c in next(csv.reader([line], delimiter=delimiter)) if c.strip()]
+    numbers = sum(_is_number(c, ".") or _is_number(c, ",") for c in cells)
+    if len(cells) >= 10 and numbers >= 0.9 * len(cells):
+        raise DataError(
+            f"The file is a single line of {len(cells)} values separated by "
+            f"{_name_delimiter(delimiter)}. Put one time step per line: the values in a column "
+            "under a header such as 'value' (in Excel: Paste Special, Transpose)."
+        )
+
+
+def _refuse_mismatched_separators(lines: list[str], delimiter: str) -> None:
+    """Columns split by spaces, or a header split by another separator than the data rows."""
+    rows = list(csv.reader(lines, delimiter=delimiter))
+    header, data = rows[0], rows[1:]
+    if len(header) != 1:
+        return
+    fields = Counter(len(row) for row in data).most_common(1)[0][0]
+    if fields == 1:
+        spaced = [
+            any(_is_number(t, ".") or _is_number(t, ",") for t in line.split())
+            for line in lines[1:]
+            if len(line.split()) >= 2 and not re.fullmatch(r"\s*[-+]?\d{1,3}( \d{3})+([.,]\d+)?\s*", line)
+        ]  # lines of several words, one of them a number ('1 234,5' is one number)
+        if len(lines[0].split()) >= 2 and sum(spaced) >= 0.9 * (len(lines) - 1):
+            raise DataError(
+                "Every line is a single field: the columns are separated by spaces, which cannot be "
+                "told apart from spaces inside a value (such as '2024-01-01 00:00'). Save the file "
+                "with commas, semicolons or tabs between the columns and upload it again."
+            )
+        return
+    for other in DELIMITERS:
+        if other != delimiter and len(next(csv.reader([lines[0]], delimiter=other))) == fields:
+            raise DataError(
+                f"The header line is separated by {_name_delimiter(other)} but the data rows by "
+                f"{_name_delimiter(delimiter)}. Use one separator in the whole file: write the header "
+                f"as '{_clip(lines[0].replace(other, delimiter), 60)}'."
+            )
+
+
+def _refuse_transposed(frame: pd.DataFrame, prefer_dayfirst: bool) -> None:
+    """Dates as column names over a row or two of values: the series runs sideways."""
+    if len(frame) > 3 or frame.shape[1] < 10:
+        return
+    parsed, _ = _parse_dates(pd.Series(frame.columns, dtype="string"), prefer_dayfirst)
+    if parsed.notna().mean() >= 0.9:
+        raise DataError(
+            f"The dates run across the header ({frame.shape[1]} columns, from {frame.columns[0]} to "
+            f"{frame.columns[-1]}) with {len(frame)} row(s) of values under them: the series is laid "
+            "out sideways. Transpose it so that each time step is one row (in Excel: Paste Special, "
+            "Transpose) and upload it again."
+        )
 
 
 def _check_field_counts(
@@ -485,7 +617,8 @@ def build_dataset(
     source: str = "upload",
     min_rows: int | None = None,
 ) -> Dataset:
-    """Apply the mapping; refuse targets with text, no values or infinities, and short series.
+    """Apply the mapping; refuse targets with text, no values or infinities, time axes that are no
+    time axes, and short series.
 
     Duplicates, gaps, unsorted rows and missing values are not refused here: `inspect` reports
     them and `repair` fixes them, so the user sees and chooses what changes.
@@ -527,11 +660,46 @@ def build_dataset(
         prefer_dayfirst = table.delimiter == ";" or table.decimal == ","
         timestamps = _to_timestamps(frame[mapping.timestamp], mapping.timestamp, line, prefer_dayfirst, notes)
         values.index = pd.DatetimeIndex(timestamps, name=mapping.timestamp)
+        _refuse_odd_time_axis(values.index, mapping.timestamp, frame.index + line)
 
     dataset = Dataset(values, mapping.target, name, description, source, notes=notes)
+    if mapping.id_column is not None and min_rows is not None and len(values) < min_rows:
+        lengths = table.frame.groupby(table.frame[mapping.id_column].astype(str)).size()
+        if lengths.max() < min_rows:
+            raise DataError(
+                f"Every series in this file is shorter than the look-back plus horizon ({min_rows}): "
+                f"the longest, '{lengths.idxmax()}', has {lengths.max()} rows. Use longer series, or "
+                "lower the look-back or horizon in the sidebar."
+            )
     require_rows(dataset, min_rows)
     dataset.freq = infer_frequency(values.index)
     return dataset
+
+
+def _refuse_odd_time_axis(index: pd.DatetimeIndex, name: str, lines: pd.Index) -> None:
+    """One timestamp on every row, or one far away from all the others (9999-12-31, a year typo)."""
+    if len(index) > 1 and index.nunique() == 1:
+        raise DataError(
+            f"Every row has the same timestamp ({index[0]}) in column '{name}', so it is not the time "
+            "axis (an export or report date?). Pick another timestamp column, or 'none (equally "
+            "spaced rows)'."
+        )
+    times = index.unique().sort_values()
+    if len(times) < 10:
+        return
+    steps = times[1:] - times[:-1]
+    typical = steps.median()
+    for far, gap, rest in (
+        (times[0], steps[0], times[-1] - times[1]),
+        (times[-1], steps[-1], times[-2] - times[0]),
+    ):
+        if gap > 1000 * typical and gap > rest:
+            others = times[times != far]
+            raise DataError(
+                f"Line {lines[np.flatnonzero(index == far)[0]]} has the timestamp {far}, far from all "
+                f"the others ({others[0]} to {others[-1]}): a placeholder for a missing date, or a typo "
+                "in the year? Fix or delete that row."
+            )
 
 
 def require_rows(dataset: Dataset, min_rows: int | None) -> None:
@@ -574,6 +742,16 @@ def _to_timestamps(
             )
         parsed = pd.to_datetime(column.astype("Int64").astype(str), format="%Y", errors="coerce")
     else:
+        text = column.dropna().astype("string").str.strip()
+        offset = text.str.fullmatch(r".*" + _UTC_OFFSET)
+        if offset.any() and not offset.all():
+            with_, without = offset.idxmax(), (~offset).idxmax()
+            raise DataError(
+                f"Some timestamps in column '{name}' carry a UTC offset and others do not: line "
+                f"{with_ + line} has one ('{_clip(text[with_])}'), line {without + line} has none "
+                f"('{_clip(text[without])}'). A time without an offset could be in any time zone; "
+                "give every timestamp its offset, or none."
+            )
         parsed, date_notes = _parse_dates(column, prefer_dayfirst)
         notes.extend(date_notes)
     bad = parsed.isna()
@@ -686,9 +864,13 @@ def inspect(dataset: Dataset) -> list[Problem]:
                 )
             )
         if not frame.index.is_monotonic_increasing:
-            problems.append(
-                Problem("unsorted", "The rows are not in time order. Repair: sort by time.", True)
-            )
+            message = "The rows are not in time order. Repair: sort by time."
+            if frame.index.is_monotonic_decreasing:
+                message = (
+                    f"The rows run newest first, from {frame.index[0]} back to {frame.index[-1]}. "
+                    "Repair: sort by time, oldest first."
+                )
+            problems.append(Problem("unsorted", message, True))
         expected = expected_index(dataset)
         if expected is None:
             problems.append(
@@ -713,13 +895,10 @@ def inspect(dataset: Dataset) -> list[Problem]:
                 )
     missing_cells = frame.isna().sum()
     for column, count in missing_cells[missing_cells > 0].items():
-        problems.append(
-            Problem(
-                "missing",
-                f"Column '{column}' has {int(count)} missing values. Repair: fill them.",
-                True,
-            )
-        )
+        message = f"Column '{column}' has {int(count)} missing values. Repair: fill them."
+        if count > MAX_MISSING_SHARE * len(frame):
+            message = _mostly_missing(column, len(frame) - int(count), len(frame))
+        problems.append(Problem("missing", message, True))
     for column in frame.columns:
         if frame[column].nunique(dropna=True) <= 1:
             problems.append(
@@ -739,6 +918,7 @@ def needs_repair(problems: list[Problem]) -> bool:
 FILL_METHODS = ("interpolate", "ffill")
 MAX_DROPPED_SHARE = 0.5  # repair refuses to drop more repeated rows than this share of the file
 MAX_INSERTED_SHARE = 0.1  # ... or to invent more gap rows than this share of the result
+MAX_MISSING_SHARE = 0.5  # ... or to fill a column with more than this share of its cells missing
 
 
 def repair(
@@ -779,7 +959,11 @@ def repair(
             frame = frame.reindex(expected)
             frame.index.name = dataset.frame.index.name
             changes.append(f"Inserted {added} missing timestamps.")
-        missing = int(frame.isna().sum().sum())
+        missing_cells = frame.isna().sum()
+        sparse = missing_cells[missing_cells > MAX_MISSING_SHARE * len(frame)]
+        if len(sparse):
+            raise DataError(_mostly_missing(sparse.index[0], len(frame) - int(sparse.iloc[0]), len(frame)))
+        missing = int(missing_cells.sum())
         if missing:
             if fill == "interpolate":
                 filled = frame.interpolate(method="linear", limit_direction="both")
@@ -795,6 +979,14 @@ def repair(
 
 
 # ----------------------------------------------------------------------------------- helpers
+
+
+def _mostly_missing(column: str, present: int, rows: int) -> str:
+    return (
+        f"Column '{column}' has values in only {present} of {rows} rows ({present / rows:.0%}); "
+        "filling the rest would invent most of the series. Pick another target, leave it out of the "
+        "extra channels, or upload an extract in which it is filled in."
+    )
 
 
 def read_protocol_csv(path) -> pd.DataFrame:

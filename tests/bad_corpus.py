@@ -19,4 +19,34 @@ EXPECTED_MESSAGES = {
     "bad_timestamp.csv": "not dates, the first on line 35 ('not a date')",
     "repeated_column_names.csv": "Column names repeat: value",
     "ragged_rows.csv": "Line 102 has 5 fields but the header names 2 columns",
+    # a downloaded export.zip saved or renamed as .csv without unpacking it
+    "zip_archive.csv": "ZIP archive holding 'meter_readings.csv'",
+    # a failed download: the server's 404 page saved under the data's file name
+    "html_error_page.csv": "HTML page ('404 Not Found')",
+    # an API response (a JSON list of records) saved with a .csv name
+    "json_renamed.csv": "This is JSON, not a CSV file",
+    # a logger's file cut short by a power loss, its end padded with zero bytes
+    "nul_padding.csv": "512 NUL bytes (zero bytes), the first on line 242",
+    # a spreadsheet row of daily values exported as is: dates across the top, values below
+    "transposed.csv": "The dates run across the header (240 columns",
+    # a list of numbers pasted into one line, separated by commas
+    "single_line.csv": "a single line of 240 values separated by commas",
+    # only the date column was copied out of the spreadsheet, not the values beside it
+    "dates_only.csv": "The file holds only dates (column 'date')",
+    # a printed report with columns aligned by spaces, saved as .csv
+    "space_separated.csv": "the columns are separated by spaces",
+    # a semicolon file whose header line was retyped by hand with commas
+    "header_other_delimiter.csv": "header line is separated by commas but the data rows by semicolons",
+    # the report's export date on every row in place of the measurement time
+    "same_timestamp.csv": "Every row has the same timestamp (2023-06-01 00:00:00)",
+    # an export sorted newest first, as web portals often list readings
+    "newest_first.csv": "The rows run newest first",
+    # a target column filled in only once every ten rows (a sparse manual log)
+    "mostly_missing_target.csv": "has values in only 24 of 240 rows",
+    # a long file (unique_id, ds, y) of four stores, none with enough history
+    "long_all_short.csv": "Every series in this file is shorter than the look-back plus horizon (192)",
+    # a database's 9999-12-31 'no end date' placeholder left in the timestamp column
+    "placeholder_date.csv": "Line 79 has the timestamp 9999-12-31 00:00:00, far from all the others",
+    # a logger reconfigured mid-file: times with a +02:00 offset, then without one
+    "mixed_offsets.csv": "carry a UTC offset and others do not: line 2 has one",
 }

@@ -244,3 +244,52 @@ def test_repair_refuses_to_drop_most_of_the_rows():
     dataset = _load("time,value\n" + "\n".join(rows) + "\n")
     with pytest.raises(ingest.DataError, match="too many to drop"):
         ingest.repair(dataset)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_text_as_excel_writes_it_is_read(codec):
+    text = "Zeit\tWärme\r\n" + "".join(f"2024-01-0{d} 00:00\t{d}.5\r\n" for d in range(1, 8))
+    table = ingest.read_table(text.encode(codec))  # "utf-16" writes a byte-order mark, the others none
+    assert table.encoding == "UTF-16" and table.timestamp_candidates == ["Zeit"]
+    assert ingest.build_dataset(table, ingest.suggest_mapping(table), "t").frame["Wärme"].iloc[-1] == 7.5
+
+
+def test_archives_say_what_to_do():
+    import gzip
+    import io
+    import zipfile
+
+    with pytest.raises(ingest.DataError, match="gzip-compressed file.*Unpack it"):
+        ingest.read_table(gzip.compress(b"date,value\n2024-01-01,1\n"))
+    workbook = io.BytesIO()
+    with zipfile.ZipFile(workbook, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(ingest.DataError, match=r"This is an Excel workbook \(\.xlsx\)"):
+        ingest.read_table(workbook.getvalue())
+
+
+def test_nul_bytes_past_the_first_block_are_found():
+    text = "date,value\n" + "".join(f"2024-01-01 {h % 24:02d}:00,{h}\n" for h in range(600))
+    with pytest.raises(ingest.DataError, match="3 NUL bytes .* the first on line 602"):
+        ingest.read_table(text.encode() + b"\x00" * 3)
+
+
+def test_a_date_column_under_a_two_word_header_is_not_taken_for_spaces_between_columns():
+    text = "Sales date\n" + "".join(f"2024-01-{d:02d} 10:00\n" for d in range(1, 29))
+    with pytest.raises(ingest.DataError, match="holds only dates"):
+        ingest.read_table(text.encode())
+
+
+def test_a_year_typo_is_named_with_its_line():
+    stamps = [f"2024-01-{d:02d}" for d in range(1, 29)] + ["2204-01-29"]
+    with pytest.raises(ingest.DataError, match="Line 30 has the timestamp 2204-01-29 00:00:00, far from"):
+        _load("date,value\n" + "".join(f"{s},{i}\n" for i, s in enumerate(stamps)))
+
+
+def test_repair_refuses_to_fill_a_mostly_empty_column():
+    rows = [f"2024-01-01 {h:02d}:00,{h if h % 4 == 0 else ''}" for h in range(24)]
+    dataset = _load("time,value\n" + "\n".join(rows) + "\n")
+    assert any("values in only 6 of 24 rows (25%)" in p.message for p in ingest.inspect(dataset))
+    with pytest.raises(ingest.DataError, match="would invent most of the series"):
+        ingest.repair(dataset)
