@@ -14,6 +14,7 @@ navigation = st.navigation(
         st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("pages/forecast.py", title="Forecast", icon=":material/show_chart:"),
         st.Page("pages/attention.py", title="Attention", icon=":material/grid_on:"),
+        st.Page("pages/compare.py", title="Compare", icon=":material/leaderboard:"),
     ]
 )
 

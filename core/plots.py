@@ -295,6 +295,15 @@ def _rgba(color: str, opacity: float) -> str:
     return f"rgba({red}, {green}, {blue}, {opacity})"
 
 
+def _add_band(fig: go.Figure, x, lower, upper, color: str, name: str) -> None:
+    """A shaded 10–90 % band between `lower` and `upper`, grouped in the legend with `name`."""
+    common = dict(x=x, mode="lines", line=dict(width=0), legendgroup=name, hoverinfo="skip")
+    fig.add_trace(go.Scatter(y=upper, showlegend=False, **common))
+    fig.add_trace(
+        go.Scatter(y=lower, fill="tonexty", fillcolor=_rgba(color, 0.15), name=f"{name} 10–90%", **common)
+    )
+
+
 def proxy_figure(
     history: np.ndarray,
     actual: np.ndarray,
@@ -311,30 +320,7 @@ def proxy_figure(
     steps = np.arange(offset, offset + len(actual))  # the first forecast step follows the last seen one
     for i, (name, (median, lower, upper)) in enumerate(forecasts.items()):
         color = _PALETTE[(i + 1) % len(_PALETTE)]
-        fig.add_trace(
-            go.Scatter(
-                x=steps,
-                y=upper,
-                mode="lines",
-                line=dict(width=0),
-                legendgroup=name,
-                showlegend=False,
-                hoverinfo="skip",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=steps,
-                y=lower,
-                mode="lines",
-                line=dict(width=0),
-                fill="tonexty",
-                fillcolor=_rgba(color, 0.15),
-                legendgroup=name,
-                name=f"{name} 10–90%",
-                hoverinfo="skip",
-            )
-        )
+        _add_band(fig, steps, lower, upper, color, name)
         fig.add_trace(
             go.Scatter(
                 x=steps,
@@ -380,3 +366,104 @@ def proxy_window(
             arrays[key][window, :, 0] * std + mean for key in (median, f"{name}_lower", f"{name}_upper")
         )
     return history, actual, forecasts
+
+
+SPLIT_COLOURS = {"train": "#2ca02c", "validation": "#ff7f0e", "test": "#d62728"}
+
+
+def forecast_overview_figure(
+    history: pd.Series,
+    splits: dict[str, tuple],
+    test_window: pd.DataFrame | None = None,
+    future: pd.DataFrame | None = None,
+    focus: tuple | None = None,
+    title: str = "",
+) -> go.Figure:
+    """The whole series of one channel with its train/validation/test spans shaded, one test
+    window's forecast, and the forecast past the end of the data, under a range slider.
+
+    `splits[name] = (first x, last x)` of each split's scored rows. `test_window` and `future` are
+    indexed by x with a `forecast` column and, for a sampling model, `lower` and `upper` (10–90 %);
+    `test_window` also has `actual`. `focus = (x0, x1)` is the span shown at first.
+    """
+    fig = go.Figure()
+    for name, (start, end) in splits.items():
+        fig.add_vrect(
+            x0=start,
+            x1=end,
+            fillcolor=SPLIT_COLOURS.get(name, "#999"),
+            opacity=0.06,
+            line_width=0,
+            annotation_text=name,
+            annotation_position="top left",
+        )
+    fig.add_trace(
+        go.Scatter(x=history.index, y=history.to_numpy(), mode="lines", name="data", line=dict(color="#444"))
+    )
+    for frame, name, color in (
+        (test_window, "test forecast", _PALETTE[1]),
+        (future, "forecast", _PALETTE[3]),
+    ):
+        if frame is None:
+            continue
+        if "lower" in frame:
+            _add_band(fig, frame.index, frame["lower"], frame["upper"], color, name)
+        if "actual" in frame:
+            fig.add_trace(
+                go.Scatter(
+                    x=frame.index,
+                    y=frame["actual"],
+                    mode="lines",
+                    name="actual",
+                    line=dict(color=_PALETTE[0]),
+                )
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=frame.index,
+                y=frame["forecast"],
+                mode="lines",
+                name=name,
+                line=dict(color=color, dash="dash"),
+            )
+        )
+    fig.update_layout(title=title, height=460, **_LAYOUT)
+    fig.update_xaxes(rangeslider=dict(visible=True, thickness=0.08))
+    if focus is not None:
+        fig.update_xaxes(range=list(focus))
+    return fig
+
+
+def grouped_bars_figure(table: pd.DataFrame, metrics: list[str], label: str = "row") -> go.Figure:
+    """One group of bars per metric, one bar per row of `table` (baselines and runs)."""
+    fig = go.Figure()
+    for i, (_, row) in enumerate(table.iterrows()):
+        fig.add_trace(
+            go.Bar(
+                x=metrics,
+                y=[row[m] for m in metrics],
+                name=str(row[label]),
+                marker_color=_PALETTE[i % len(_PALETTE)],
+            )
+        )
+    fig.update_layout(barmode="group", height=420, yaxis_title="lower is better", **_LAYOUT)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def horizon_error_figure(by_horizon: pd.DataFrame, dotted: tuple[str, ...] = ()) -> go.Figure:
+    """Mean squared error (scaled values) at each horizon step, one line per row label; the
+    `dotted` ones (the baselines) drawn dotted."""
+    fig = go.Figure()
+    for i, column in enumerate(by_horizon.columns):
+        fig.add_trace(
+            go.Scatter(
+                x=by_horizon.index,
+                y=by_horizon[column],
+                mode="lines",
+                name=str(column),
+                line=dict(color=_PALETTE[i % len(_PALETTE)], dash="dot" if column in dotted else "solid"),
+            )
+        )
+    fig.update_layout(xaxis_title="horizon step", yaxis_title="MSE (scaled)", height=400, **_LAYOUT)
+    return fig

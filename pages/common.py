@@ -10,6 +10,7 @@ from core import datasets, decompose, ingest
 DATASET_KEY = "dataset"  # the loaded core.ingest.Dataset (a non-widget key)
 NOTES_KEY = "dataset_notes"  # what was changed when it was loaded, shown on the Data page
 SELECTED_RUN_KEY = "selected_run"  # the run the Forecast page opens with
+TRAIN_JOB_KEY = "train_job"  # this session's last training job id (the Train page watches it)
 DEFAULT_SEQ_LEN = 96
 DEFAULT_PRED_LEN = 96
 

@@ -1,9 +1,23 @@
-"""Forecast page: one stored run's test forecasts, in the series' own units, and a download."""
+"""Forecast page: one stored run's forecasts in the series' own units, a forecast past the end of the
+data, downloads of the forecasts and the run's config, and a relaunch from that config."""
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core import plots
-from core.training.forecasts import PART_NAMES, forecast_table, unscale, unscale_parts
+from core.run_config import config_json, config_toml, spec_from_config
+from core.training.forecasts import (
+    PART_NAMES,
+    SERIES,
+    forecast_table,
+    future_forecast,
+    run_series,
+    unscale,
+    unscale_parts,
+)
+from core.training.runner import rebuild_model, run_training
+from core.training.trainer import resolve_device
 from pages import common
 
 store = common.run_store()
@@ -37,8 +51,14 @@ try:
 except FileNotFoundError as error:
     st.error(f"This run's forecasts are missing from the run store: {error}")
     st.stop()
+try:
+    series = run_series(store.load_arrays(run.id, SERIES), run.config)
+except FileNotFoundError:
+    series = None  # runs stored before the whole series was kept: the window view only
 forecast, actual = unscale(arrays)
 configurations = list(metrics.get("configurations") or {}) if "base_forecast" in arrays else []
+seq_len, pred_len = run.config["seq_len"], run.config["pred_len"]
+future_key = f"future_{run.id}"
 
 
 @st.cache_data(show_spinner="Writing the CSV…", max_entries=4)
@@ -46,6 +66,17 @@ def forecast_csv(run_id: str, channels: tuple[str, ...]) -> bytes:
     """Built once per run (it can reach tens of megabytes), not on every rerun of the page."""
     forecast, actual = unscale(store.load_arrays(run_id, "test"))
     return forecast_table(forecast, actual, list(channels)).to_csv(index=False, float_format="%.6g").encode()
+
+
+def band(name: str, window: int, channel: int) -> dict[str, np.ndarray]:
+    """A sampling run's 10–90 % band of one window and channel in the series' units, if it has one."""
+    if f"{name}_lower" not in arrays:
+        return {}
+    mean, std = arrays["scaler_mean"].reshape(-1)[channel], arrays["scaler_std"].reshape(-1)[channel]
+    return {
+        "lower": arrays[f"{name}_lower"][window, :, channel] * std + mean,
+        "upper": arrays[f"{name}_upper"][window, :, channel] * std + mean,
+    }
 
 
 channels = run.config.get("channels_out") or [f"channel {i + 1}" for i in range(forecast.shape[2])]
@@ -57,10 +88,62 @@ if len(forecast) > 1:
 channel = right.selectbox(
     "Channel", range(len(channels)), index=len(channels) - 1, format_func=channels.__getitem__
 )
-if configurations:
-    history, future, bands = plots.proxy_window(arrays, window, run.config["seq_len"], configurations)
+
+if series is not None:
+    borders = run.config["borders"]
+    column = series.channels_in.index(channels[channel])
+    history = pd.Series(series.values[:, column], index=series.index)
+    # Scored rows of each split: validation and test start `seq_len` rows into their borders.
+    spans = {
+        "train": (borders["train"][0], borders["train"][1]),
+        "validation": (borders["val"][0] + seq_len, borders["val"][1]),
+        "test": (borders["test"][0] + seq_len, borders["test"][1]),
+    }
+    splits = {name: (series.index[a], series.index[b - 1]) for name, (a, b) in spans.items()}
+    position = int(arrays["window_index"][window]) if "window_index" in arrays else window
+    first = spans["test"][0] + position
+    test_frame = pd.DataFrame(
+        {"forecast": forecast[window, :, channel], "actual": actual[window, :, channel]}
+        | band("proxy", window, channel),
+        index=series.index[first : first + pred_len],
+    )
+    future = st.session_state.get(future_key)
+    future_frame = None
+    if future is not None and channels[channel] in future:
+        name = channels[channel]
+        future_frame = pd.DataFrame({"forecast": future[name]}, index=future.index)
+        if f"{name} 10%" in future:
+            future_frame["lower"], future_frame["upper"] = future[f"{name} 10%"], future[f"{name} 90%"]
+    if future_frame is not None:
+        start = max(len(series.index) - 4 * pred_len - seq_len, 0)
+        focus = (series.index[start], future_frame.index[-1])
+    else:
+        focus = (
+            series.index[max(first - 2 * seq_len, 0)],
+            series.index[min(first + 2 * pred_len, len(history) - 1)],
+        )
     st.plotly_chart(
-        plots.proxy_figure(history, future, bands, title=f"{channels[channel]}: {', '.join(bands)}"),
+        plots.forecast_overview_figure(
+            history, splits, test_frame, future_frame, focus, title=channels[channel]
+        ),
+        width="stretch",
+    )
+    st.caption(
+        f"The whole series with its training, validation and test rows shaded. Test window "
+        f"{window + 1} is drawn where it falls; drag the range slider to move along the data."
+        + (
+            " The band spans the 10% to 90% quantiles of the sampled forecasts."
+            if "lower" in test_frame
+            else ""
+        )
+    )
+
+if configurations:
+    history_window, future_window, bands = plots.proxy_window(arrays, window, seq_len, configurations)
+    st.plotly_chart(
+        plots.proxy_figure(
+            history_window, future_window, bands, title=f"{channels[channel]}: {', '.join(bands)}"
+        ),
         width="stretch",
     )
     decoded, available = len(forecast), metrics.get("windows_available", "?")
@@ -85,7 +168,7 @@ if configurations:
         f"(still malformed after every redraw); {metrics.get('tokens_per_s', float('nan')):.0f} tokens "
         "decoded per second."
     )
-else:
+elif series is None:
     st.plotly_chart(
         plots.forecast_figure(
             actual[window, :, channel], forecast[window, :, channel], title=channels[channel]
@@ -104,9 +187,75 @@ if parts is not None:
         "TEMPO forecasts each part of the decomposed window on its own; the parts add up to the forecast "
         "above (the channel's mean is counted in the trend)."
     )
-st.download_button(
-    "Download every test forecast (CSV)",
+
+st.subheader("Past the end of the data")
+if series is None:
+    st.info("This run was stored before the whole series was kept with it; train it again to forecast ahead.")
+else:
+    slow = (
+        " Decoding samples with the language models takes a minute or more on a CPU."
+        if configurations
+        else ""
+    )
+    st.caption(
+        f"The trained model reads the last {seq_len} rows of the data and forecasts the {pred_len} steps "
+        f"after {series.index[-1]}.{slow}"
+    )
+    if st.button("Forecast past the end", icon=":material/trending_flat:", key=f"ahead_{run.id}"):
+        try:
+            with st.spinner("Loading the model and forecasting…"):
+                model = rebuild_model(store, run.id)
+                st.session_state[future_key] = future_forecast(
+                    model, series, seq_len, pred_len, seed=run.config["train"].get("seed", 0)
+                )
+            st.rerun()
+        except (ValueError, FileNotFoundError, OSError) as error:
+            st.error(f"The forecast past the end could not be made: {error}")
+    future = st.session_state.get(future_key)
+    if future is not None:
+        st.dataframe(future, height=240)
+        st.download_button(
+            "Download the forecast past the end (CSV)",
+            future.to_csv(float_format="%.6g").encode(),
+            file_name=f"forecast_ahead_{run.id}.csv",
+            mime="text/csv",
+        )
+
+st.subheader("Downloads and relaunch")
+left, middle, right = st.columns(3)
+left.download_button(
+    "Every test forecast (CSV)",
     forecast_csv(run.id, tuple(channels)),
     file_name=f"forecast_{run.id}.csv",
     mime="text/csv",
 )
+middle.download_button(
+    "Run config (JSON)", config_json(run).encode(), file_name=f"{run.id}.json", mime="application/json"
+)
+right.download_button(
+    "Run config (TOML)", config_toml(run).encode(), file_name=f"{run.id}.toml", mime="text/plain"
+)
+dataset = common.current_dataset()
+same_data = dataset.content_hash() == run.dataset_hash
+st.caption(
+    "The TOML file trains the run again from a terminal: `python -m core train --config <file>`. "
+    + (
+        "The button below trains it again here, on the same data."
+        if same_data
+        else f"The button below trains it again here on the loaded data set, {dataset.name}, which is not "
+        f"the data this run was trained on ({run.dataset_name}); load that first for the same run."
+    )
+)
+if st.button("Train again with these settings", icon=":material/replay:", key=f"again_{run.id}"):
+    try:
+        spec = spec_from_config(run.config)
+    except (ValueError, TypeError) as error:
+        st.error(f"This run's config cannot be trained again: {error}")
+    else:
+        device = resolve_device(spec.train.device)
+        st.session_state[common.TRAIN_JOB_KEY] = common.job_manager().submit(
+            f"{run.name} (again) on {dataset.name}",
+            lambda context: run_training(spec, dataset, store, context),
+            device=device.type,
+        )
+        st.switch_page("pages/train.py")

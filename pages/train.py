@@ -24,7 +24,7 @@ from core.training.trainer import (
 )
 from pages import common
 
-JOB_KEY = "train_job"  # this session's last job id
+JOB_KEY = common.TRAIN_JOB_KEY
 # Set from the sidebar and the data, not here: the shapes, and the scaler's statistics that the
 # runner hands to models whose prompts describe the series in its own units.
 AUTOMATIC_FIELDS = {"seq_len", "pred_len", "n_channels", "input_mean", "input_std"}

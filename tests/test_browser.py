@@ -3,9 +3,12 @@
 The journey: open the app and see the Data page with ETTh1 and its chart; upload a generated CSV of
 300 hourly rows through "Upload a CSV or TSV" and load it; open the Explore page and see the STL
 decomposition of the uploaded series; on the Train page, train Time-LLM over a tiny untrained
-backbone for one short epoch and watch it finish; then see its reprogramming attention on the
-Attention page. No Streamlit exception box may appear at any step, and each step leaves a full-page
-screenshot in tests/artifacts/ (with the server's log, streamlit.log).
+backbone for one short epoch and watch it finish; see its reprogramming attention on the
+Attention page; on the Forecast page see the forecast drawn over the series, forecast past the end
+of the data and download the test forecasts as CSV; on the Compare page see the run beside the
+naive, seasonal naive and Naive2 baselines and download that table. No Streamlit exception box may
+appear at any step, and each step leaves a full-page screenshot in tests/artifacts/ (with the
+server's log, streamlit.log).
 """
 
 from __future__ import annotations
@@ -280,3 +283,34 @@ def test_the_whole_journey(app_url, page, hourly_csv):
     wait_until_idle(page)
     assert_no_exception(page)
     screenshot(page, "06_attention.png")
+
+    # 6. The Forecast page: the run's forecast over the series, a forecast past the end, a download.
+    sidebar.locator('[data-testid="stSidebarNav"] a', has_text="Forecast").click()
+    assert_visible(main.get_by_role("heading", name="Forecast", exact=True))
+    assert_visible(main.locator(PLOT).get_by_text("test forecast").first)  # the chart's legend
+    main.get_by_role("button", name="Forecast past the end").click()
+    assert_visible(main.get_by_role("button", name="Download the forecast past the end (CSV)"))
+    with page.expect_download() as download:
+        main.get_by_role("button", name="Every test forecast (CSV)").click()
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0] == "window,step,channel,actual,forecast"
+    assert len(lines) == 1 + 49 * 12  # 49 test windows of the 300 rows, 12 steps, one channel
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "07_forecast.png")
+
+    # 7. The Compare page: the run beside the three baselines, the same windows, exported as CSV.
+    sidebar.locator('[data-testid="stSidebarNav"] a', has_text="Compare").click()
+    assert_visible(main.get_by_role("heading", name="Compare", exact=True))
+    assert_visible(main.get_by_text("49 test windows of 49, the same for every row"))
+    assert_visible(main.locator(PLOT).first)
+    with page.expect_download() as download:
+        main.get_by_role("button", name="Download the table (CSV)").click()
+    table = Path(download.value.path()).read_text().splitlines()
+    rows = [line.split(",")[0] for line in table[1:]]
+    assert rows[:3] == ["naive", "Naive2", "seasonal naive"] and rows[3].startswith(
+        f"Time-LLM on {UPLOAD_NAME}"
+    )
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "08_compare.png")

@@ -42,6 +42,12 @@ def _proxy_train_page() -> AppTest:
     return at
 
 
+def load_builtin_ili_end():
+    from core.datasets import load_builtin
+
+    return load_builtin("ILI").frame.index[-1]
+
+
 def _tiny_proxy_run():
     from core.datasets import load_builtin
     from core.training.runner import RunSpec, run_training
@@ -100,8 +106,11 @@ def test_forecast_page_shows_the_three_forecasts_of_a_proxy_run(runs_dir):
     at.switch_page("pages/forecast.py").run()
     assert not at.exception, at.exception
     assert at.slider[0].label == "Decoded test window" and at.slider[0].max == 1
-    traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
-    names = {trace.get("name") for trace in traces}
+    overview, window = (json.loads(chart.proto.spec)["data"] for chart in at.get("plotly_chart")[:2])
+    # The whole series with the proxy's median and band where the window falls ...
+    assert {"data", "actual", "test forecast", "test forecast 10–90%"} <= {t.get("name") for t in overview}
+    # ... and the decoded window with all three configurations.
+    names = {trace.get("name") for trace in window}
     assert {"history", "actual", "base", "expert", "proxy", "proxy 10–90%"} <= names, names
     table = at.dataframe[0].value
     assert list(table.index) == ["base", "expert", "proxy"]
@@ -112,6 +121,14 @@ def test_forecast_page_shows_the_three_forecasts_of_a_proxy_run(runs_dir):
     at.slider[0].set_value(0).run()  # the first decoded window
     assert not at.exception, at.exception
     assert any(f"test window 1 of {available}" in c.value for c in at.caption)
+
+    # Past the end of the data: the proxy's median of fresh samples with its 10–90 % band.
+    at.button(key=f"ahead_{outcome.run_id}").click().run()
+    assert not at.exception, at.exception
+    future = at.session_state[f"future_{outcome.run_id}"]
+    assert list(future.columns) == ["OT", "OT 10%", "OT 90%"] and len(future) == HORIZON
+    assert (future["OT 10%"] <= future["OT"]).all() and (future["OT"] <= future["OT 90%"]).all()
+    assert future.index[0] > load_builtin_ili_end()
 
 
 def test_proxy_features_are_the_target_alone(runs_dir):

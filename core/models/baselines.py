@@ -112,3 +112,42 @@ def window_forecast(name: str, x: np.ndarray, horizon: int, season: int | None =
             raise ValueError("seasonal naive needs a season length")
         return seasonal_naive(x, horizon, season)
     raise ValueError(f"unknown baseline {name!r}; choose one of {', '.join(WINDOW_BASELINES)}")
+
+
+def naive2_windows(x: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """Naive2 of every look-back window and channel at once: (B, L, C) -> (B, H, C).
+
+    Each window is one series to `naive2`: the same seasonality test and multiplicative indices. A
+    window holding a value ≤ 0 gets the naive forecast, since a multiplicative seasonal adjustment
+    needs positive values (M4's series all are; scaled or signed data are not).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    batch, length, channels = x.shape
+    series = x.transpose(0, 2, 1).reshape(-1, length)  # (B·C, L)
+    forecast = np.repeat(series[:, -1:], horizon, axis=1)
+    if season <= 1 or length < 3 * season:
+        return forecast.reshape(batch, channels, horizon).transpose(0, 2, 1)
+    centred = series - series.mean(axis=1, keepdims=True)
+    denominator = np.sum(centred**2, axis=1)
+    safe = np.where(denominator == 0, 1.0, denominator)
+    r = np.stack([np.sum(centred[:, k:] * centred[:, :-k], axis=1) for k in range(1, season + 1)], axis=1)
+    r = np.where(denominator[:, None] == 0, 0.0, r / safe[:, None])
+    limit = 1.645 * np.sqrt((1 + 2 * np.sum(r[:, : season - 1] ** 2, axis=1)) / length)
+    seasonal = (np.abs(r[:, season - 1]) > limit) & np.all(series > 0, axis=1)
+    if seasonal.any():
+        chosen = series[seasonal]
+        weights = (
+            np.r_[0.5, np.ones(season - 1), 0.5] / season if season % 2 == 0 else np.ones(season) / season
+        )
+        half, width = len(weights) // 2, len(weights)
+        trend = np.full_like(chosen, np.nan)
+        trend[:, half : length - half] = sum(
+            w * chosen[:, j : length - width + 1 + j] for j, w in enumerate(weights)
+        )
+        ratio = chosen / trend
+        phases = np.arange(length) % season
+        indices = np.stack([np.nanmean(ratio[:, phases == p], axis=1) for p in range(season)], axis=1)
+        indices /= indices.mean(axis=1, keepdims=True)
+        adjusted_last = chosen[:, -1] / indices[:, (length - 1) % season]
+        forecast[seasonal] = adjusted_last[:, None] * indices[:, np.arange(length, length + horizon) % season]
+    return forecast.reshape(batch, channels, horizon).transpose(0, 2, 1)

@@ -21,6 +21,7 @@ class ModelSpec:
     config_class: type
     model_class: type
     fixed: dict = field(default_factory=dict)  # options the entry sets (an ablation's variant)
+    parent: str | None = None  # the full model an ablation takes apart
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -55,6 +56,7 @@ MODELS: dict[str, ModelSpec] = {
             TimeLLMConfig,
             TimeLLM,
             {"variant": "no_llm"},
+            parent="time_llm",
         ),
         ModelSpec(
             "time_llm_llm_to_attention",
@@ -63,6 +65,7 @@ MODELS: dict[str, ModelSpec] = {
             TimeLLMConfig,
             TimeLLM,
             {"variant": "llm_to_attention"},
+            parent="time_llm",
         ),
         ModelSpec(
             "time_llm_random_init",
@@ -71,6 +74,7 @@ MODELS: dict[str, ModelSpec] = {
             TimeLLMConfig,
             TimeLLM,
             {"variant": "random_init"},
+            parent="time_llm",
         ),
         ModelSpec(
             "tempo",
@@ -87,6 +91,7 @@ MODELS: dict[str, ModelSpec] = {
             TEMPOConfig,
             TEMPO,
             {"prompt": "none"},
+            parent="tempo",
         ),
         ModelSpec(
             "tempo_no_decomposition",
@@ -95,6 +100,7 @@ MODELS: dict[str, ModelSpec] = {
             TEMPOConfig,
             TEMPO,
             {"decomposition": "none"},
+            parent="tempo",
         ),
         ModelSpec(
             "proxy_tuned",

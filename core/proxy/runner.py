@@ -23,6 +23,7 @@ from core.ingest import Dataset
 from core.models.registry import build_config, parameter_counts
 from core.proxy.expert import evenly_spaced, lm_windows
 from core.proxy.model import CONFIGURATIONS, ProxyTuned
+from core.training.forecasts import SERIES, series_arrays
 from core.training.jobs import JobContext
 from core.training.loaders import make_loader
 from core.training.store import RunStore
@@ -58,6 +59,7 @@ def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContex
         "borders": data.borders,
         "channels_in": data.columns,
         "channels_out": data.columns,
+        "freq": dataset.freq,
     }
     recorder = RunRecorder(
         store, context, curves_every=5, checkpoint_prefix="expert.", phase="tuning the expert"
@@ -148,6 +150,7 @@ def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContex
                 "window_index": chosen,
             },
         )
+        store.save_arrays(run_id, SERIES, series_arrays(dataset, data))
         store.update(
             run_id,
             status="succeeded",

@@ -23,6 +23,7 @@ from core.data import kept_windows, prepare, sliding_windows
 from core.decompose import frequency_period
 from core.ingest import Dataset
 from core.models.registry import MODELS, build_model, config_fields, parameter_counts
+from core.training.forecasts import SERIES, series_arrays
 from core.training.jobs import Cancelled, JobContext
 from core.training.loaders import WindowDataset, make_loader
 from core.training.store import RunStore
@@ -223,6 +224,7 @@ def run_training(
         "borders": data.borders,
         "channels_in": data.columns,
         "channels_out": [data.columns[i] for i in data.output_index],
+        "freq": dataset.freq,
     }
     recorder = RunRecorder(store if writes else None, context)
     run_id = recorder.create(spec, dataset, config)
@@ -273,6 +275,7 @@ def run_training(
             }
             | extras,
         )
+        store.save_arrays(run_id, SERIES, series_arrays(dataset, data))
         store.update(
             run_id,
             status="succeeded",

@@ -1,0 +1,268 @@
+"""Every finished run of one setting side by side, scored again on the windows they all have.
+
+Runs are comparable when they forecast the same targets: the same data (by content hash), target,
+features, split protocol and horizon. Their look-backs may differ, since the test windows' targets
+start at the same row whatever the look-back (see `core.data.split_borders`). Runs that scored a
+subset of the test windows (proxy-tuned decoding decodes an evenly spaced few) are compared on the
+windows every selected run has, and the naive, seasonal naive and Naive2 baselines are scored on
+exactly those windows too, so a model that does not beat them is seen not to.
+
+Conventions, as in the published tables and the M4 competition:
+- MSE, MAE and RMSE on values standardised with the training rows' statistics;
+- MAPE and sMAPE in percent of the series' own units;
+- MASE per output channel against the seasonal naive error on the training rows (the scale each
+  run stored), averaged over channels; it does not depend on the units;
+- OWA relates sMAPE and MASE to Naive2's on the same windows (Naive2 is 1 by definition).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core import metrics
+from core.data import sliding_windows
+from core.models import baselines
+from core.models.registry import MODELS
+from core.training.forecasts import SERIES
+from core.training.store import RunRecord, RunStore
+
+BASELINES = {"naive": "naive", "snaive": "seasonal naive", "naive2": "Naive2"}
+METRIC_COLUMNS = {
+    "mse": "MSE",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "mape": "MAPE (%)",
+    "smape": "sMAPE (%)",
+    "mase": "MASE",
+    "owa": "OWA",
+}
+COST_COLUMNS = {
+    "wall_time_s": "wall time (s)",
+    "trainable_params": "trainable parameters",
+    "total_params": "total parameters",
+    "peak_memory_mb": "peak memory (MB)",
+    "precision": "precision",
+    "device": "device",
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What makes runs comparable: they forecast the same targets."""
+
+    dataset_hash: str
+    dataset_name: str
+    target: str
+    features: str
+    protocol: str
+    pred_len: int
+
+    @property
+    def label(self) -> str:
+        return (
+            f"{self.dataset_name} · target {self.target} · features {self.features} · "
+            f"horizon {self.pred_len} · split {self.protocol}"
+        )
+
+
+def setting_of(run: RunRecord) -> Setting:
+    config = run.config
+    return Setting(
+        run.dataset_hash or "",
+        run.dataset_name or "?",
+        str(config.get("target")),
+        str(config.get("features")),
+        str(config.get("protocol")),
+        int(config.get("pred_len", 0)),
+    )
+
+
+def settings(runs: list[RunRecord]) -> dict[Setting, list[RunRecord]]:
+    """Finished runs grouped by setting, the setting with the newest run first."""
+    groups: dict[Setting, list[RunRecord]] = {}
+    for run in sorted(runs, key=lambda r: r.created_at or 0, reverse=True):
+        if run.status == "succeeded":
+            groups.setdefault(setting_of(run), []).append(run)
+    return groups
+
+
+@dataclass
+class _Scored:
+    """One row's forecasts on the common windows: scaled (N, H, C) and in units."""
+
+    forecast: np.ndarray
+    actual: np.ndarray
+    forecast_units: np.ndarray
+    actual_units: np.ndarray
+
+
+@dataclass
+class Comparison:
+    setting: Setting
+    table: pd.DataFrame  # one row per run and baseline, metric and cost columns
+    by_horizon: pd.DataFrame  # MSE per horizon step (rows) for each row label (columns)
+    windows: int  # the test windows every row is scored on
+    windows_available: int  # the test windows of the setting
+    notes: list[str] = field(default_factory=list)
+
+
+def _order(run: RunRecord) -> tuple:
+    """Families in registry order, each full model followed by its ablations, oldest run first."""
+    names = list(MODELS)
+    spec = MODELS.get(run.model or "")
+    family = spec.parent if spec and spec.parent else run.model
+    family_rank = names.index(family) if family in names else len(names)
+    model_rank = names.index(run.model) if run.model in names else len(names)
+    return (family_rank, spec is not None and spec.parent is not None, model_rank, run.created_at or 0)
+
+
+def run_label(run: RunRecord) -> str:
+    return f"{run.name or run.model} · {run.id[:6]}"
+
+
+def compare(store: RunStore, runs: list[RunRecord]) -> Comparison:
+    """Score `runs` (all of one setting) and the three baselines on their common test windows."""
+    if not runs:
+        raise ValueError("pick at least one finished run to compare")
+    setting = setting_of(runs[0])
+    if any(setting_of(run) != setting for run in runs):
+        raise ValueError("these runs forecast different targets (data, target, features, split or horizon)")
+    notes = []
+    loaded = {}
+    for run in runs:
+        try:
+            loaded[run.id] = store.load_arrays(run.id, "test")
+        except FileNotFoundError:
+            notes.append(f"Run {run.id} has no stored test forecasts (its files were removed); left out.")
+    runs = sorted((run for run in runs if run.id in loaded), key=_order)
+    if not runs:
+        raise ValueError("none of these runs has its test forecasts in the run store any more")
+    indices = {
+        run_id: arrays["window_index"] if "window_index" in arrays else np.arange(len(arrays["forecast"]))
+        for run_id, arrays in loaded.items()
+    }
+    common = sorted(set.intersection(*(set(map(int, index)) for index in indices.values())))
+    if not common:
+        raise ValueError("these runs share no test window; compare them in smaller groups")
+
+    # The baselines read the longest look-back (seasonal naive and Naive2 need whole seasons).
+    reference = max(runs, key=lambda r: r.config["seq_len"])
+    ref_arrays = loaded[reference.id]
+    seq_len, pred_len = reference.config["seq_len"], setting.pred_len
+    outputs = [reference.config["channels_in"].index(c) for c in reference.config["channels_out"]]
+    x, y = sliding_windows(ref_arrays["inputs"], seq_len, pred_len)
+    windows_available = len(x)
+    x, y = x[common], y[common][:, :, outputs]
+    mean = ref_arrays["scaler_mean"].reshape(1, 1, -1).astype(np.float64)
+    std = ref_arrays["scaler_std"].reshape(1, 1, -1).astype(np.float64)
+    series = _series(store, runs)
+    season = int(series["season"][0]) if series is not None else 1
+    mase_scale = series["mase_scale"] if series is not None else None
+    if mase_scale is None:
+        notes.append("MASE and OWA are left out: these runs were stored before their scale was kept.")
+
+    rows: dict[str, tuple[dict, _Scored]] = {}
+    for run in runs:
+        arrays = loaded[run.id]
+        position = {int(w): i for i, w in enumerate(indices[run.id])}
+        keep = [position[w] for w in common]
+        forecast, actual = (
+            arrays["forecast"][keep].astype(np.float64),
+            arrays["actual"][keep].astype(np.float64),
+        )
+        if actual.shape != y.shape or not np.allclose(actual, y, atol=1e-4):
+            raise ValueError(
+                f"run {run.id} was scored on different actual values from the other runs; "
+                "its data set may have been changed since: compare it on its own"
+            )
+        info = {"row": run_label(run), "kind": "run", "model": MODELS[run.model].label, "run id": run.id}
+        spec = MODELS.get(run.model)
+        info["ablation of"] = MODELS[spec.parent].label if spec and spec.parent else ""
+        info |= {label: getattr(run, name) for name, label in COST_COLUMNS.items()}
+        rows[info["row"]] = (info, _Scored(forecast, actual, forecast * std + mean, actual * std + mean))
+
+    mean_in = _input_stats(ref_arrays, series, reference, "mean")
+    std_in = _input_stats(ref_arrays, series, reference, "std")
+    history_units = x * std_in + mean_in
+    y_units = y * std + mean
+    if 1 < season and seq_len < 3 * season:
+        notes.append(
+            f"Naive2 tests for seasonality only with three seasons in the look-back ({3 * season} steps; "
+            f"the longest here is {seq_len}), so here it is the naive forecast."
+        )
+    baseline_forecasts = {
+        "naive": baselines.naive(history_units, pred_len),
+        "naive2": baselines.naive2_windows(history_units, pred_len, season),
+    }
+    if seq_len >= season:
+        baseline_forecasts["snaive"] = baselines.seasonal_naive(history_units, pred_len, season)
+    else:
+        notes.append(f"Seasonal naive needs a look-back of a whole season ({season} steps); left out.")
+    baseline_rows = {}
+    for name, forecast_units in baseline_forecasts.items():
+        forecast_units = forecast_units[:, :, outputs]
+        info = {"row": BASELINES[name], "kind": "baseline", "model": BASELINES[name], "ablation of": ""}
+        info |= {label: None for label in COST_COLUMNS.values()}
+        scored = _Scored((forecast_units - mean) / std, y, forecast_units, y_units)
+        baseline_rows[info["row"]] = (info, scored)
+    everything = baseline_rows | rows
+
+    naive2 = everything[BASELINES["naive2"]][1]
+    naive2_smape = metrics.smape(naive2.actual_units, naive2.forecast_units)
+    naive2_mase = _mase(naive2, mase_scale)
+    records, horizon = [], {}
+    for label, (info, scored) in everything.items():
+        row = dict(info)
+        row["mse"] = metrics.mse(scored.actual, scored.forecast)
+        row["mae"] = metrics.mae(scored.actual, scored.forecast)
+        row["rmse"] = metrics.rmse(scored.actual, scored.forecast)
+        row["mape"] = metrics.mape(scored.actual_units, scored.forecast_units)
+        row["smape"] = metrics.smape(scored.actual_units, scored.forecast_units)
+        row["mase"] = _mase(scored, mase_scale)
+        row["owa"] = (
+            metrics.owa(row["smape"], row["mase"], naive2_smape, naive2_mase)
+            if mase_scale is not None and naive2_smape > 0 and naive2_mase > 0
+            else float("nan")
+        )
+        records.append(row)
+        horizon[label] = ((scored.forecast - scored.actual) ** 2).mean(axis=(0, 2))
+    table = pd.DataFrame(records).rename(columns=METRIC_COLUMNS)
+    first = ["row", "kind", "model", "ablation of", *METRIC_COLUMNS.values(), *COST_COLUMNS.values()]
+    table = table[first + [c for c in table.columns if c not in first]]
+    by_horizon = pd.DataFrame(horizon, index=pd.RangeIndex(1, pred_len + 1, name="horizon step"))
+    if len(common) < windows_available:
+        notes.append(
+            f"Scored on the {len(common)} test windows every selected run has, of {windows_available}: "
+            "a run that decodes a subset of windows narrows the comparison to its windows."
+        )
+    return Comparison(setting, table, by_horizon, len(common), windows_available, notes)
+
+
+def _series(store: RunStore, runs: list[RunRecord]) -> dict | None:
+    """The `series` arrays of the newest run that has them (all runs of a setting share them)."""
+    for run in sorted(runs, key=lambda r: r.created_at or 0, reverse=True):
+        try:
+            return store.load_arrays(run.id, SERIES)
+        except FileNotFoundError:
+            continue
+    return None
+
+
+def _input_stats(arrays: dict, series: dict | None, run: RunRecord, name: str) -> np.ndarray:
+    """The scaler's mean or std over the input channels, shaped to broadcast over (N, L, C_in)."""
+    if series is not None:
+        return series[f"scaler_{name}"].reshape(1, 1, -1)
+    # Older runs stored the output channels' scaler only; that covers the inputs when they match.
+    if run.config["channels_in"] != run.config["channels_out"]:
+        raise ValueError("this run was stored before its input scaler was kept; re-run it to compare")
+    return arrays[f"scaler_{name}"].reshape(1, 1, -1).astype(np.float64)
+
+
+def _mase(scored: _Scored, scale: np.ndarray | None) -> float:
+    if scale is None:
+        return float("nan")
+    channel_mae = np.abs(scored.forecast - scored.actual).mean(axis=(0, 1))
+    return float(np.mean(channel_mae / np.where(scale > 0, scale, np.nan)))

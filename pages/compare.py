@@ -1,0 +1,92 @@
+"""Compare page: every finished run of one setting beside the naive, seasonal naive and Naive2
+baselines, scored again on the same test windows, with their cost; the table exports as CSV."""
+
+import streamlit as st
+
+from core import compare, plots
+from pages import common
+
+store = common.run_store()
+groups = compare.settings(store.list_runs())
+
+st.title("Compare")
+if not groups:
+    st.info("No finished run yet. Train a model on the Train page first; its run will appear here.")
+    st.stop()
+
+loaded = common.current_dataset()
+choices = list(groups)
+# Open with the loaded data set's newest setting when it has one.
+default = next((i for i, s in enumerate(choices) if s.dataset_hash == loaded.content_hash()), 0)
+setting = st.selectbox(
+    "Runs that forecast the same targets",
+    choices,
+    index=default,
+    format_func=lambda s: f"{s.label} ({len(groups[s])} runs)",
+)
+runs = groups[setting]
+chosen = st.multiselect(
+    "Runs",
+    runs,
+    default=runs,
+    format_func=compare.run_label,
+    help="A run that decodes a subset of test windows narrows the comparison to the windows it has.",
+)
+if not chosen:
+    st.info("Pick at least one run.")
+    st.stop()
+
+
+@st.cache_data(show_spinner="Scoring every run and the baselines on the same windows…", max_entries=8)
+def scored(run_ids: tuple[str, ...]) -> compare.Comparison:
+    return compare.compare(store, [store.get(run_id) for run_id in run_ids])
+
+
+try:
+    result = scored(tuple(sorted(run.id for run in chosen)))
+except (ValueError, FileNotFoundError) as error:
+    st.error(f"These runs cannot be compared: {error}")
+    st.stop()
+
+metric_labels = list(compare.METRIC_COLUMNS.values())
+cost_labels = list(compare.COST_COLUMNS.values())
+table = result.table
+st.dataframe(
+    table.drop(columns=["kind"]),
+    hide_index=True,
+    column_config={
+        **{label: st.column_config.NumberColumn(format="%.4f") for label in metric_labels},
+        "wall time (s)": st.column_config.NumberColumn(format="%.1f"),
+        "peak memory (MB)": st.column_config.NumberColumn(format="%.0f"),
+        "trainable parameters": st.column_config.NumberColumn(format="localized"),
+        "total parameters": st.column_config.NumberColumn(format="localized"),
+    },
+)
+st.caption(
+    f"{result.windows} test windows of {result.windows_available}, the same for every row. MSE, MAE and "
+    "RMSE on values standardised with the training rows' statistics, as the published tables use; MAPE "
+    "and sMAPE in percent of the series' own units (MAPE is huge where actual values come near zero); "
+    "MASE against the seasonal naive error on the training rows; OWA relative to Naive2 on these windows "
+    "(Naive2 is 1; below 1 beats it). Ablations follow the model they take apart. Wall time is training "
+    "plus testing."
+)
+for note in result.notes:
+    st.caption(note)
+st.download_button(
+    "Download the table (CSV)",
+    table.to_csv(index=False, float_format="%.6g").encode(),
+    file_name="comparison.csv",
+    mime="text/csv",
+)
+
+st.subheader("Accuracy side by side")
+shown = st.multiselect(
+    "Metrics", metric_labels, default=["MSE", "MAE", "MASE", "OWA"], help="Lower is better for every one."
+)
+if shown:
+    st.plotly_chart(plots.grouped_bars_figure(table, shown), width="stretch")
+
+st.subheader("Error by horizon step")
+baselines = tuple(table.loc[table["kind"] == "baseline", "row"])
+st.plotly_chart(plots.horizon_error_figure(result.by_horizon, dotted=baselines), width="stretch")
+st.caption("Baselines dotted. Errors usually grow with the horizon; a model that helps should stay below.")
