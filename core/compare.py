@@ -148,21 +148,39 @@ def compare(store: RunStore, runs: list[RunRecord]) -> Comparison:
     if not common:
         raise ValueError("these runs share no test window; compare them in smaller groups")
 
-    # The baselines read the longest look-back (seasonal naive and Naive2 need whole seasons).
+    # Actual values, scaled, from the stored test inputs of the run with the longest look-back.
     reference = max(runs, key=lambda r: r.config["seq_len"])
     ref_arrays = loaded[reference.id]
     seq_len, pred_len = reference.config["seq_len"], setting.pred_len
-    outputs = [reference.config["channels_in"].index(c) for c in reference.config["channels_out"]]
-    x, y = sliding_windows(ref_arrays["inputs"], seq_len, pred_len)
+    try:
+        outputs = [reference.config["channels_in"].index(c) for c in reference.config["channels_out"]]
+        x, y = sliding_windows(ref_arrays["inputs"], seq_len, pred_len)
+    except KeyError as error:
+        raise ValueError(
+            f"run {reference.id} was stored by an older version without its test inputs ({error}); "
+            "train it again to compare it"
+        ) from error
     windows_available = len(x)
     x, y = x[common], y[common][:, :, outputs]
     mean = ref_arrays["scaler_mean"].reshape(1, 1, -1).astype(np.float64)
     std = ref_arrays["scaler_std"].reshape(1, 1, -1).astype(np.float64)
     series = _series(store, runs)
-    season = int(series["season"][0]) if series is not None else 1
+    season = (
+        int(series["season"][0]) if series is not None else int(reference.test_metrics.get("season") or 1)
+    )
     mase_scale = series["mase_scale"] if series is not None else None
     if mase_scale is None:
         notes.append("MASE and OWA are left out: these runs were stored before their scale was kept.")
+    if series is not None:
+        # The baselines read the same history whichever runs are chosen, and the actual values come
+        # from the data as stored (exact zeros stay zeros for MAPE).
+        history_units, y_units = _baseline_windows(series, reference.config, common, pred_len, season)
+        y_units = y_units[:, :, outputs]
+    else:  # runs stored before the series was kept: the longest look-back, rebuilt from scaled values
+        history_units = x * _output_stats(ref_arrays, reference, "std") + _output_stats(
+            ref_arrays, reference, "mean"
+        )
+        y_units = y * std + mean
 
     rows: dict[str, tuple[dict, _Scored]] = {}
     for run in runs:
@@ -182,25 +200,27 @@ def compare(store: RunStore, runs: list[RunRecord]) -> Comparison:
         spec = MODELS.get(run.model)
         info["ablation of"] = MODELS[spec.parent].label if spec and spec.parent else ""
         info |= {label: getattr(run, name) for name, label in COST_COLUMNS.items()}
-        rows[info["row"]] = (info, _Scored(forecast, actual, forecast * std + mean, actual * std + mean))
+        rows[info["row"]] = (info, _Scored(forecast, actual, forecast * std + mean, y_units))
 
-    mean_in = _input_stats(ref_arrays, series, reference, "mean")
-    std_in = _input_stats(ref_arrays, series, reference, "std")
-    history_units = x * std_in + mean_in
-    y_units = y * std + mean
-    if 1 < season and seq_len < 3 * season:
+    history = history_units.shape[1]
+    if season <= 1:
         notes.append(
-            f"Naive2 tests for seasonality only with three seasons in the look-back ({3 * season} steps; "
-            f"the longest here is {seq_len}), so here it is the naive forecast."
+            "These data have no natural season (step-indexed, or a frequency without a cycle), so seasonal "
+            "naive and Naive2 are the naive forecast."
+        )
+    elif history < 3 * season:
+        notes.append(
+            f"Naive2 tests for seasonality only with three seasons of history ({3 * season} steps; there "
+            f"are {history} before the test windows), so here it is the naive forecast."
         )
     baseline_forecasts = {
         "naive": baselines.naive(history_units, pred_len),
         "naive2": baselines.naive2_windows(history_units, pred_len, season),
     }
-    if seq_len >= season:
+    if history >= season:
         baseline_forecasts["snaive"] = baselines.seasonal_naive(history_units, pred_len, season)
     else:
-        notes.append(f"Seasonal naive needs a look-back of a whole season ({season} steps); left out.")
+        notes.append(f"Seasonal naive needs a whole season ({season} steps) of history; left out.")
     baseline_rows = {}
     for name, forecast_units in baseline_forecasts.items():
         forecast_units = forecast_units[:, :, outputs]
@@ -236,9 +256,27 @@ def compare(store: RunStore, runs: list[RunRecord]) -> Comparison:
     if len(common) < windows_available:
         notes.append(
             f"Scored on the {len(common)} test windows every selected run has, of {windows_available}: "
-            "a run that decodes a subset of windows narrows the comparison to its windows."
+            "a run that scored fewer (decoding an evenly spaced few, or dropping the last incomplete "
+            "batch) narrows every row to its windows."
         )
     return Comparison(setting, table, by_horizon, len(common), windows_available, notes)
+
+
+BASELINE_SEASONS = 10  # seasons of history the baselines read before each test window
+
+
+def _baseline_windows(
+    series: dict, config: dict, windows: list[int], pred_len: int, season: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """History (N, Lb, C_in) and actual values (N, H, C_in) in the series' units for test windows
+    `windows`: the baselines read the same `BASELINE_SEASONS` seasons of history before each window
+    (or all rows before the test split when fewer), whatever the runs' look-backs."""
+    values = series["values"].astype(np.float64)
+    first = config["borders"]["test"][0] + config["seq_len"]  # the first test target's row
+    end = config["borders"]["test"][1]
+    look_back = max(min(first, BASELINE_SEASONS * max(season, 1)), 1)
+    x, y = sliding_windows(values[first - look_back : end], look_back, pred_len)
+    return x[windows], y[windows]
 
 
 def _series(store: RunStore, runs: list[RunRecord]) -> dict | None:
@@ -251,13 +289,11 @@ def _series(store: RunStore, runs: list[RunRecord]) -> dict | None:
     return None
 
 
-def _input_stats(arrays: dict, series: dict | None, run: RunRecord, name: str) -> np.ndarray:
-    """The scaler's mean or std over the input channels, shaped to broadcast over (N, L, C_in)."""
-    if series is not None:
-        return series[f"scaler_{name}"].reshape(1, 1, -1)
-    # Older runs stored the output channels' scaler only; that covers the inputs when they match.
+def _output_stats(arrays: dict, run: RunRecord, name: str) -> np.ndarray:
+    """The stored scaler's mean or std (output channels only, in runs stored before the series was
+    kept), shaped to broadcast over input windows (N, L, C_in) when the inputs are the outputs."""
     if run.config["channels_in"] != run.config["channels_out"]:
-        raise ValueError("this run was stored before its input scaler was kept; re-run it to compare")
+        raise ValueError("this run was stored before its input scaler was kept; train it again to compare it")
     return arrays[f"scaler_{name}"].reshape(1, 1, -1).astype(np.float64)
 
 

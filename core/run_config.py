@@ -60,7 +60,18 @@ def config_json(run: RunRecord) -> str:
         "val_metrics": run.val_metrics,
         "test_metrics": run.test_metrics,
     }
-    return json.dumps(record, indent=2, sort_keys=False, default=str) + "\n"
+    # Strict JSON has no NaN or infinity: an undefined metric is written as null.
+    return json.dumps(_finite(record), indent=2, default=str, allow_nan=False) + "\n"
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def config_toml(run: RunRecord) -> str:
@@ -69,7 +80,8 @@ def config_toml(run: RunRecord) -> str:
     lines = [
         f"# Run {run.id} ({_comment(run.name)}), trained on {_comment(run.dataset_name)}.",
         f"# Train it again: python -m core train --config {run.id}.toml",
-        "# `data` is a built-in data set's name or the path of a CSV file.",
+        "# `data` is a built-in data set's name or the path of a CSV file: for an uploaded file,",
+        "# write the path where that file is on this machine.",
         f"data = {_value(run.dataset_name or '')}",
     ]
     tables = {}

@@ -22,13 +22,17 @@ setting = st.selectbox(
     "Runs that forecast the same targets",
     choices,
     index=default,
-    format_func=lambda s: f"{s.label} ({len(groups[s])} runs)",
+    format_func=lambda s: f"{s.label} ({len(groups[s])} run{'s' if len(groups[s]) > 1 else ''})",
 )
 runs = groups[setting]
+# Runs that scored every test window by default: one that decoded a few would narrow every row to them.
+complete = [
+    r for r in runs if r.test_metrics.get("windows_available") in (None, r.test_metrics.get("windows"))
+]
 chosen = st.multiselect(
     "Runs",
     runs,
-    default=runs,
+    default=complete or runs,
     format_func=compare.run_label,
     help="A run that decodes a subset of test windows narrows the comparison to the windows it has.",
 )
@@ -67,11 +71,14 @@ st.caption(
     "RMSE on values standardised with the training rows' statistics, as the published tables use; MAPE "
     "and sMAPE in percent of the series' own units (MAPE is huge where actual values come near zero); "
     "MASE against the seasonal naive error on the training rows; OWA relative to Naive2 on these windows "
-    "(Naive2 is 1; below 1 beats it). Ablations follow the model they take apart. Wall time is training "
-    "plus testing."
+    "(Naive2 is 1; below 1 beats it). The baselines read the ten seasons before each window. Ablations "
+    "follow the model they take apart. Wall time is the training loop with its validation (for "
+    "proxy-tuned decoding also loading the models and decoding the test windows); peak memory is the "
+    "GPU's peak on a GPU and, on a CPU, the whole process's peak resident memory (the dashboard's "
+    "included), so it only compares runs made in the same process."
 )
 for note in result.notes:
-    st.caption(note)
+    (st.warning if "Scored on the" in note else st.caption)(note)
 st.download_button(
     "Download the table (CSV)",
     table.to_csv(index=False, float_format="%.6g").encode(),

@@ -17,7 +17,7 @@ from core.training.forecasts import (
     unscale_parts,
 )
 from core.training.runner import rebuild_model, run_training
-from core.training.trainer import resolve_device
+from core.training.trainer import TrainingError, resolve_device
 from pages import common
 
 store = common.run_store()
@@ -41,10 +41,14 @@ st.caption(
     f"{run.best_epoch} · {run.wall_time_s or 0:.1f} s · {run.trainable_params:,} trainable parameters"
 )
 metrics = run.test_metrics
-columns = st.columns(5)
-for column, name in zip(columns, ["mse", "mae", "rmse", "smape", "mase"], strict=True):
+columns = st.columns(4)
+for column, name in zip(columns, ["mse", "mae", "rmse", "mase"], strict=True):
     column.metric(name.upper(), f"{metrics.get(name, float('nan')):.4f}")
-st.caption("Metrics on values standardised with training-split statistics, as the published tables use.")
+st.caption(
+    f"Over {metrics.get('windows', '?')} test windows, on values standardised with training-split "
+    "statistics, as the published tables use. The Compare page adds MAPE, sMAPE and OWA in the series' "
+    "own units, beside the baselines."
+)
 
 try:
     arrays = store.load_arrays(run.id, "test")
@@ -84,7 +88,7 @@ left, right = st.columns(2)
 window = 0
 if len(forecast) > 1:
     label = "Decoded test window" if configurations else "Test window"
-    window = left.slider(label, 0, len(forecast) - 1, len(forecast) - 1, key=f"window_{run.id}")
+    window = left.slider(label, 1, len(forecast), len(forecast), key=f"window_{run.id}") - 1
 channel = right.selectbox(
     "Channel", range(len(channels)), index=len(channels) - 1, format_func=channels.__getitem__
 )
@@ -99,7 +103,8 @@ if series is not None:
         "validation": (borders["val"][0] + seq_len, borders["val"][1]),
         "test": (borders["test"][0] + seq_len, borders["test"][1]),
     }
-    splits = {name: (series.index[a], series.index[b - 1]) for name, (a, b) in spans.items()}
+    last = len(series.index) - 1
+    splits = {name: (series.index[a], series.index[min(b, last)]) for name, (a, b) in spans.items()}
     position = int(arrays["window_index"][window]) if "window_index" in arrays else window
     first = spans["test"][0] + position
     test_frame = pd.DataFrame(
@@ -128,9 +133,16 @@ if series is not None:
         ),
         width="stretch",
     )
+    unused = len(series.index) - spans["test"][1]
     st.caption(
         f"The whole series with its training, validation and test rows shaded. Test window "
-        f"{window + 1} is drawn where it falls; drag the range slider to move along the data."
+        f"{position + 1} is drawn where it falls; drag the range slider to move along the data."
+        + (
+            f" The last {unused} rows belong to no split (the {run.config['protocol']} protocol stops "
+            "before them); the forecast past the end reads them."
+            if unused > 0
+            else ""
+        )
         + (
             " The band spans the 10% to 90% quantiles of the sampled forecasts."
             if "lower" in test_frame
@@ -209,7 +221,7 @@ else:
                     model, series, seq_len, pred_len, seed=run.config["train"].get("seed", 0)
                 )
             st.rerun()
-        except (ValueError, FileNotFoundError, OSError) as error:
+        except Exception as error:  # a damaged checkpoint, a model that no longer loads: say so, plainly
             st.error(f"The forecast past the end could not be made: {error}")
     future = st.session_state.get(future_key)
     if future is not None:
@@ -242,17 +254,19 @@ st.caption(
     + (
         "The button below trains it again here, on the same data."
         if same_data
-        else f"The button below trains it again here on the loaded data set, {dataset.name}, which is not "
-        f"the data this run was trained on ({run.dataset_name}); load that first for the same run."
+        else f"To train it again here, load the data it was trained on ({run.dataset_name}) on the Data "
+        f"page: the loaded data set, {dataset.name}, is not it."
     )
 )
-if st.button("Train again with these settings", icon=":material/replay:", key=f"again_{run.id}"):
+if st.button(
+    "Train again with these settings", icon=":material/replay:", key=f"again_{run.id}", disabled=not same_data
+):
     try:
         spec = spec_from_config(run.config)
-    except (ValueError, TypeError) as error:
-        st.error(f"This run's config cannot be trained again: {error}")
-    else:
         device = resolve_device(spec.train.device)
+    except (ValueError, TypeError, TrainingError) as error:
+        st.error(f"This run's config cannot be trained again here: {error}")
+    else:
         st.session_state[common.TRAIN_JOB_KEY] = common.job_manager().submit(
             f"{run.name} (again) on {dataset.name}",
             lambda context: run_training(spec, dataset, store, context),

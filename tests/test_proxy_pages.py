@@ -105,7 +105,9 @@ def test_forecast_page_shows_the_three_forecasts_of_a_proxy_run(runs_dir):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/forecast.py").run()
     assert not at.exception, at.exception
-    assert at.slider[0].label == "Decoded test window" and at.slider[0].max == 1
+    assert (
+        at.slider[0].label == "Decoded test window" and at.slider[0].max == 2
+    )  # two decoded windows, counted from 1
     overview, window = (json.loads(chart.proto.spec)["data"] for chart in at.get("plotly_chart")[:2])
     # The whole series with the proxy's median and band where the window falls ...
     assert {"data", "actual", "test forecast", "test forecast 10–90%"} <= {t.get("name") for t in overview}
@@ -118,7 +120,7 @@ def test_forecast_page_shows_the_three_forecasts_of_a_proxy_run(runs_dir):
     assert table.loc["proxy", "MSE"] == pytest.approx(outcome.test_metrics["mse"])
     available = outcome.test_metrics["windows_available"]
     assert any(f"2 decoded test windows of {available}" in c.value and "NLL" in c.value for c in at.caption)
-    at.slider[0].set_value(0).run()  # the first decoded window
+    at.slider[0].set_value(1).run()  # the first decoded window
     assert not at.exception, at.exception
     assert any(f"test window 1 of {available}" in c.value for c in at.caption)
 
