@@ -300,5 +300,4 @@ def _output_stats(arrays: dict, run: RunRecord, name: str) -> np.ndarray:
 def _mase(scored: _Scored, scale: np.ndarray | None) -> float:
     if scale is None:
         return float("nan")
-    channel_mae = np.abs(scored.forecast - scored.actual).mean(axis=(0, 1))
-    return float(np.mean(channel_mae / np.where(scale > 0, scale, np.nan)))
+    return metrics.channel_mase(scored.actual, scored.forecast, scale)

@@ -66,6 +66,18 @@ def mase(insample, y_true, y_pred, season: int) -> float:
     return mae(y_true, y_pred) / seasonal_naive_scale(insample, season)
 
 
+def channel_mase(y_true, y_pred, scales) -> float:
+    """MASE of arrays (..., C) whose channels each have their own scale (the seasonal naive error of
+    that channel's training part): each channel's MAE over its scale, averaged over channels. A
+    channel with a zero scale (a constant training part) is left out of the average."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    scales = np.asarray(scales, dtype=np.float64)
+    channel_mae = np.abs(y_pred - y_true).reshape(-1, y_true.shape[-1]).mean(axis=0)
+    if channel_mae.shape != scales.shape:
+        raise ValueError(f"{len(channel_mae)} channels but {scales.size} scales")
+    return float(np.nanmean(channel_mae / np.where(scales > 0, scales, np.nan)))
+
+
 def owa(smape_value: float, mase_value: float, smape_naive2: float, mase_naive2: float) -> float:
     """Overall weighted average of sMAPE and MASE, each relative to Naive2 (M4 competition)."""
     return 0.5 * (smape_value / smape_naive2 + mase_value / mase_naive2)

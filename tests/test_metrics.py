@@ -54,3 +54,17 @@ def test_metrics_are_computed_in_float64():
     y = np.full(10_000, 1000.0, dtype=np.float16)
     f = y + np.float16(1.0)
     assert metrics.mae(y, f) == 1.0
+
+
+def test_channel_mase_is_the_mean_of_each_channels_mase():
+    rng = np.random.default_rng(3)
+    history, y, f = rng.normal(size=(50, 3)), rng.normal(size=(4, 6, 3)), rng.normal(size=(4, 6, 3))
+    scales = [metrics.seasonal_naive_scale(history[:, c], 5) for c in range(3)]
+    by_channel = [metrics.mase(history[:, c], y[..., c], f[..., c], 5) for c in range(3)]
+    assert metrics.channel_mase(y, f, scales) == pytest.approx(np.mean(by_channel))
+    # A channel constant in training has no scale: it is left out, not allowed to make the mean NaN.
+    assert metrics.channel_mase(y, f, [scales[0], 0.0, scales[2]]) == pytest.approx(
+        np.mean([by_channel[0], by_channel[2]])
+    )
+    with pytest.raises(ValueError, match="3 channels but 2 scales"):
+        metrics.channel_mase(y, f, scales[:2])

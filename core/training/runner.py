@@ -308,11 +308,8 @@ def score(forecast: np.ndarray, actual: np.ndarray, train_values: np.ndarray, fr
     """
     result = metrics.point_metrics(actual, forecast)
     season = frequency_period(freq) or 1
-    channel_mae = np.abs(forecast - actual).mean(axis=(0, 1))  # (C,)
-    scales = np.array(
-        [metrics.seasonal_naive_scale(train_values[:, c], season) for c in range(len(channel_mae))]
-    )
-    result["mase"] = float(np.mean(channel_mae / np.where(scales > 0, scales, np.nan)))
+    scales = [metrics.seasonal_naive_scale(train_values[:, c], season) for c in range(actual.shape[-1])]
+    result["mase"] = metrics.channel_mase(actual, forecast, scales)
     result["season"] = season
     return result
 
