@@ -187,11 +187,11 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
     if not has_header:
         frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
         notes.append("The first row holds numbers, so it was read as data and columns were named.")
+    if has_header:
+        frame, unnamed_notes = _name_unnamed_columns(frame, header)
+        notes.extend(unnamed_notes)
     frame.columns = [str(c).strip() for c in frame.columns]
-    # Trailing delimiters make empty, unnamed columns; an empty *named* column is kept so that
-    # choosing it as the target gets its own message.
-    unnamed_empty = [c for c in frame.columns if c.startswith("Unnamed:") and frame[c].isna().all()]
-    frame = frame.drop(columns=unnamed_empty).dropna(axis=0, how="all")
+    frame = frame.dropna(axis=0, how="all")
     if frame.empty:
         raise DataError("The file has a header row but no data rows. Add rows of values.")
     prefer_dayfirst = delimiter == ";" or decimal == ","
@@ -201,6 +201,10 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
     if combined:
         notes.append(combined)
     timestamps = _timestamp_candidates(frame, prefer_dayfirst)
+    frame, serial_notes = _read_excel_serials(frame, timestamps)
+    if serial_notes:
+        notes.extend(serial_notes)
+        timestamps = _timestamp_candidates(frame, prefer_dayfirst)
     numeric = [c for c in frame.columns if c not in timestamps and _mostly_numeric(frame[c])]
     ids = _id_candidates(frame, timestamps, numeric)
     numeric = [c for c in numeric if c not in ids]
@@ -331,6 +335,16 @@ def _refuse_mismatched_separators(lines: list[str], delimiter: str) -> None:
     """Columns split by spaces, or a header split by another separator than the data rows."""
     rows = list(csv.reader(lines, delimiter=delimiter))
     header, data = rows[0], rows[1:]
+    if delimiter == "," and len(header) >= 2 and ";" not in lines[0]:
+        # Semicolon rows with decimal commas split into as many comma fields as the header has.
+        split = [len(row) for row in csv.reader(lines[1:], delimiter=";")]
+        if sum(n == len(header) for n in split) >= 0.9 * len(split) and _sniff_decimal(lines[1:], ";") == ",":
+            example = next(c for c in _cells(lines[1:], ";") if re.fullmatch(r"[-+]?[\d.]*\d,\d+", c))
+            raise DataError(
+                "The header line is separated by commas but the data rows by semicolons, with "
+                f"decimal commas (as in '{_clip(example, 20)}'). Use one separator in the whole file: "
+                f"write the header as '{_clip(lines[0].replace(',', ';'), 60)}'."
+            )
     if len(header) != 1:
         return
     fields = Counter(len(row) for row in data).most_common(1)[0][0]
@@ -354,6 +368,142 @@ def _refuse_mismatched_separators(lines: list[str], delimiter: str) -> None:
                 f"{_name_delimiter(delimiter)}. Use one separator in the whole file: write the header "
                 f"as '{_clip(lines[0].replace(other, delimiter), 60)}'."
             )
+
+
+def _name_unnamed_columns(frame: pd.DataFrame, header: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Columns with an empty header cell: dropped when they hold nothing (a trailing separator) or
+    only row numbers (the index pandas writes by default), else named after their position.
+
+    A name and a note surprise the user less than a refusal: the column stays in the file as it
+    was, can be left out under the extra channels, and a date column without a name (a pandas
+    time index) is still found as the timestamp.
+    """
+    positions = [i for i, cell in enumerate(header) if not cell.strip() and i < frame.shape[1]]
+    if not positions:
+        return frame, []
+    empty, row_numbers, renamed = [], [], {}
+    taken = {str(c).strip() for i, c in enumerate(frame.columns) if i not in positions}
+    for i in positions:
+        column = frame.iloc[:, i]
+        if column.isna().all():
+            empty.append(i)
+        elif i == 0 and _is_row_number(column):
+            row_numbers.append(i)
+        else:
+            name = f"column {i + 1}"
+            while name in taken:
+                name = f"unnamed {name}"
+            taken.add(name)
+            renamed[i] = name
+    notes = []
+    if empty:
+        trailing = empty == list(range(frame.shape[1] - len(empty), frame.shape[1]))
+        notes.append(
+            f"{_name_positions(empty)} no name in the header and no values"
+            + (" (the header line ends with a separator)" if trailing else "")
+            + f"; {'it was' if len(empty) == 1 else 'they were'} left out."
+        )
+    if row_numbers:
+        values = frame.iloc[:, 0].dropna().astype(int).head(3).tolist()
+        notes.append(
+            f"Column 1 has no name and holds row numbers ({', '.join(map(str, values))}, …), as pandas "
+            "writes its index; it was left out."
+        )
+    for i, name in renamed.items():
+        notes.append(
+            f"Column {i + 1} has no name in the header but holds values; it was called '{name}'. "
+            "Give it a name in the file, or leave it out under the extra channels if it is not needed."
+        )
+    columns = [renamed.get(i, c) for i, c in enumerate(frame.columns)]
+    frame = frame.set_axis(columns, axis=1)
+    keep = [i for i in range(frame.shape[1]) if i not in empty and i not in row_numbers]
+    return frame.iloc[:, keep], notes
+
+
+def _is_row_number(column: pd.Series) -> bool:
+    """Whole numbers counting up by one, as a saved pandas index is (0, 1, 2, …)."""
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return False
+    values = column.dropna().to_numpy(dtype=float)
+    return len(values) >= 2 and bool(np.all(np.diff(values) == 1) and values[0] == round(values[0]))
+
+
+def _name_positions(positions: list[int]) -> str:
+    if len(positions) == 1:
+        return f"Column {positions[0] + 1} has"
+    numbers = [str(i + 1) for i in positions]
+    return f"Columns {', '.join(numbers[:-1])} and {numbers[-1]} have"
+
+
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (day 1 is 1 January 1900)
+_EXCEL_SERIALS = (20000, 80000)  # plausible day numbers: 3 October 1954 to 11 January 2119
+_DATE_NAMES = ("date", "ds", "timestamp", "datetime")  # names that can only mean a date
+_DATE_WORD = re.compile(r"(^|[^a-z])(date|timestamp)")  # 'order_date', 'Date/Time', not 'update'
+
+
+def _read_excel_serials(frame: pd.DataFrame, timestamps: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Dates saved from Excel as numbers (45000.5 is 15 March 2023 12:00) become dates again.
+
+    A numeric column is read so when all its values are Excel day numbers on a regular time grid
+    (a whole number of steps to the day, or a week, month, quarter or year), and either its name
+    says it is a time column, or it is the first column, counts strictly up by one step (gaps
+    aside) and the file has no other date column. A column named like a date whose day numbers fall on
+    no regular grid is refused: they cannot be told apart from other numbers.
+    """
+    notes = []
+    for position, name in enumerate(frame.columns):
+        column = frame[name]
+        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        values = column.dropna().to_numpy(dtype=float)
+        if len(values) < 3 or values.min() < _EXCEL_SERIALS[0] or values.max() > _EXCEL_SERIALS[1]:
+            continue
+        lower = name.lower()
+        dated = lower in _DATE_NAMES or _DATE_WORD.search(lower) is not None
+        named = dated or lower in TIMESTAMP_NAMES
+        first = (
+            position == 0
+            and not timestamps
+            and frame.shape[1] > 1
+            and lower not in ID_NAMES + VALUE_NAMES
+            and not lower.endswith("_id")
+            and bool(np.all(np.diff(values) > 0))
+        )
+        if not (named or first):
+            continue
+        seconds = np.round(column.to_numpy(dtype=float) * 86400)
+        dates = pd.Series(_EXCEL_EPOCH + pd.to_timedelta(seconds, unit="s"), index=column.index)
+        freq = infer_frequency(pd.DatetimeIndex(dates.dropna()))
+        tick = freq is not None and isinstance(pd.tseries.frequencies.to_offset(freq), pd.offsets.Tick)
+        if not _calendar_step(freq) or (not named and tick and _regularity(dates) < 0.9):
+            if dated:
+                raise DataError(
+                    f"Column '{name}' holds numbers such as {_clip(column.dropna().iloc[0])}, not "
+                    "dates: Excel writes a date cell formatted as a number this way (days since "
+                    "1899-12-30), but these are not on a regular time grid, so they cannot be read "
+                    "as dates safely. In Excel, format the column as dates (Format Cells, Date) "
+                    "before saving it as CSV, and upload it again."
+                )
+            continue
+        frame = frame.assign(**{name: dates})
+        example = column.dropna().iloc[0]
+        time = "" if np.all(values == np.round(values)) else " %H:%M"
+        notes.append(
+            f"Column '{name}' held Excel serial day numbers; they were read as dates counted from "
+            f"1899-12-30 ({example:g} is {dates[column.first_valid_index()]:%d %B %Y{time}})."
+        )
+    return frame, notes
+
+
+def _calendar_step(freq: str | None) -> bool:
+    """A time step that dates are kept at: under a day, a day, a week, a month, a quarter, a year."""
+    if freq is None:
+        return False
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if isinstance(offset, pd.offsets.Tick):  # a whole number of steps to the day
+        step = pd.Timedelta(offset)
+        return step <= pd.Timedelta(days=1) and pd.Timedelta(days=1) % step == pd.Timedelta(0)
+    return offset.n == 1
 
 
 def _refuse_transposed(frame: pd.DataFrame, prefer_dayfirst: bool) -> None:

@@ -49,4 +49,8 @@ EXPECTED_MESSAGES = {
     "placeholder_date.csv": "Line 79 has the timestamp 9999-12-31 00:00:00, far from all the others",
     # a logger reconfigured mid-file: times with a +02:00 offset, then without one
     "mixed_offsets.csv": "carry a UTC offset and others do not: line 2 has one",
+    # the same retyped header over semicolon rows that write numbers with decimal commas
+    "header_comma_decimal_comma.csv": "data rows by semicolons, with decimal commas (as in '20,0')",
+    # a manual log whose date cells Excel saved as day numbers (45293.003004), at irregular times
+    "excel_serial_irregular.csv": "Column 'date' holds numbers such as 45293.003004, not dates",
 }

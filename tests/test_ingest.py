@@ -293,3 +293,73 @@ def test_repair_refuses_to_fill_a_mostly_empty_column():
     assert any("values in only 6 of 24 rows (25%)" in p.message for p in ingest.inspect(dataset))
     with pytest.raises(ingest.DataError, match="would invent most of the series"):
         ingest.repair(dataset)
+
+
+# Excel day numbers in place of dates, columns without a name in the header.
+
+
+def test_excel_serial_day_numbers_in_a_date_column_are_read_as_dates():
+    text = "date,value\n" + "".join(f"{45000 + h / 24:.6f},{h}\n" for h in range(48))
+    table = ingest.read_table(text.encode())
+    dataset = ingest.build_dataset(table, ingest.suggest_mapping(table), "serial")
+    assert dataset.channels == ["value"] and dataset.freq == "h"
+    assert dataset.frame.index[0] == pd.Timestamp("2023-03-15 00:00")
+    assert dataset.frame.index[-1] == pd.Timestamp("2023-03-16 23:00")
+    assert dataset.frame["value"].tolist() == [float(h) for h in range(48)]
+    assert (
+        "Column 'date' held Excel serial day numbers; they were read as dates counted from 1899-12-30 "
+        "(45000 is 15 March 2023 00:00)." in table.notes
+    )
+
+
+def test_excel_serial_days_in_an_unnamed_first_column_are_read_as_dates():
+    text = "Tag;Menge\n" + "".join(f"{45000 + d};{d},5\n" for d in range(30))
+    table = ingest.read_table(text.encode())
+    dataset = ingest.build_dataset(table, ingest.suggest_mapping(table), "serial")
+    assert dataset.channels == ["Menge"] and dataset.freq == "D"
+    assert dataset.frame.index[0] == pd.Timestamp("2023-03-15")
+    assert dataset.frame.index[-1] == pd.Timestamp("2023-04-13")
+    assert dataset.frame["Menge"].iloc[1] == 1.5
+    assert any("Column 'Tag' held Excel serial day numbers" in note for note in table.notes)
+
+
+def test_numbers_in_the_excel_range_that_are_no_time_axis_stay_a_channel():
+    text = "load,value\n" + "".join(f"{30000 + (i * 7) % 13},{i}\n" for i in range(30))
+    dataset = _load(text)
+    assert dataset.channels == ["load", "value"] and not dataset.has_time_index
+
+
+def test_empty_unnamed_columns_are_dropped_with_a_note():
+    text = "date,,value,\n" + "".join(f"2024-01-{d:02d},,{d},\n" for d in range(1, 11))
+    table = ingest.read_table(text.encode())
+    dataset = ingest.build_dataset(table, ingest.suggest_mapping(table), "t")
+    assert dataset.channels == ["value"] and dataset.freq == "D"
+    assert "Columns 2 and 4 have no name in the header and no values; they were left out." in table.notes
+    trailing = ingest.read_table(b"date,value,\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n")
+    assert list(trailing.frame.columns) == ["date", "value"]
+    assert (
+        "Column 3 has no name in the header and no values (the header line ends with a separator); "
+        "it was left out." in trailing.notes
+    )
+
+
+def test_an_unnamed_column_with_values_is_named_after_its_position():
+    text = "date,,value\n" + "".join(f"2024-01-{d:02d},{d * 10},{d}\n" for d in range(1, 11))
+    table = ingest.read_table(text.encode())
+    dataset = ingest.build_dataset(table, ingest.suggest_mapping(table), "t")
+    assert (dataset.target, dataset.channels) == ("value", ["column 2", "value"])
+    assert dataset.frame["column 2"].tolist() == [float(d * 10) for d in range(1, 11)]
+    assert any(
+        "Column 2 has no name in the header but holds values; it was called 'column 2'" in n
+        for n in table.notes
+    )
+
+
+def test_the_index_pandas_writes_is_dropped_or_becomes_the_timestamp():
+    stamps = pd.date_range("2024-01-01", periods=10, freq="h")
+    numbered = ingest.read_table(pd.DataFrame({"date": stamps, "value": range(10)}).to_csv().encode())
+    assert list(numbered.frame.columns) == ["date", "value"]
+    assert any("Column 1 has no name and holds row numbers (0, 1, 2, …)" in n for n in numbered.notes)
+    dated = ingest.read_table(pd.DataFrame({"value": range(10)}, index=stamps).to_csv().encode())
+    dataset = ingest.build_dataset(dated, ingest.suggest_mapping(dated), "t")
+    assert dataset.frame.index.name == "column 1" and dataset.freq == "h" and dataset.channels == ["value"]
