@@ -514,8 +514,8 @@ def _refuse_transposed(frame: pd.DataFrame, prefer_dayfirst: bool) -> None:
     if parsed.notna().mean() >= 0.9:
         raise DataError(
             f"The dates run across the header ({frame.shape[1]} columns, from {frame.columns[0]} to "
-            f"{frame.columns[-1]}) with {len(frame)} row(s) of values under them: the series is laid "
-            "out sideways. Transpose it so that each time step is one row (in Excel: Paste Special, "
+            f"{frame.columns[-1]}) with {_plural(len(frame), 'row')} of values under them: the series "
+            "is laid out sideways. Transpose it so that each time step is one row (in Excel: Paste Special, "
             "Transpose) and upload it again."
         )
 
@@ -798,10 +798,18 @@ def build_dataset(
     infinite = np.isinf(values.to_numpy(dtype=float))
     if infinite.any():
         row, col = np.argwhere(infinite)[0]
+        count = int(infinite.sum())
+        where = f"line {frame.index[row] + line}"
+        if count > 1:
+            where += f", with {count} such cells in all"
+        fix = (
+            "them with real numbers or leave the cells"
+            if count > 1
+            else "it with a real number or leave the cell"
+        )
         raise DataError(
-            f"Column '{columns[col]}' holds an infinite value ({values.iat[row, col]}) on line "
-            f"{frame.index[row] + line}, with {int(infinite.sum())} such cells in all. Replace "
-            "them with real numbers or leave the cells empty."
+            f"Column '{columns[col]}' holds an infinite value ({values.iat[row, col]}) on {where}. "
+            f"Replace {fix} empty."
         )
 
     if mapping.timestamp is None:
@@ -871,12 +879,12 @@ def _to_numbers(column: pd.Series, name: str, is_target: bool, line: int, notes:
     parsed = pd.to_numeric(text, errors="coerce")
     bad = parsed.isna() & column.notna()
     if bad.any():
-        first = bad.idxmax()
+        first, count = bad.idxmax(), int(bad.sum())
         role = "target" if is_target else "channel"
+        how_many, fix = (f"{count} such cells", "those cells") if count > 1 else ("the only such cell", "it")
         raise DataError(
             f"The {role} column '{name}' should hold numbers, but line {first + line} holds "
-            f"'{_clip(text[first])}' ({int(bad.sum())} such cells). Fix or empty those cells, or "
-            "pick another column."
+            f"'{_clip(text[first])}' ({how_many}). Fix or empty {fix}, or pick another column."
         )
     return parsed.astype(float)
 
@@ -906,11 +914,14 @@ def _to_timestamps(
         notes.extend(date_notes)
     bad = parsed.isna()
     if bad.any():
-        first = bad.idxmax()
+        first, count = bad.idxmax(), int(bad.sum())
+        which, fix = (f"{count} cells that are not dates, the first", "those cells")
+        if count == 1:
+            which, fix = "1 cell that is not a date,", "it"
         raise DataError(
-            f"The timestamp column '{name}' has {int(bad.sum())} cells that are not dates, the "
-            f"first on line {first + line} ('{_clip(column[first])}'). Fix those cells, or choose "
-            "'none (equally spaced rows)' as the timestamp."
+            f"The timestamp column '{name}' has {which} on line {first + line} "
+            f"('{_clip(column[first])}'). Fix {fix}, or choose 'none (equally spaced rows)' as the "
+            "timestamp."
         )
     return parsed
 
@@ -922,7 +933,8 @@ def _to_timestamps(
 class Problem:
     kind: str  # duplicates | unsorted | gaps | missing | constant | irregular
     message: str
-    needs_repair: bool  # the series cannot be used until this is repaired
+    needs_repair: bool  # the series cannot be used as it is
+    blocking: bool = False  # ... and `repair` cannot fix it: the file or the column choice must change
 
 
 def infer_frequency(index: pd.Index) -> str | None:
@@ -1005,10 +1017,12 @@ def inspect(dataset: Dataset) -> list[Problem]:
         duplicated = frame.index.duplicated(keep="first")
         if duplicated.any():
             examples = ", ".join(str(t) for t in frame.index[duplicated].unique()[:3])
+            count = int(duplicated.sum())
             problems.append(
                 Problem(
                     "duplicates",
-                    f"{int(duplicated.sum())} rows repeat a timestamp of an earlier row "
+                    f"{_plural(count, 'row')} {'repeat' if count > 1 else 'repeats'} a timestamp of an "
+                    "earlier row "
                     f"(for example {examples}). Repair: keep the first row of each timestamp.",
                     True,
                 )
@@ -1033,22 +1047,26 @@ def inspect(dataset: Dataset) -> list[Problem]:
             )
         else:
             missing = expected.difference(frame.index)
-            if len(missing):
-                problems.append(
-                    Problem(
-                        "gaps",
-                        f"{len(missing)} timestamps are missing from the regular "
-                        f"{describe_frequency(dataset.freq)} grid (the first is {missing[0]}). "
-                        "Repair: insert them and fill their values.",
-                        True,
-                    )
+            grid = f"the regular {describe_frequency(dataset.freq)} grid"
+            if len(missing) == 1:
+                message = f"1 timestamp is missing from {grid} ({missing[0]}). "
+                message += "Repair: insert it and fill its values."
+                problems.append(Problem("gaps", message, True))
+            elif len(missing):
+                message = (
+                    f"{len(missing)} timestamps are missing from {grid} (the first is {missing[0]}). "
+                    "Repair: insert them and fill their values."
                 )
+                problems.append(Problem("gaps", message, True))
     missing_cells = frame.isna().sum()
     for column, count in missing_cells[missing_cells > 0].items():
-        message = f"Column '{column}' has {int(count)} missing values. Repair: fill them."
-        if count > MAX_MISSING_SHARE * len(frame):
-            message = _mostly_missing(column, len(frame) - int(count), len(frame))
-        problems.append(Problem("missing", message, True))
+        if count > MAX_MISSING_SHARE * len(frame):  # too many to fill: `repair` refuses
+            message = _mostly_missing(dataset, column, len(frame) - int(count), len(frame))
+            problems.append(Problem("missing", message, True, blocking=True))
+        else:
+            fill = "fill them" if count > 1 else "fill it"
+            message = f"Column '{column}' has {_plural(int(count), 'missing value')}. Repair: {fill}."
+            problems.append(Problem("missing", message, True))
     for column in frame.columns:
         if frame[column].nunique(dropna=True) <= 1:
             problems.append(
@@ -1063,6 +1081,11 @@ def inspect(dataset: Dataset) -> list[Problem]:
 
 def needs_repair(problems: list[Problem]) -> bool:
     return any(p.needs_repair for p in problems)
+
+
+def blocking(problems: list[Problem]) -> list[Problem]:
+    """The problems that no repair can fix: the series cannot be loaded while one remains."""
+    return [p for p in problems if p.blocking]
 
 
 FILL_METHODS = ("interpolate", "ffill")
@@ -1092,7 +1115,9 @@ def repair(
                 "the date and the time of day in separate columns. Check the timestamp column."
             )
         frame = frame[~frame.index.duplicated(keep="first")]
-        changes.append(f"Dropped {count} rows that repeated an earlier timestamp (kept the first).")
+        changes.append(
+            f"Dropped {_plural(count, 'row')} that repeated an earlier timestamp (kept the first)."
+        )
     result = replace(dataset, frame=frame)
     expected = expected_index(result)
     if fill is not None:
@@ -1108,11 +1133,12 @@ def repair(
                 )
             frame = frame.reindex(expected)
             frame.index.name = dataset.frame.index.name
-            changes.append(f"Inserted {added} missing timestamps.")
+            changes.append(f"Inserted {_plural(added, 'missing timestamp')}.")
         missing_cells = frame.isna().sum()
         sparse = missing_cells[missing_cells > MAX_MISSING_SHARE * len(frame)]
         if len(sparse):
-            raise DataError(_mostly_missing(sparse.index[0], len(frame) - int(sparse.iloc[0]), len(frame)))
+            present = len(frame) - int(sparse.iloc[0])
+            raise DataError(_mostly_missing(dataset, sparse.index[0], present, len(frame)))
         missing = int(missing_cells.sum())
         if missing:
             if fill == "interpolate":
@@ -1122,7 +1148,7 @@ def repair(
                 filled = frame.ffill().bfill()
                 how = "carrying the last value forward"
             frame = filled
-            changes.append(f"Filled {missing} missing values by {how}.")
+            changes.append(f"Filled {_plural(missing, 'missing value')} by {how}.")
     result = replace(dataset, frame=frame)
     result.freq = infer_frequency(frame.index)
     return result, changes
@@ -1131,12 +1157,24 @@ def repair(
 # ----------------------------------------------------------------------------------- helpers
 
 
-def _mostly_missing(column: str, present: int, rows: int) -> str:
+def _mostly_missing(dataset: Dataset, column: str, present: int, rows: int) -> str:
+    """Why a mostly empty column cannot be filled, and the choices that remain for it."""
+    if column != dataset.target:
+        advice = "Leave it out of the extra channels, or upload"
+    elif len(dataset.channels) > 1:
+        advice = "Pick another target, or upload"
+    else:
+        advice = "Upload"
     return (
         f"Column '{column}' has values in only {present} of {rows} rows ({present / rows:.0%}); "
-        "filling the rest would invent most of the series. Pick another target, leave it out of the "
-        "extra channels, or upload an extract in which it is filled in."
+        f"filling the rest would invent most of the series. {advice} an extract in which it is "
+        "filled in."
     )
+
+
+def _plural(count: int, noun: str) -> str:
+    """'1 row', '2 rows': a count with its noun, which takes an s unless the count is one."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def read_protocol_csv(path) -> pd.DataFrame:

@@ -124,10 +124,14 @@ def _review_candidate(name: str, data: bytes, source: str) -> None:
     target = mapping_columns[1].selectbox(
         "Target", numeric, index=numeric.index(suggestion.target), key=f"target_{digest}"
     )
+    # Every suggested column but the chosen target, the suggested target included when another
+    # is chosen. The key follows the target, so a new target starts from this default.
+    suggested = {*suggestion.channels, suggestion.target}
+    others = [c for c in numeric if c != target]
     channels = mapping_columns[2].multiselect(
         "Extra channels",
-        [c for c in numeric if c != target],
-        default=[c for c in suggestion.channels if c != target],
+        others,
+        default=[c for c in others if c in suggested],
         key=f"channels_{digest}_{target}",
     )
     description = st.text_input(
@@ -163,7 +167,11 @@ def _review_candidate(name: str, data: bytes, source: str) -> None:
         st.plotly_chart(plots.series_figure(candidate.frame, [candidate.target], label), width="stretch")
     problems = ingest.inspect(candidate)
     for problem in problems:
-        (st.warning if problem.needs_repair else st.info)(problem.message)
+        show = st.error if problem.blocking else st.warning if problem.needs_repair else st.info
+        show(problem.message)
+    if ingest.blocking(problems):  # no repair can fix these: offer none, and no button
+        st.caption(f"'{dataset.name}' is still loaded.")
+        return
     sort = drop_duplicates = True
     fill = "interpolate"
     if ingest.needs_repair(problems):

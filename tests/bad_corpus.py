@@ -16,7 +16,7 @@ EXPECTED_MESSAGES = {
     "duplicate_timestamps.csv": "2 rows repeat a timestamp",
     "too_short.csv": "fewer than the look-back plus horizon (192)",
     "infinities.csv": "infinite value",
-    "bad_timestamp.csv": "not dates, the first on line 35 ('not a date')",
+    "bad_timestamp.csv": "not a date, on line 35 ('not a date')",
     "repeated_column_names.csv": "Column names repeat: value",
     "ragged_rows.csv": "Line 102 has 5 fields but the header names 2 columns",
     # a downloaded export.zip saved or renamed as .csv without unpacking it

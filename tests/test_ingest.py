@@ -85,8 +85,8 @@ def test_inspect_reports_and_repair_fixes_everything():
     assert not ingest.needs_repair(ingest.inspect(repaired))
     assert repaired.frame["value"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 7.0]
     assert any("Sorted" in c for c in changes)
-    assert any("Dropped 1 rows" in c for c in changes)
-    assert any("Inserted 1 missing timestamps" in c for c in changes)
+    assert any("Dropped 1 row that repeated" in c for c in changes)
+    assert "Inserted 1 missing timestamp." in changes
     assert any("Filled 2 missing values" in c for c in changes)
 
 
@@ -290,9 +290,79 @@ def test_a_year_typo_is_named_with_its_line():
 def test_repair_refuses_to_fill_a_mostly_empty_column():
     rows = [f"2024-01-01 {h:02d}:00,{h if h % 4 == 0 else ''}" for h in range(24)]
     dataset = _load("time,value\n" + "\n".join(rows) + "\n")
-    assert any("values in only 6 of 24 rows (25%)" in p.message for p in ingest.inspect(dataset))
+    [problem] = ingest.inspect(dataset)
+    assert "values in only 6 of 24 rows (25%)" in problem.message
+    assert problem.blocking and ingest.blocking([problem]) == [problem]
+    # the only numeric column: no other target to pick, no extra channel to leave it out of
+    assert "Pick another target" not in problem.message and "extra channels" not in problem.message
+    assert "Upload an extract in which it is filled in." in problem.message
     with pytest.raises(ingest.DataError, match="would invent most of the series"):
         ingest.repair(dataset)
+
+
+def test_a_mostly_empty_column_is_advised_by_its_role():
+    rows = [f"2024-01-01 {h:02d}:00,{h if h % 4 == 0 else ''},{h}" for h in range(24)]
+    dataset = _load("time,sparse,value\n" + "\n".join(rows) + "\n")  # a sparse extra channel
+    [problem] = ingest.inspect(dataset)
+    assert problem.blocking and "Leave it out of the extra channels" in problem.message
+    table = ingest.read_table(("time,sparse,value\n" + "\n".join(rows) + "\n").encode())
+    as_target = ingest.build_dataset(table, ingest.ColumnMapping("time", "sparse", ["value"]), "t")
+    [problem] = ingest.inspect(as_target)
+    assert problem.blocking and "Pick another target, or upload" in problem.message
+    assert "extra channels" not in problem.message
+    assert not ingest.blocking(ingest.inspect(_load("time,value\n2024-01-01,1\n2024-01-02,\n2024-01-03,3\n")))
+
+
+def _daily(replace: dict[int, tuple[str, str]], rows: int = 20) -> str:
+    """A daily 'date,value' file with some (date, value) cells replaced, keyed by row number."""
+    cells = [(f"2024-01-{d + 1:02d}", str(d)) for d in range(rows)]
+    return "date,value\n" + "".join(f"{t},{v}\n" for t, v in (replace.get(i, c) for i, c in enumerate(cells)))
+
+
+@pytest.mark.parametrize(
+    "replace, message",
+    [
+        ({1: ("2024-01-02", "x")}, "line 3 holds 'x' (the only such cell). Fix or empty it, or pick"),
+        (
+            {1: ("2024-01-02", "x"), 2: ("2024-01-03", "y")},
+            "line 3 holds 'x' (2 such cells). Fix or empty those cells, or pick",
+        ),
+        ({1: ("soon", "1")}, "has 1 cell that is not a date, on line 3 ('soon'). Fix it, or choose"),
+        (
+            {1: ("soon", "1"), 2: ("later", "2")},
+            "has 2 cells that are not dates, the first on line 3 ('soon'). Fix those cells, or choose",
+        ),
+        ({1: ("2024-01-02", "inf")}, "on line 3. Replace it with a real number or leave the cell empty."),
+        (
+            {1: ("2024-01-02", "inf"), 2: ("2024-01-03", "-inf")},
+            "on line 3, with 2 such cells in all. Replace them with real numbers or leave the cells empty.",
+        ),
+    ],
+)
+def test_counts_in_messages_agree_with_their_nouns(replace, message):
+    with pytest.raises(ingest.DataError) as error:
+        _load(_daily(replace))
+    assert message in str(error.value)
+
+
+def test_counts_in_problems_and_changes_agree_with_their_nouns():
+    rows = ["2024-01-01 00:00,1", "2024-01-01 01:00,2", "2024-01-01 01:00,", "2024-01-01 03:00,4"]
+    rows += [f"2024-01-01 {h:02d}:00,{h}" for h in range(4, 12)]
+    dataset = _load("time,value\n" + "\n".join(rows) + "\n")
+    messages = [p.message for p in ingest.inspect(dataset)]
+    assert any(m.startswith("1 row repeats a timestamp of an earlier row") for m in messages), messages
+    assert any(m.startswith("1 timestamp is missing from") for m in messages), messages
+    assert "Column 'value' has 1 missing value. Repair: fill it." in messages
+    _, changes = ingest.repair(dataset, sort=False, drop_duplicates=False, fill="ffill")
+    assert changes == ["Filled 1 missing value by carrying the last value forward."]
+    _, changes = ingest.repair(dataset)
+    assert changes[:2] == [
+        "Dropped 1 row that repeated an earlier timestamp (kept the first).",
+        "Inserted 1 missing timestamp.",
+    ]
+    header = ",".join(str(d.date()) for d in pd.date_range("2024-01-01", periods=12))
+    with pytest.raises(ingest.DataError, match=r"with 1 row of values under them"):
+        ingest.read_table((header + "\n" + ",".join(["1"] * 12) + "\n").encode())
 
 
 # Excel day numbers in place of dates, columns without a name in the header.

@@ -201,3 +201,55 @@ def test_day_first_upload_loads_without_repair():
     assert any("day first" in c for c in _texts(at.caption))
     button.click().run()
     assert len(at.session_state["dataset"].frame) == 300
+
+
+def _consumption_csv(rows: int = 300) -> bytes:
+    """A European meter export: semicolons, decimal commas, day-first dates, two numeric columns."""
+    stamps = pd.date_range("2024-01-01", periods=rows, freq="h").strftime("%d.%m.%Y %H:%M")
+    lines = [f"{t};{100 + i % 24},{i % 10};{5 + i % 7},5" for i, t in enumerate(stamps)]
+    return ("Datum;Verbrauch (kWh);Temperatur\n" + "\n".join(lines) + "\n").encode("latin-1")
+
+
+def _keyed(widgets, prefix: str):
+    [widget] = [w for w in widgets if w.key.startswith(prefix)]
+    return widget
+
+
+def test_switching_the_target_offers_the_suggested_target_as_a_channel():
+    at = _upload(_app(), "meter.csv", _consumption_csv())
+    assert not at.exception and not at.error
+    target = _keyed(at.selectbox, "target_")
+    assert target.value == "Temperatur"
+    assert _keyed(at.multiselect, "channels_").value == ["Verbrauch (kWh)"]
+    target.set_value("Verbrauch (kWh)").run()
+    assert not at.exception and not at.error
+    channels = _keyed(at.multiselect, "channels_")
+    assert channels.options == ["Temperatur"] and channels.value == ["Temperatur"]
+    assert any("2 channels" in c for c in _texts(at.caption))
+    _keyed(at.button, "load_").click().run()
+    dataset = at.session_state["dataset"]
+    assert dataset.target == "Verbrauch (kWh)" and dataset.channels == ["Temperatur", "Verbrauch (kWh)"]
+
+
+def test_a_mostly_missing_target_blocks_loading_without_a_repair_button():
+    at = _upload(_app(), "sparse.csv", (BAD / "mostly_missing_target.csv").read_bytes())
+    assert not at.exception
+    [message] = _texts(at.error)
+    assert "has values in only 24 of 240 rows" in message and "extra channels" not in message
+    assert not [b for b in at.button if b.key.startswith("load_")]
+    assert not [c for c in at.checkbox if c.key.startswith(("sort_", "dedupe_"))]
+    assert at.session_state["dataset"].name == "ETTh1"
+
+
+def test_a_mostly_missing_channel_blocks_loading_until_it_is_left_out():
+    index = pd.date_range("2024-01-01", periods=300, freq="h")
+    rows = [f"{t},{i if i % 10 == 0 else ''},{i % 24}\n" for i, t in enumerate(index)]
+    text = "time,sparse,load\n" + "".join(rows)
+    at = _upload(_app(), "sensors.csv", text.encode())
+    assert not at.exception
+    assert any("Leave it out of the extra channels" in e for e in _texts(at.error))
+    assert not [b for b in at.button if b.key.startswith("load_")]
+    _keyed(at.multiselect, "channels_").set_value([]).run()
+    assert not at.exception and not at.error
+    _keyed(at.button, "load_").click().run()
+    assert at.session_state["dataset"].name == "sensors.csv"
