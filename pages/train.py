@@ -3,6 +3,7 @@
 import time
 from dataclasses import fields
 
+import pandas as pd
 import streamlit as st
 
 from core import plots
@@ -11,7 +12,7 @@ from core.data import FEATURES, PROTOCOLS
 from core.models.presets import preset
 from core.models.registry import MODELS
 from core.proxy.lm import LABELS as CHOICE_LABELS
-from core.training.jobs import CANCELLED, FAILED, SUCCEEDED
+from core.training.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
 from core.training.runner import RunSpec, default_protocol, run_training
 from core.training.trainer import (
     LOSSES,
@@ -41,6 +42,8 @@ FLOAT_BOUNDS = {
     }
 }
 DECODING = "decoding the test windows"  # the proxy runner's phase while it decodes
+RUNS_SHOWN = 50  # rows of the run store's table: the newest ones
+WAITING = "Waiting for the running job to finish: one job runs per device at a time."
 PROXY_NOTE = (
     "alpha weighs the expert's steer (expert − untuned small model) added to the base model's "
     "logits: 0 is the base model alone, 1 is the paper's proxy-tuning; the default 0.3 stayed stable "
@@ -251,9 +254,17 @@ def plain(error: str) -> str:
     return error
 
 
+def cancel_button(snapshot) -> None:
+    st.button("Cancel", key=f"cancel_{snapshot.id}", on_click=manager.cancel, args=(snapshot.id,))
+
+
 def show_job(snapshot) -> None:
     progress = snapshot.progress
     st.subheader(f"{snapshot.name}: {snapshot.state}")
+    if snapshot.state == QUEUED:  # nothing has run yet: no progress, speed or loss to show
+        st.info(WAITING, icon=":material/hourglass_empty:")
+        cancel_button(snapshot)
+        return
     if "precision" in progress:
         st.caption(f"Precision {progress['precision_reason']}")
     total = progress.get("step_total_steps") or 1
@@ -279,7 +290,7 @@ def show_job(snapshot) -> None:
             metrics[1].metric("Step loss", f"{progress.get('step_loss', float('nan')):.4f}")
             scale = progress.get("step_loss_scale")
             metrics[2].metric("Loss scale (fp16)", "-" if scale is None else f"{scale:g}")
-        st.button("Cancel", key=f"cancel_{snapshot.id}", on_click=manager.cancel, args=(snapshot.id,))
+        cancel_button(snapshot)
     steps = progress.get("steps", {})
     if progress.get("epochs") or steps.get("loss"):
         left, right = st.columns(2)
@@ -317,13 +328,21 @@ def show_job(snapshot) -> None:
 
 @st.fragment(run_every=1.0)
 def monitor() -> None:
-    """Redrawn every second: running and queued jobs, this session's last job, and the newest one
-    overall, so a reloaded page or a second tab still sees a job that has just finished."""
-    jobs = manager.list()
-    shown = {s.id: s for s in jobs if not s.finished}
+    """Redrawn every second: the running jobs, then the queued ones in the order they will run, then
+    this session's last job and the newest one overall, so a reloaded page or a second tab still
+    sees a job that has just finished."""
+    jobs = manager.list()  # newest first
+    waiting = [s for s in reversed(jobs) if s.state == RUNNING] + [
+        s for s in reversed(jobs) if s.state == QUEUED
+    ]
+    shown = {s.id: s for s in waiting}
     if JOB_KEY in st.session_state:
-        last = manager.get(st.session_state[JOB_KEY])
-        shown.setdefault(last.id, last)
+        try:
+            last = manager.get(st.session_state[JOB_KEY])
+        except KeyError:  # a job of an earlier job manager (the server's resources were cleared)
+            pass
+        else:
+            shown.setdefault(last.id, last)
     if jobs:
         shown.setdefault(jobs[0].id, jobs[0])
     if not shown:
@@ -332,4 +351,38 @@ def monitor() -> None:
         show_job(snapshot)
 
 
+def _when(timestamp: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else ""
+
+
+def runs_table() -> None:
+    """Every kind of run in the store, failed, cancelled and interrupted ones too; one query and a
+    file check per run, so it is cheap enough to draw on every rerun."""
+    with st.expander("Runs in the store", expanded=False):
+        runs = store.list_runs()[:RUNS_SHOWN]
+        st.caption(
+            f"The newest {RUNS_SHOWN} runs, newest first. Interrupted and cancelled runs keep their best "
+            f"checkpoint so far in their run folder, `{store.root / '<id>'}`; succeeded runs are shown on "
+            "the Forecast and Compare pages."
+        )
+        if not runs:
+            st.caption("No run in the store yet.")
+            return
+        table = pd.DataFrame(
+            {
+                "name": [run.name for run in runs],
+                "id": [run.id for run in runs],
+                "model": [MODELS[run.model].label if run.model in MODELS else run.model for run in runs],
+                "data set": [run.dataset_name for run in runs],
+                "status": [run.status for run in runs],
+                "best epoch": pd.array([run.best_epoch for run in runs], dtype="Int64"),
+                "checkpoint kept": [store.has_checkpoint(run.id) for run in runs],
+                "finished": [_when(run.finished_at) for run in runs],
+                "message": [run.message or "" for run in runs],
+            }
+        )
+        st.dataframe(table, hide_index=True)
+
+
 monitor()
+runs_table()

@@ -1,5 +1,6 @@
 """The Train and Forecast pages under AppTest: launch a short job, watch it end, see its forecast."""
 
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -236,3 +237,75 @@ def test_tempo_launches_from_the_page_with_its_knobs(runs_dir):
     assert (
         config["prompt"] == "pool" and config["period"] == 24 and config["decomposition"] == "moving_average"
     )
+
+
+@pytest.fixture
+def fresh_jobs(runs_dir):
+    """No jobs of other tests in the process-wide job manager, and none of this test left behind."""
+    common.job_manager.clear()
+    yield runs_dir
+    common.job_manager.clear()
+
+
+def test_a_queued_job_is_shown_waiting_after_the_running_one(fresh_jobs):
+    at = _train_page()
+    at.selectbox(key="model").set_value("dlinear").run()
+    _set_epochs(at, 200)
+    at.button[0].click().run()
+    manager = common.job_manager()
+    running = at.session_state["train_job"]
+    queued = None
+    try:
+        for _ in range(100):  # the first job takes the device's one slot within moments
+            if manager.get(running).state == "running":
+                break
+            time.sleep(0.05)
+        at.button[0].click().run()  # a second launch waits behind the first
+        queued = at.session_state["train_job"]
+        assert queued != running and manager.get(queued).state == "queued"
+        assert not at.exception
+        name = manager.get(queued).name
+        assert [h.value for h in at.subheader] == [f"{name}: running", f"{name}: queued"]
+        assert any(i.value.startswith("Waiting for the running job to finish") for i in at.info)
+        assert len(at.get("progress")) == 1 and len(at.metric) == 3  # the running job's alone
+        assert all(queued not in chart.key for chart in at.get("plotly_chart") if chart.key)
+        cancels = [b.key for b in at.button if b.key and b.key.startswith("cancel_")]
+        assert cancels == [f"cancel_{running}", f"cancel_{queued}"]
+    finally:
+        for job_id in (queued, running):
+            if job_id:
+                manager.cancel(job_id)
+    assert manager.wait(queued, timeout=60).state == "cancelled"
+    assert manager.wait(running, timeout=60).state == "cancelled"
+
+
+def test_the_run_store_table_lists_runs_that_did_not_succeed(fresh_jobs):
+    import torch
+
+    from core.training.store import INTERRUPTED_MESSAGE
+
+    store = common.run_store()
+    ids = {}
+    for status in ("succeeded", "interrupted", "failed"):
+        ids[status] = store.create_run(f"{status} run", "dlinear", {}, "ETTh1", "abc123", status="running")
+    store.update(ids["succeeded"], status="succeeded", best_epoch=3, finished_at=time.time())
+    store.save_checkpoint(ids["succeeded"], {"weight": torch.zeros(2)})
+    store.update(ids["interrupted"], status="interrupted", best_epoch=1, message=INTERRUPTED_MESSAGE)
+    store.save_checkpoint(ids["interrupted"], {"weight": torch.zeros(2)})
+    store.update(ids["failed"], status="failed", finished_at=time.time(), message="Out of <b>memory</b>.")
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    expander = next(e for e in at.expander if e.label == "Runs in the store")
+    assert not expander.proto.expanded  # collapsed until opened
+    assert any(str(store.root) in c.value for c in expander.caption)
+    table = expander.dataframe[0].value.set_index("id")
+    assert table.loc[ids["succeeded"], "status"] == "succeeded"
+    assert table.loc[ids["failed"], "message"] == "Out of <b>memory</b>."  # plain text, as stored
+    interrupted = table.loc[ids["interrupted"]]
+    assert interrupted["status"] == "interrupted" and interrupted["message"] == INTERRUPTED_MESSAGE
+    assert interrupted["best epoch"] == 1 and interrupted["name"] == "interrupted run"
+    assert bool(interrupted["checkpoint kept"]) and not table.loc[ids["failed"], "checkpoint kept"]
+    assert interrupted["finished"] == "" and table.loc[ids["failed"], "finished"].startswith("20")
+    assert list(table.index) == [ids["failed"], ids["interrupted"], ids["succeeded"]]  # newest first
