@@ -1,7 +1,8 @@
 """Every finished run of one setting side by side, scored again on the windows they all have.
 
-Runs are comparable when they forecast the same targets: the same data (by content hash), target,
-features, split protocol and horizon. Their look-backs may differ, since the test windows' targets
+Runs are comparable when they forecast the same targets: the same data (by content hash), scored
+channels (the target alone under features S and MS, every channel under M), split protocol and
+horizon. Their look-backs and input channels may differ, since the test windows' targets
 start at the same row whatever the look-back (see `core.data.split_borders`). Runs that scored a
 subset of the test windows (proxy-tuned decoding decodes an evenly spaced few) are compared on the
 windows every selected run has, and the naive, seasonal naive and Naive2 baselines are scored on
@@ -51,30 +52,32 @@ COST_COLUMNS = {
 
 @dataclass(frozen=True)
 class Setting:
-    """What makes runs comparable: they forecast the same targets."""
+    """What makes runs comparable: they forecast the same targets (so features S and MS, which
+    both score the target alone, compare; M scores every channel)."""
 
     dataset_hash: str
     dataset_name: str
-    target: str
-    features: str
+    scored: tuple[str, ...]  # the channels forecast and scored
     protocol: str
     pred_len: int
 
     @property
     def label(self) -> str:
-        return (
-            f"{self.dataset_name} · target {self.target} · features {self.features} · "
-            f"horizon {self.pred_len} · split {self.protocol}"
+        scored = (
+            f"target {self.scored[0]} (features S or MS)"
+            if len(self.scored) == 1
+            else f"all {len(self.scored)} channels (features M)"
         )
+        return f"{self.dataset_name} · {scored} · horizon {self.pred_len} · split {self.protocol}"
 
 
 def setting_of(run: RunRecord) -> Setting:
     config = run.config
+    scored = config.get("channels_out") or [config.get("target")]
     return Setting(
         run.dataset_hash or "",
         run.dataset_name or "?",
-        str(config.get("target")),
-        str(config.get("features")),
+        tuple(str(c) for c in scored),
         str(config.get("protocol")),
         int(config.get("pred_len", 0)),
     )
@@ -129,7 +132,7 @@ def compare(store: RunStore, runs: list[RunRecord]) -> Comparison:
         raise ValueError("pick at least one finished run to compare")
     setting = setting_of(runs[0])
     if any(setting_of(run) != setting for run in runs):
-        raise ValueError("these runs forecast different targets (data, target, features, split or horizon)")
+        raise ValueError("these runs forecast different targets (data, scored channels, split or horizon)")
     notes = []
     loaded = {}
     for run in runs:

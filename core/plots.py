@@ -431,27 +431,45 @@ def forecast_overview_figure(
     fig.update_xaxes(rangeslider=dict(visible=True, thickness=0.08))
     if focus is not None:
         fig.update_xaxes(range=list(focus))
+        # The range slider does not rescale y: fit it to what the opening span shows.
+        shown = [history.loc[focus[0] : focus[1]]]
+        for frame in (test_window, future):
+            if frame is not None:
+                shown += [frame.loc[focus[0] : focus[1], c] for c in frame.columns]
+        values = pd.concat(shown).to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size:
+            low, high = float(values.min()), float(values.max())
+            pad = 0.05 * (high - low or abs(high) or 1.0)
+            fig.update_yaxes(range=[low - pad, high + pad])
     return fig
 
 
-def grouped_bars_figure(table: pd.DataFrame, metrics: list[str], label: str = "row") -> go.Figure:
-    """One group of bars per metric, one bar per row of `table` (baselines and runs)."""
+def grouped_bars_figure(
+    table: pd.DataFrame, metrics: list[str], label: str = "row", log_scale: bool = False
+) -> go.Figure:
+    """One group of bars per metric, one bar per row of `table` (baselines and runs). Infinite or
+    undefined values (MAPE where an actual value is zero) are left out."""
     fig = go.Figure()
     for i, (_, row) in enumerate(table.iterrows()):
         fig.add_trace(
             go.Bar(
                 x=metrics,
-                y=[row[m] for m in metrics],
+                y=[row[m] if np.isfinite(row[m]) else None for m in metrics],
                 name=str(row[label]),
                 marker_color=_PALETTE[i % len(_PALETTE)],
             )
         )
     fig.update_layout(barmode="group", height=420, yaxis_title="lower is better", **_LAYOUT)
     fig.update_layout(hovermode="closest")
+    if log_scale:
+        fig.update_yaxes(type="log")
     return fig
 
 
-def horizon_error_figure(by_horizon: pd.DataFrame, dotted: tuple[str, ...] = ()) -> go.Figure:
+def horizon_error_figure(
+    by_horizon: pd.DataFrame, dotted: tuple[str, ...] = (), log_scale: bool = False
+) -> go.Figure:
     """Mean squared error (scaled values) at each horizon step, one line per row label; the
     `dotted` ones (the baselines) drawn dotted."""
     fig = go.Figure()
@@ -466,4 +484,6 @@ def horizon_error_figure(by_horizon: pd.DataFrame, dotted: tuple[str, ...] = ())
             )
         )
     fig.update_layout(xaxis_title="horizon step", yaxis_title="MSE (scaled)", height=400, **_LAYOUT)
+    if log_scale:
+        fig.update_yaxes(type="log")
     return fig

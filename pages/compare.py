@@ -1,6 +1,7 @@
 """Compare page: every finished run of one setting beside the naive, seasonal naive and Naive2
 baselines, scored again on the same test windows, with their cost; the table exports as CSV."""
 
+import numpy as np
 import streamlit as st
 
 from core import compare, plots
@@ -53,10 +54,12 @@ except (ValueError, FileNotFoundError) as error:
     st.stop()
 
 metric_labels = list(compare.METRIC_COLUMNS.values())
-cost_labels = list(compare.COST_COLUMNS.values())
 table = result.table
+shown_table = table.drop(columns=["kind", "run id"]).replace([np.inf, -np.inf], np.nan)
+if not shown_table["ablation of"].any():
+    shown_table = shown_table.drop(columns=["ablation of"])
 st.dataframe(
-    table.drop(columns=["kind"]),
+    shown_table,
     hide_index=True,
     column_config={
         **{label: st.column_config.NumberColumn(format="%.4f") for label in metric_labels},
@@ -66,16 +69,17 @@ st.dataframe(
         "total parameters": st.column_config.NumberColumn(format="localized"),
     },
 )
-st.caption(
-    f"{result.windows} test windows of {result.windows_available}, the same for every row. MSE, MAE and "
-    "RMSE on values standardised with the training rows' statistics, as the published tables use; MAPE "
-    "and sMAPE in percent of the series' own units (MAPE is huge where actual values come near zero); "
-    "MASE against the seasonal naive error on the training rows; OWA relative to Naive2 on these windows "
-    "(Naive2 is 1; below 1 beats it). The baselines read the ten seasons before each window. Ablations "
-    "follow the model they take apart. Wall time is the training loop with its validation (for "
-    "proxy-tuned decoding also loading the models and decoding the test windows); peak memory is the "
-    "GPU's peak on a GPU and, on a CPU, the whole process's peak resident memory (the dashboard's "
-    "included), so it only compares runs made in the same process."
+st.markdown(
+    f"""
+- **Windows:** {result.windows} test windows of {result.windows_available}, the same for every row.
+- **MSE, MAE, RMSE:** on values standardised with the training rows' statistics, as published tables use.
+- **MAPE, sMAPE:** percent of the series' own units; MAPE is left empty where an actual value is zero.
+- **MASE:** against the seasonal naive error on the training rows. **OWA:** against Naive2 on these
+  windows (Naive2 is 1; below 1 beats it). The baselines read the ten seasons before each window.
+- **Wall time:** the training loop with its validation (proxy-tuned decoding: also loading the models
+  and decoding). **Peak memory:** the GPU's peak, or on a CPU the whole process's peak resident memory
+  (the dashboard's included), so it compares only runs made in the same process.
+"""
 )
 for note in result.notes:
     (st.warning if "Scored on the" in note else st.caption)(note)
@@ -87,13 +91,21 @@ st.download_button(
 )
 
 st.subheader("Accuracy side by side")
-shown = st.multiselect(
+left, right = st.columns([4, 1])
+shown = left.multiselect(
     "Metrics", metric_labels, default=["MSE", "MAE", "MASE", "OWA"], help="Lower is better for every one."
 )
+log_scale = right.toggle(
+    "Log scale",
+    help="When one row's errors dwarf the others' (often the naive forecast's), a log axis "
+    "keeps every bar readable.",
+)
 if shown:
-    st.plotly_chart(plots.grouped_bars_figure(table, shown), width="stretch")
+    st.plotly_chart(plots.grouped_bars_figure(table, shown, log_scale=log_scale), width="stretch")
 
 st.subheader("Error by horizon step")
 baselines = tuple(table.loc[table["kind"] == "baseline", "row"])
-st.plotly_chart(plots.horizon_error_figure(result.by_horizon, dotted=baselines), width="stretch")
+st.plotly_chart(
+    plots.horizon_error_figure(result.by_horizon, dotted=baselines, log_scale=log_scale), width="stretch"
+)
 st.caption("Baselines dotted. Errors usually grow with the horizon; a model that helps should stay below.")

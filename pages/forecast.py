@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core import plots
+from core.models.registry import MODELS
 from core.run_config import config_json, config_toml, spec_from_config
 from core.training.forecasts import (
     PART_NAMES,
@@ -34,10 +35,14 @@ run = st.selectbox(
     "Run",
     runs,
     index=ids.index(selected) if selected in ids else 0,
-    format_func=lambda r: f"{r.name} · {r.id} · test MSE {r.test_metrics.get('mse', float('nan')):.4f}",
+    format_func=lambda r: (
+        f"{r.name} · {r.id} · features {r.config.get('features')}, look-back {r.config.get('seq_len')}, "
+        f"horizon {r.config.get('pred_len')} · test MSE {r.test_metrics.get('mse', float('nan')):.4f}"
+    ),
 )
+label = MODELS[run.model].label if run.model in MODELS else run.model
 st.caption(
-    f"{run.model} on {run.dataset_name} · precision {run.precision} on {run.device} · best epoch "
+    f"{label} on {run.dataset_name} · precision {run.precision} on {run.device} · best epoch "
     f"{run.best_epoch} · {run.wall_time_s or 0:.1f} s · {run.trainable_params:,} trainable parameters"
 )
 metrics = run.test_metrics
@@ -47,7 +52,7 @@ for column, name in zip(columns, ["mse", "mae", "rmse", "mase"], strict=True):
 st.caption(
     f"Over {metrics.get('windows', '?')} test windows, on values standardised with training-split "
     "statistics, as the published tables use. The Compare page adds MAPE, sMAPE and OWA in the series' "
-    "own units, beside the baselines."
+    "own units, beside the naive, seasonal naive and Naive2 baselines."
 )
 
 try:
@@ -119,7 +124,18 @@ if series is not None:
         future_frame = pd.DataFrame({"forecast": future[name]}, index=future.index)
         if f"{name} 10%" in future:
             future_frame["lower"], future_frame["upper"] = future[f"{name} 10%"], future[f"{name} 90%"]
-    if future_frame is not None:
+    at_end = future_frame is not None and (
+        st.radio(
+            "Show",
+            ["the test window", "the end of the data"],
+            index=1,
+            horizontal=True,
+            key=f"focus_{run.id}",
+            help="Where the chart opens; the range slider below it moves along the whole series.",
+        )
+        == "the end of the data"
+    )
+    if at_end:
         start = max(len(series.index) - 4 * pred_len - seq_len, 0)
         focus = (series.index[start], future_frame.index[-1])
     else:
@@ -135,8 +151,8 @@ if series is not None:
     )
     unused = len(series.index) - spans["test"][1]
     st.caption(
-        f"The whole series with its training, validation and test rows shaded. Test window "
-        f"{position + 1} is drawn where it falls; drag the range slider to move along the data."
+        f"The whole series with its training (green), validation (orange) and test (red) rows shaded. "
+        f"Test window {position + 1} is drawn where it falls; drag the range slider to move along the data."
         + (
             f" The last {unused} rows belong to no split (the {run.config['protocol']} protocol stops "
             "before them); the forecast past the end reads them."
@@ -173,9 +189,10 @@ if configurations:
     )
     st.caption(
         f"Metrics over the {decoded} decoded test windows of {available} available (evenly spaced: decoding "
-        "every window would take hours on a CPU). MSE, MAE, sMAPE and MASE on scaled values like every "
-        "run's; NLL is the negative log-likelihood of the true future per time step, in the series' own "
-        "units (LLMTime's definition; lower is better). The metrics at the top are the proxy's. "
+        "every window would take hours on a CPU). MSE, MAE and MASE on scaled values like every run's, "
+        "sMAPE in percent of the series' own units; NLL is the negative log-likelihood of the true "
+        "future per time step, in the series' own units (LLMTime's definition; lower is better). "
+        "The metrics at the top are the proxy's. "
         f"Malformed samples: {metrics.get('redrawn', 0)} redrawn, {metrics.get('dropped', 0)} dropped "
         f"(still malformed after every redraw); {metrics.get('tokens_per_s', float('nan')):.0f} tokens "
         "decoded per second."
@@ -268,7 +285,7 @@ if st.button(
         st.error(f"This run's config cannot be trained again here: {error}")
     else:
         st.session_state[common.TRAIN_JOB_KEY] = common.job_manager().submit(
-            f"{run.name} (again) on {dataset.name}",
+            f"{run.name} (again)",
             lambda context: run_training(spec, dataset, store, context),
             device=device.type,
         )

@@ -79,6 +79,7 @@ def test_every_row_is_scored_on_the_same_windows_as_its_stored_metrics(two_runs,
         assert row["MSE"] == pytest.approx(run.test_metrics["mse"], rel=1e-5)
         assert row["MAE"] == pytest.approx(run.test_metrics["mae"], rel=1e-5)
         assert row["MASE"] == pytest.approx(run.test_metrics["mase"], rel=1e-5)
+        assert row["sMAPE (%)"] == pytest.approx(run.test_metrics["smape"], rel=1e-4)  # both in units
         assert row["trainable parameters"] == run.trainable_params and row["precision"] == "fp32"
     # The baselines agree with the protocol's own scorer on these windows.
     for name, label in (("naive", "naive"), ("snaive", "seasonal naive")):
@@ -367,3 +368,23 @@ def test_a_damaged_checkpoint_gives_a_plain_message_and_other_data_disable_relau
     assert f"future_{page_runs[0]}" not in at.session_state
     assert at.button(key=f"again_{page_runs[0]}").disabled
     assert any("load the data it was trained on (ETTh1)" in c.value for c in at.caption)
+
+
+def test_s_and_ms_runs_of_one_target_compare_and_m_runs_do_not(two_runs, etth1_dataset):
+    store, ids = two_runs
+    ms = run_training(
+        RunSpec(model="dlinear", seq_len=48, pred_len=24, features="MS", train=FAST), etth1_dataset, store
+    )
+    m = run_training(
+        RunSpec(model="dlinear", seq_len=48, pred_len=24, features="M", train=FAST), etth1_dataset, store
+    )
+    s_run, ms_run, m_run = store.get(ids[0]), store.get(ms.run_id), store.get(m.run_id)
+    assert compare.setting_of(s_run) == compare.setting_of(ms_run) != compare.setting_of(m_run)
+    assert "target OT (features S or MS)" in compare.setting_of(ms_run).label
+    assert "all 7 channels (features M)" in compare.setting_of(m_run).label
+    table = compare.compare(store, [s_run, ms_run]).table.set_index("row")
+    assert table.loc[compare.run_label(ms_run), "MSE"] == pytest.approx(ms.test_metrics["mse"], rel=1e-5)
+    m_table = compare.compare(store, [m_run]).table.set_index("row")
+    assert m_table.loc[compare.run_label(m_run), "MSE"] == pytest.approx(m.test_metrics["mse"], rel=1e-5)
+    with pytest.raises(ValueError, match="different targets"):
+        compare.compare(store, [s_run, m_run])

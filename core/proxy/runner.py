@@ -118,12 +118,16 @@ def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContex
             if key.endswith(("_forecast", "_lower", "_upper")) or key == "actual":
                 scaled[key] = ((value - mean) / std)[..., None].astype(np.float32)
         train_scaled = data.splits["train"]
-        test_metrics = score(scaled["proxy_forecast"], scaled["actual"], train_scaled, dataset.freq)
+        test_metrics = score(
+            scaled["proxy_forecast"], scaled["actual"], train_scaled, dataset.freq, mean, std
+        )
         test_metrics |= {
             "windows": int(len(chosen)),
             "windows_available": int(count),
             "configurations": {
-                name: score(scaled[f"{name}_forecast"], scaled["actual"], train_scaled, dataset.freq)
+                name: score(
+                    scaled[f"{name}_forecast"], scaled["actual"], train_scaled, dataset.freq, mean, std
+                )
                 | {"nll": float(np.mean(results[f"{name}_nll"]))}
                 for name in CONFIGURATIONS
             },

@@ -24,8 +24,8 @@ def unscale(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 def forecast_table(forecast: np.ndarray, actual: np.ndarray, channels: list[str]) -> pd.DataFrame:
     """One row per test window, horizon step and channel."""
     windows, horizon, n_channels = forecast.shape
-    index = pd.MultiIndex.from_product(
-        [range(windows), range(1, horizon + 1), channels], names=["window", "step", "channel"]
+    index = pd.MultiIndex.from_product(  # windows and steps count from 1, as the pages do
+        [range(1, windows + 1), range(1, horizon + 1), channels], names=["window", "step", "channel"]
     )
     return pd.DataFrame(
         {"actual": actual.reshape(-1), "forecast": forecast.reshape(-1)}, index=index
@@ -96,9 +96,11 @@ class RunSeries:
         """The `horizon` time stamps (or step numbers) that follow the last row."""
         if isinstance(self.index, pd.DatetimeIndex):
             if self.freq:
-                return pd.date_range(self.index[-1], periods=horizon + 1, freq=self.freq)[1:]
-            step = pd.Series(self.index).diff().median()
-            return pd.DatetimeIndex([self.index[-1] + step * (i + 1) for i in range(horizon)])
+                dates = pd.date_range(self.index[-1], periods=horizon + 1, freq=self.freq)[1:]
+            else:
+                step = pd.Series(self.index).diff().median()
+                dates = pd.DatetimeIndex([self.index[-1] + step * (i + 1) for i in range(horizon)])
+            return dates.rename("timestamp")
         start = len(self.index)
         return pd.RangeIndex(start, start + horizon, name="step")
 

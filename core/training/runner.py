@@ -258,7 +258,12 @@ def run_training(
         else:
             forecast, actual = trainer.predict(test_loader)
         test_metrics = score(
-            forecast.numpy(), actual.numpy(), data.splits["train"][:, data.output_index], dataset.freq
+            forecast.numpy(),
+            actual.numpy(),
+            data.splits["train"][:, data.output_index],
+            dataset.freq,
+            data.scaler.mean[data.output_index],
+            data.scaler.std[data.output_index],
         )
         test_metrics["windows"] = int(n_test)
     recorder.save_history()
@@ -300,13 +305,28 @@ def run_training(
     )
 
 
-def score(forecast: np.ndarray, actual: np.ndarray, train_values: np.ndarray, freq: str | None) -> dict:
-    """Test metrics on the scaled values (the protocol's convention).
+def score(
+    forecast: np.ndarray,
+    actual: np.ndarray,
+    train_values: np.ndarray,
+    freq: str | None,
+    mean: np.ndarray,
+    std: np.ndarray,
+) -> dict:
+    """Test metrics of scaled forecasts (N, H, C), each in the convention of its field.
 
-    MASE is computed per channel against the seasonal naive error on the training split (with the
-    frequency's natural season, else 1) and averaged over channels.
+    MSE, MAE and RMSE on the scaled values, as the published long-term tables use; MAPE and sMAPE
+    in percent of the series' own units (`mean` and `std` are the output channels' scaler: a
+    percentage of a standardised value means nothing); MASE per channel against the seasonal naive
+    error on the scaled training rows (with the frequency's natural season, else 1), averaged over
+    channels (it does not depend on the units).
     """
     result = metrics.point_metrics(actual, forecast)
+    mean, std = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
+    forecast_units = np.asarray(forecast, dtype=np.float64) * std + mean
+    actual_units = np.asarray(actual, dtype=np.float64) * std + mean
+    result["mape"] = metrics.mape(actual_units, forecast_units)
+    result["smape"] = metrics.smape(actual_units, forecast_units)
     season = frequency_period(freq) or 1
     scales = [metrics.seasonal_naive_scale(train_values[:, c], season) for c in range(actual.shape[-1])]
     result["mase"] = metrics.channel_mase(actual, forecast, scales)
