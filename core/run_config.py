@@ -81,9 +81,12 @@ def config_toml(run: RunRecord) -> str:
         f"# Run {run.id} ({_comment(run.name)}), trained on {_comment(run.dataset_name)}.",
         f"# Train it again: python -m core train --config {run.id}.toml",
         "# `data` is a built-in data set's name or the path of a CSV file: for an uploaded file,",
-        "# write the path where that file is on this machine.",
+        "# write the path where that file is on this machine. `columns` are the channels it was",
+        "# loaded with (target included), read from the CSV in place of the suggested ones.",
         f"data = {_value(run.dataset_name or '')}",
     ]
+    if run.config.get("data_columns"):  # the channels the data set was loaded with, target included
+        lines.append(f"columns = {_value(list(run.config['data_columns']))}")
     tables = {}
     for key, value in settings.items():
         if isinstance(value, dict):

@@ -388,3 +388,55 @@ def test_s_and_ms_runs_of_one_target_compare_and_m_runs_do_not(two_runs, etth1_d
     assert m_table.loc[compare.run_label(m_run), "MSE"] == pytest.approx(m.test_metrics["mse"], rel=1e-5)
     with pytest.raises(ValueError, match="different targets"):
         compare.compare(store, [s_run, m_run])
+
+
+def test_a_toml_relaunches_a_run_on_an_uploaded_file_with_its_column_choice(tmp_path):
+    """The Data page's choice (target 'load', 'temp' as the one extra channel, 'noise' left out)
+    travels in the TOML, so the command line reads the CSV into the same data set."""
+    import tomllib
+
+    from core import ingest
+    from core.training.headless import build_run, load_data
+
+    rng = np.random.default_rng(0)
+    hours = pd.date_range("2024-01-01", periods=400, freq="h")
+    frame = pd.DataFrame(
+        {
+            "time": hours.strftime("%Y-%m-%d %H:%M"),
+            "load": 10 + np.sin(np.arange(400) / 24 * 2 * np.pi) + rng.normal(0, 0.1, 400),
+            "noise": rng.normal(0, 1, 400),
+            "temp": 5 + rng.normal(0, 1, 400),
+        }
+    )
+    path = tmp_path / "meter.csv"
+    frame.to_csv(path, index=False)
+    table = ingest.read_table(path.read_bytes())
+    suggested = ingest.suggest_mapping(table)
+    assert suggested.target != "load"  # the choice below differs from the suggestion
+    mapping = ingest.ColumnMapping(suggested.timestamp, "load", ["temp"])
+    dataset = ingest.build_dataset(table, mapping, "meter.csv")
+    store = RunStore(tmp_path / "runs")
+    train = TrainConfig(epochs=1, batch_size=32, precision="fp32")
+    spec = RunSpec(model="dlinear", seq_len=48, pred_len=12, features="MS", train=train)
+    run = store.get(run_training(spec, dataset, store).run_id)
+
+    text = config_toml(run).replace('data = "meter.csv"', f"data = {json_string(path)}")
+    assert (
+        tomllib.loads(text)["columns"] == ["temp", "load"]
+        or tomllib.loads(text)["columns"] == dataset.channels
+    )
+    (tmp_path / "run.toml").write_text(text)
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    again_spec, data, columns = build_run(parser.parse_args(["--config", str(tmp_path / "run.toml")]))
+    again = load_data(data, columns, again_spec.target)
+    assert again.channels == dataset.channels and again.target == "load"
+    assert again.content_hash() == run.dataset_hash
+    with pytest.raises(ValueError, match="neither a built-in data set"):
+        load_data(str(tmp_path / "missing.csv"))
+
+
+def json_string(path) -> str:
+    import json
+
+    return json.dumps(str(path))

@@ -60,6 +60,7 @@ def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContex
         "channels_in": data.columns,
         "channels_out": data.columns,
         "freq": dataset.freq,
+        "data_columns": dataset.channels,  # the loaded columns, for a relaunch from the CLI
     }
     recorder = RunRecorder(
         store, context, curves_every=5, checkpoint_prefix="expert.", phase="tuning the expert"

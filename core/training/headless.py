@@ -21,7 +21,7 @@ import argparse
 import os
 import sys
 import tomllib
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import torch
@@ -85,12 +85,21 @@ def _parse_value(text: str):
 
 def build_spec(args: argparse.Namespace) -> tuple[RunSpec, str]:
     """The run's settings from the TOML file, overridden by flags; also the data argument."""
+    spec, data, _ = build_run(args)
+    return spec, data
+
+
+def build_run(args: argparse.Namespace) -> tuple[RunSpec, str, list[str] | None]:
+    """The run's settings, the data argument, and the data's columns when the file names them
+    (`columns = [...]`, written by the dashboard's TOML download: the channels it loaded from the
+    CSV, so that a target or channel choice made there is read the same way here)."""
     settings: dict = {}
     if args.config is not None:
         settings = tomllib.loads(args.config.read_text())
     train = dict(settings.pop("train", {}))
     options = dict(settings.pop("model_options", {}))
     data = settings.pop("data", None)
+    columns = settings.pop("columns", None)
     for key in (
         "data",
         "model",
@@ -126,16 +135,38 @@ def build_spec(args: argparse.Namespace) -> tuple[RunSpec, str]:
     if unknown_train:
         raise ValueError(f"unknown [train] setting(s) {', '.join(sorted(unknown_train))}")
     spec = RunSpec(**settings, model_options=options, train=TrainConfig(**train))
-    return spec, str(data)
+    if columns is not None and (
+        not isinstance(columns, list) or not all(isinstance(c, str) for c in columns)
+    ):
+        raise ValueError('`columns` must be a list of column names, such as columns = ["load", "temp"]')
+    return spec, str(data), columns
 
 
-def load_data(data: str) -> ingest.Dataset:
-    """A built-in data set by name, or a CSV file (repaired if needed, with a note on stderr)."""
+def load_data(data: str, columns: list[str] | None = None, target: str | None = None) -> ingest.Dataset:
+    """A built-in data set by name, or a CSV file (repaired if needed, with a note on stderr).
+
+    For a CSV, `columns` (with `target` among them) chooses its channels in place of the suggested
+    mapping, as the dashboard's Data page did when the run was trained there.
+    """
     if data in datasets.BUILT_INS:
         return datasets.load_builtin(data)
     path = Path(data)
+    if not path.is_file():
+        raise ValueError(
+            f"{data!r} is neither a built-in data set ({', '.join(datasets.BUILT_INS)}) nor a CSV file; "
+            "give the path of the CSV file"
+        )
     table = ingest.read_table(path.read_bytes(), max_bytes=None)
-    dataset = ingest.build_dataset(table, ingest.suggest_mapping(table), path.stem, source=str(path))
+    mapping = ingest.suggest_mapping(table)
+    if columns:
+        missing = [c for c in columns if c not in table.frame.columns]
+        if missing:
+            raise ValueError(
+                f"the file {path} has no column(s) {', '.join(map(repr, missing))} named in `columns`"
+            )
+        chosen = target if target in columns else mapping.target if mapping.target in columns else columns[-1]
+        mapping = replace(mapping, target=chosen, channels=[c for c in columns if c != chosen])
+    dataset = ingest.build_dataset(table, mapping, path.name, source=str(path))
     if ingest.needs_repair(ingest.inspect(dataset)):
         dataset, changes = ingest.repair(dataset)
         for change in changes:
@@ -189,8 +220,8 @@ class _HeadlessContext:
 
 
 def train_command(args: argparse.Namespace) -> dict | None:
-    spec, data = build_spec(args)
-    dataset = load_data(data)
+    spec, data, columns = build_run(args)
+    dataset = load_data(data, columns, spec.target)
     distributed = _init_distributed()
     rank_zero = not distributed or torch.distributed.get_rank() == 0
     if distributed and torch.cuda.is_available():

@@ -225,6 +225,7 @@ def run_training(
         "channels_in": data.columns,
         "channels_out": [data.columns[i] for i in data.output_index],
         "freq": dataset.freq,
+        "data_columns": dataset.channels,  # the loaded columns, for a relaunch from the CLI
     }
     recorder = RunRecorder(store if writes else None, context)
     run_id = recorder.create(spec, dataset, config)
