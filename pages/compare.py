@@ -15,10 +15,10 @@ if not groups:
     st.info("No finished run yet. Train a model on the Train page first; its run will appear here.")
     st.stop()
 
-loaded = common.current_dataset()
+loaded_hash = common.current_dataset().content_hash()
 choices = list(groups)
 # Open with the loaded data set's newest setting when it has one.
-default = next((i for i, s in enumerate(choices) if s.dataset_hash == loaded.content_hash()), 0)
+default = next((i for i, s in enumerate(choices) if s.dataset_hash == loaded_hash), 0)
 setting = st.selectbox(
     "Runs that forecast the same targets",
     choices,

@@ -208,6 +208,13 @@ def set_sidebar_number(page, label: str, value: int) -> None:
     wait_until_idle(page)
 
 
+def download_lines(page, button: str) -> list[str]:
+    """Click the download button labelled `button` and return the downloaded file's lines."""
+    with page.expect_download() as download:
+        page.locator(MAIN).get_by_role("button", name=button).click()
+    return Path(download.value.path()).read_text().splitlines()
+
+
 def test_the_whole_journey(app_url, page, hourly_csv):
     main = page.locator(MAIN)
     sidebar = page.locator(SIDEBAR)
@@ -290,9 +297,7 @@ def test_the_whole_journey(app_url, page, hourly_csv):
     assert_visible(main.locator(PLOT).get_by_text("test forecast").first)  # the chart's legend
     main.get_by_role("button", name="Forecast past the end").click()
     assert_visible(main.get_by_role("button", name="Download the forecast past the end (CSV)"))
-    with page.expect_download() as download:
-        main.get_by_role("button", name="Every test forecast (CSV)").click()
-    lines = Path(download.value.path()).read_text().splitlines()
+    lines = download_lines(page, "Every test forecast (CSV)")
     assert lines[0] == "window,step,channel,actual,forecast"
     assert len(lines) == 1 + 49 * 12  # 49 test windows of the 300 rows, 12 steps, one channel
     wait_until_idle(page)
@@ -304,9 +309,7 @@ def test_the_whole_journey(app_url, page, hourly_csv):
     assert_visible(main.get_by_role("heading", name="Compare", exact=True))
     assert_visible(main.get_by_text("49 test windows of 49, the same for every row"))
     assert_visible(main.locator(PLOT).first)
-    with page.expect_download() as download:
-        main.get_by_role("button", name="Download the table (CSV)").click()
-    table = Path(download.value.path()).read_text().splitlines()
+    table = download_lines(page, "Download the table (CSV)")
     rows = [line.split(",")[0] for line in table[1:]]
     assert rows[:3] == ["naive", "Naive2", "seasonal naive"] and rows[3].startswith(
         f"Time-LLM on {UPLOAD_NAME}"

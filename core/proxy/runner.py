@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict
 
 import numpy as np
 import torch
@@ -23,7 +22,6 @@ from core.ingest import Dataset
 from core.models.registry import build_config, parameter_counts
 from core.proxy.expert import evenly_spaced, lm_windows
 from core.proxy.model import CONFIGURATIONS, ProxyTuned
-from core.training.forecasts import SERIES, series_arrays
 from core.training.jobs import JobContext
 from core.training.loaders import make_loader
 from core.training.store import RunStore
@@ -52,20 +50,10 @@ def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContex
         spec.model, seq_len=spec.seq_len, pred_len=spec.pred_len, n_channels=1, **spec.model_options
     )
     device = resolve_device(spec.train.device)
-    record = spec.as_dict() | {
-        "model_config": asdict(config),
-        "target": target,
-        "protocol": protocol,
-        "borders": data.borders,
-        "channels_in": data.columns,
-        "channels_out": data.columns,
-        "freq": dataset.freq,
-        "data_columns": dataset.channels,  # the loaded columns, for a relaunch from the CLI
-    }
     recorder = RunRecorder(
         store, context, curves_every=5, checkpoint_prefix="expert.", phase="tuning the expert"
     )
-    run_id = recorder.create(spec, dataset, record)
+    run_id = recorder.create(spec, dataset, data, config, target, protocol)
     started = time.perf_counter()
     with recorder.failures():
         recorder.report(run_id=run_id, phase="loading the language models")
@@ -140,32 +128,16 @@ def run_proxy(spec, dataset: Dataset, store: RunStore | None, context: JobContex
         test_metrics["nll"] = test_metrics["configurations"]["proxy"]["nll"]
     wall = time.perf_counter() - started
     recorder.save_history()
-    if store is not None:
-        arrays = {key: value for key, value in scaled.items() if key not in ("actual", "proxy_forecast")}
-        store.save_arrays(
-            run_id,
-            "test",
-            arrays
-            | {
-                "forecast": scaled["proxy_forecast"],
-                "actual": scaled["actual"],
-                "scaler_mean": np.asarray([mean]),
-                "scaler_std": np.asarray([std]),
-                "inputs": data.splits["test"].astype(np.float32),
-                "window_index": chosen,
-            },
-        )
-        store.save_arrays(run_id, SERIES, series_arrays(dataset, data))
-        store.update(
-            run_id,
-            status="succeeded",
-            finished_at=_now(),
-            val_metrics={"loss": fit.best_val_loss},
-            test_metrics=test_metrics,
-            best_epoch=fit.best_epoch,
-            wall_time_s=wall,
-            peak_memory_mb=fit.peak_memory_mb,
-        )
+    arrays = {key: value for key, value in scaled.items() if key not in ("actual", "proxy_forecast")}
+    arrays |= {
+        "forecast": scaled["proxy_forecast"],
+        "actual": scaled["actual"],
+        "scaler_mean": np.asarray([mean]),
+        "scaler_std": np.asarray([std]),
+        "inputs": data.splits["test"].astype(np.float32),
+        "window_index": chosen,
+    }
+    recorder.succeed(dataset, data, arrays, test_metrics, fit, wall)
     recorder.report(test_metrics=test_metrics, phase="done")
     return RunOutcome(
         run_id=run_id,

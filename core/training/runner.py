@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from core import metrics
-from core.data import kept_windows, prepare, sliding_windows
+from core.data import ProtocolData, kept_windows, prepare, sliding_windows
 from core.decompose import frequency_period
 from core.ingest import Dataset
 from core.models.registry import MODELS, build_model, config_fields, parameter_counts
@@ -109,7 +109,21 @@ class RunRecorder:
         self.history: list[dict] = []
         self.steps: dict[str, list] = {"loss": [], "lr": [], "loss_scale": []}
 
-    def create(self, spec: RunSpec, dataset: Dataset, config: dict) -> str | None:
+    def create(
+        self, spec: RunSpec, dataset: Dataset, data: ProtocolData, model_config, target: str, protocol: str
+    ) -> str | None:
+        """Add the run's row. Its config is the spec and what the run resolved from it: the model's
+        config, the split, the channels in and out, and what a relaunch needs of the data."""
+        config = spec.as_dict() | {
+            "model_config": asdict(model_config),
+            "target": target,
+            "protocol": protocol,
+            "borders": data.borders,
+            "channels_in": data.columns,
+            "channels_out": [data.columns[i] for i in data.output_index],
+            "freq": dataset.freq,
+            "data_columns": dataset.channels,  # the loaded columns, for a relaunch from the CLI
+        }
         if self.store is not None:
             self.run_id = self.store.create_run(
                 spec.name or f"{MODELS[spec.model].label} on {dataset.name}",
@@ -124,6 +138,30 @@ class RunRecorder:
     def update(self, **fields) -> None:
         if self.store is not None:
             self.store.update(self.run_id, **fields)
+
+    def succeed(
+        self,
+        dataset: Dataset,
+        data: ProtocolData,
+        arrays: dict[str, np.ndarray],
+        test_metrics: dict,
+        fit,
+        wall_time_s: float,
+    ) -> None:
+        """Store the test forecasts and the series the run saw, then mark the run succeeded."""
+        if self.store is None:
+            return
+        self.store.save_arrays(self.run_id, "test", arrays)
+        self.store.save_arrays(self.run_id, SERIES, series_arrays(dataset, data))
+        self.update(
+            status="succeeded",
+            finished_at=_now(),
+            val_metrics={"loss": fit.best_val_loss},
+            test_metrics=test_metrics,
+            best_epoch=fit.best_epoch,
+            wall_time_s=wall_time_s,
+            peak_memory_mb=fit.peak_memory_mb,
+        )
 
     def report(self, **fields) -> None:
         if self.context is not None:
@@ -217,18 +255,8 @@ def run_training(
         "val": make_loader(val_set, batch, shuffle=False, distributed=distributed),
     }
     trainable, total = parameter_counts(model)
-    config = spec.as_dict() | {
-        "model_config": asdict(model_config),
-        "target": target,
-        "protocol": protocol,
-        "borders": data.borders,
-        "channels_in": data.columns,
-        "channels_out": [data.columns[i] for i in data.output_index],
-        "freq": dataset.freq,
-        "data_columns": dataset.channels,  # the loaded columns, for a relaunch from the CLI
-    }
     recorder = RunRecorder(store if writes else None, context)
-    run_id = recorder.create(spec, dataset, config)
+    run_id = recorder.create(spec, dataset, data, model_config, target, protocol)
     recorder.update(started_at=_now(), trainable_params=trainable, total_params=total)
     with recorder.failures():
         trainer = Trainer(
@@ -268,30 +296,21 @@ def run_training(
         )
         test_metrics["windows"] = int(n_test)
     recorder.save_history()
-    if writes:
-        store.save_arrays(
-            run_id,
-            "test",
-            {
-                "forecast": forecast.numpy(),
-                "actual": actual.numpy(),
-                "scaler_mean": np.asarray(data.scaler.mean)[data.output_index],
-                "scaler_std": np.asarray(data.scaler.std)[data.output_index],
-                "inputs": data.splits["test"].astype(np.float32),  # (rows, C): windows rebuild from it
-            }
-            | extras,
-        )
-        store.save_arrays(run_id, SERIES, series_arrays(dataset, data))
-        store.update(
-            run_id,
-            status="succeeded",
-            finished_at=_now(),
-            val_metrics={"loss": fit.best_val_loss},
-            test_metrics=test_metrics,
-            best_epoch=fit.best_epoch,
-            wall_time_s=fit.wall_time_s,
-            peak_memory_mb=fit.peak_memory_mb,
-        )
+    recorder.succeed(
+        dataset,
+        data,
+        {
+            "forecast": forecast.numpy(),
+            "actual": actual.numpy(),
+            "scaler_mean": np.asarray(data.scaler.mean)[data.output_index],
+            "scaler_std": np.asarray(data.scaler.std)[data.output_index],
+            "inputs": data.splits["test"].astype(np.float32),  # (rows, C): windows rebuild from it
+        }
+        | extras,
+        test_metrics,
+        fit,
+        fit.wall_time_s,
+    )
     recorder.report(test_metrics=test_metrics)
     return RunOutcome(
         run_id=run_id,
