@@ -12,8 +12,9 @@ import json
 import sys
 
 from core.data import FEATURES, PROTOCOLS
+from core.dataset import DataError
 from core.evaluation import evaluate_m4, evaluate_window_baseline, read_m4
-from core.ingest import DataError, read_protocol_csv
+from core.ingest import read_protocol_csv
 from core.training.headless import add_train_arguments, train_command
 from core.training.trainer import TrainingError
 

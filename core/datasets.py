@@ -15,15 +15,8 @@ from urllib.parse import urlparse
 
 import pandas as pd
 
-from core.ingest import (
-    DataError,
-    Dataset,
-    build_dataset,
-    infer_frequency,
-    read_table,
-    repair,
-    suggest_mapping,
-)
+from core.dataset import DataError, Dataset
+from core.ingest import build_dataset, infer_frequency, read_table, repair, suggest_mapping
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_DATASET = "ETTh1"

@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from core import datasets, decompose, ingest
+from core.dataset import Dataset, Table
 
-DATASET_KEY = "dataset"  # the loaded core.ingest.Dataset (a non-widget key)
+DATASET_KEY = "dataset"  # the loaded core.dataset.Dataset (a non-widget key)
 NOTES_KEY = "dataset_notes"  # what was changed when it was loaded, shown on the Data page
 SELECTED_RUN_KEY = "selected_run"  # the run the Forecast page opens with
 TRAIN_JOB_KEY = "train_job"  # this session's last training job id (the Train page watches it)
@@ -16,12 +17,12 @@ DEFAULT_PRED_LEN = 96
 
 
 @st.cache_data(show_spinner="Loading the data set…")
-def load_builtin(name: str) -> ingest.Dataset:
+def load_builtin(name: str) -> Dataset:
     return datasets.load_builtin(name)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def read_table(data: bytes, max_bytes: int) -> ingest.Table:
+def read_table(data: bytes, max_bytes: int) -> Table:
     return ingest.read_table(data, max_bytes=max_bytes)
 
 
@@ -30,7 +31,7 @@ def stl(values: pd.Series, period: int, robust: bool) -> decompose.Decomposition
     return decompose.stl(values, period, robust)
 
 
-def current_dataset() -> ingest.Dataset:
+def current_dataset() -> Dataset:
     """The loaded data set; ETTh1 on a session's first run."""
     if DATASET_KEY not in st.session_state:
         st.session_state[DATASET_KEY] = load_builtin(datasets.DEFAULT_DATASET)
@@ -38,7 +39,7 @@ def current_dataset() -> ingest.Dataset:
     return st.session_state[DATASET_KEY]
 
 
-def set_dataset(dataset: ingest.Dataset, notes: list[str]) -> None:
+def set_dataset(dataset: Dataset, notes: list[str]) -> None:
     st.session_state[DATASET_KEY] = dataset
     st.session_state[NOTES_KEY] = notes
 
@@ -97,7 +98,7 @@ def job_manager():
 @st.cache_resource
 def run_store():
     """The run store; runs left running by a process that died are marked interrupted once."""
-    from core.training.store import RunStore
+    from core.runs.store import RunStore
 
     store = RunStore()
     store.mark_interrupted()

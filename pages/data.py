@@ -6,6 +6,7 @@ import logging
 import streamlit as st
 
 from core import datasets, ingest, plots
+from core.dataset import ColumnMapping, DataError
 from pages import common
 
 NO_TIMESTAMP = "none (equally spaced rows)"
@@ -46,7 +47,7 @@ def load(prepare, *args, **kwargs) -> None:
     """
     try:
         new_dataset, notes = prepare(*args, **kwargs)
-    except ingest.DataError as error:
+    except DataError as error:
         st.session_state[FAILED_LOAD_KEY] = str(error)
         return
     common.set_dataset(new_dataset, [f"Loaded '{new_dataset.name}'."] + notes)
@@ -65,16 +66,6 @@ def prepare_builtin():
     chosen = common.load_builtin(st.session_state["builtin"])
     ingest.require_rows(chosen, sum(common.window_lengths()))
     return chosen, []
-
-
-def prepare_candidate(candidate: ingest.Dataset, min_rows: int, **repairs):
-    repaired, changes = ingest.repair(candidate, **repairs)
-    changes = candidate.notes + changes
-    left = [p.message for p in ingest.inspect(repaired) if p.needs_repair]
-    if left:
-        raise ingest.DataError("Still not usable after the chosen repairs: " + " ".join(left))
-    ingest.require_rows(repaired, min_rows)
-    return repaired, changes
 
 
 def _plural(count: int, noun: str) -> str:
@@ -99,7 +90,7 @@ def _review_candidate(name: str, data: bytes, source: str) -> None:
     digest = hashlib.sha256(data).hexdigest()[:12]
     try:
         table = common.read_table(data, common.upload_limit_bytes())
-    except ingest.DataError as error:
+    except DataError as error:
         st.error(str(error))
         st.caption(f"'{dataset.name}' is still loaded.")
         return
@@ -138,7 +129,7 @@ def _review_candidate(name: str, data: bytes, source: str) -> None:
         "Describe the series in a sentence (language-model prompts will use it)",
         key=f"description_{digest}",
     )
-    mapping = ingest.ColumnMapping(
+    mapping = ColumnMapping(
         None if timestamp == NO_TIMESTAMP else timestamp, target, channels, id_column, series_id
     )
     label = name if series_id is None else f"{name} [{series_id}]"
@@ -151,7 +142,7 @@ def _review_candidate(name: str, data: bytes, source: str) -> None:
             source=source,
             min_rows=seq_len + pred_len,
         )
-    except ingest.DataError as error:
+    except DataError as error:
         st.error(str(error))
         st.caption(f"'{dataset.name}' is still loaded.")
         return
@@ -192,8 +183,17 @@ def _review_candidate(name: str, data: bytes, source: str) -> None:
         type="primary",
         key=f"load_{digest}",
         on_click=load,
-        args=(prepare_candidate, candidate, seq_len + pred_len),
-        kwargs=dict(sort=sort, drop_duplicates=drop_duplicates, fill=fill),
+        # The click loads the series again from the table, with the chosen repairs, as the
+        # command line loads a file.
+        args=(ingest.load_dataset, table, mapping, label),
+        kwargs=dict(
+            description=description,
+            source=source,
+            min_rows=seq_len + pred_len,
+            sort=sort,
+            drop_duplicates=drop_duplicates,
+            fill=fill,
+        ),
     )
     show_failed_load()
 
@@ -231,7 +231,7 @@ else:
         try:
             with st.spinner("Downloading from the Hugging Face Hub…"):
                 data, _ = datasets.fetch_hub_csv(repo_id, filename)
-        except ingest.DataError as error:
+        except DataError as error:
             st.error(str(error))
         else:
             st.session_state[CANDIDATE_KEY] = (f"{repo_id}/{filename}", data, f"Hugging Face Hub: {repo_id}")

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from core import data
-from core.models import baselines
 
 
 def test_ett_hour_borders():
@@ -75,27 +74,3 @@ def test_kept_windows_drops_the_last_incomplete_batch():
     assert data.kept_windows(64, 32) == 64
     with pytest.raises(ValueError, match="fewer than one batch"):
         data.kept_windows(10, 32)
-
-
-def test_window_baselines():
-    x = np.arange(1.0, 9.0).reshape(1, 8, 1)  # 1..8
-    np.testing.assert_array_equal(baselines.naive(x, 3)[0, :, 0], [8, 8, 8])
-    np.testing.assert_array_equal(baselines.seasonal_naive(x, 5, 3)[0, :, 0], [6, 7, 8, 6, 7])
-    np.testing.assert_array_equal(baselines.window_mean(x, 2)[0, :, 0], [4.5, 4.5])
-    with pytest.raises(ValueError, match="at least one season"):
-        baselines.seasonal_naive(x, 2, 12)
-
-
-def test_naive2_without_seasonality_is_naive():
-    flat = np.r_[np.ones(20), 5.0]  # too short for three seasons of 24
-    np.testing.assert_array_equal(baselines.naive2(flat, 4, 24), [5.0] * 4)
-
-
-def test_naive2_reseasonalises_a_seasonal_series():
-    t = np.arange(24 * 10)
-    pattern = 1 + 0.5 * np.sin(2 * np.pi * t / 24)
-    series = 100 * pattern
-    assert baselines.is_seasonal(series, 24)
-    forecast = baselines.naive2(series, 24, 24)
-    future = 100 * (1 + 0.5 * np.sin(2 * np.pi * np.arange(240, 264) / 24))
-    np.testing.assert_allclose(forecast, future, rtol=1e-2)

@@ -1,5 +1,5 @@
-"""The Data and Explore pages under Streamlit's AppTest: no exception, the right messages, and a
-bad file never replaces the data set that is already loaded."""
+"""The Data page under Streamlit's AppTest: no exception, the right messages, and a bad file never
+replaces the data set that is already loaded."""
 
 import numpy as np
 import pandas as pd
@@ -8,17 +8,8 @@ from huggingface_hub import constants
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from .bad_corpus import BAD, EXPECTED_MESSAGES
-from .conftest import ROOT
-
-APP = str(ROOT / "streamlit_app.py")
-
-
-def _app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception
-    return at
+from tests.core.ingest.bad_corpus import BAD, EXPECTED_MESSAGES
+from tests.pages.conftest import open_app, texts
 
 
 def _good_csv(rows: int = 400) -> bytes:
@@ -34,20 +25,8 @@ def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
     return at
 
 
-def _texts(elements) -> list[str]:
-    return [e.value for e in elements]
-
-
-def test_app_opens_with_etth1_loaded():
-    at = _app()
-    assert at.session_state["dataset"].name == "ETTh1"
-    assert at.title[0].value == "Data"
-    assert [m.value for m in at.metric][:2] == ["17,420", "7"]
-    assert "every hour (h)" in [m.value for m in at.metric]
-
-
 def test_upload_a_good_file_and_load_it():
-    at = _upload(_app(), "plant_load.csv", _good_csv())
+    at = _upload(open_app(), "plant_load.csv", _good_csv())
     assert not at.exception and not at.error
     button = at.button(key=[b.key for b in at.button if b.key.startswith("load_")][0])
     assert button.label == "Load this series"
@@ -55,22 +34,22 @@ def test_upload_a_good_file_and_load_it():
     assert not at.exception
     dataset = at.session_state["dataset"]
     assert dataset.name == "plant_load.csv" and dataset.target == "load" and dataset.freq == "h"
-    assert any("Loaded 'plant_load.csv'" in text for text in _texts(at.info))
+    assert any("Loaded 'plant_load.csv'" in text for text in texts(at.info))
     assert at.header[0].value == "plant_load.csv"
     assert not [b for b in at.button if b.key.startswith("load_")]  # the uploader starts afresh
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_MESSAGES))
 def test_bad_file_gets_its_message_and_keeps_the_loaded_data(name):
-    at = _upload(_app(), name, (BAD / name).read_bytes())
+    at = _upload(open_app(), name, (BAD / name).read_bytes())
     assert not at.exception
-    shown = _texts(at.error) + _texts(at.warning)
+    shown = texts(at.error) + texts(at.warning)
     assert any(EXPECTED_MESSAGES[name] in text for text in shown), shown
     assert at.session_state["dataset"].name == "ETTh1"
 
 
 def test_a_file_that_needs_repair_is_loaded_only_after_repair():
-    at = _upload(_app(), "dupes.csv", (BAD / "duplicate_timestamps.csv").read_bytes())
+    at = _upload(open_app(), "dupes.csv", (BAD / "duplicate_timestamps.csv").read_bytes())
     button = at.button(key=[b.key for b in at.button if b.key.startswith("load_")][0])
     assert button.label == "Repair and load"
     assert at.session_state["dataset"].name == "ETTh1"
@@ -78,7 +57,7 @@ def test_a_file_that_needs_repair_is_loaded_only_after_repair():
     assert not at.exception
     dataset = at.session_state["dataset"]
     assert dataset.name == "dupes.csv" and dataset.frame.index.is_unique
-    notes = " ".join(_texts(at.info))
+    notes = " ".join(texts(at.info))
     assert "Sorted the rows by time." in notes and "Dropped 2 rows" in notes
 
 
@@ -86,11 +65,11 @@ def test_a_file_over_the_upload_limit():
     previous = config.get_option("server.maxUploadSize")
     config.set_option("server.maxUploadSize", 1)
     try:
-        at = _upload(_app(), "big.csv", _good_csv(40_000))
+        at = _upload(open_app(), "big.csv", _good_csv(40_000))
     finally:
         config.set_option("server.maxUploadSize", previous)
     assert not at.exception
-    assert any("over the upload limit of 1.0 MB" in text for text in _texts(at.error))
+    assert any("over the upload limit of 1.0 MB" in text for text in texts(at.error))
     assert at.session_state["dataset"].name == "ETTh1"
 
 
@@ -102,7 +81,7 @@ def test_long_layout_offers_a_series_picker():
             pd.date_range("2020-01-01", periods=300, freq="D").date, offset + np.arange(300.0), strict=True
         )
     )
-    at = _upload(_app(), "regions.csv", text.encode())
+    at = _upload(open_app(), "regions.csv", text.encode())
     assert not at.exception and not at.error
     picker = at.selectbox(key=[s.key for s in at.selectbox if s.key.startswith("series_")][0])
     assert picker.options == ["north", "south"]
@@ -113,7 +92,7 @@ def test_long_layout_offers_a_series_picker():
 
 
 def test_builtin_switch_and_a_too_short_builtin():
-    at = _app()
+    at = open_app()
     at.selectbox(key="builtin").set_value("El Niño")
     at.button(key="load_builtin").click().run()
     assert not at.exception and at.session_state["dataset"].name == "El Niño"
@@ -123,44 +102,20 @@ def test_builtin_switch_and_a_too_short_builtin():
     at.run()
     at.selectbox(key="builtin").set_value("Sunspots")
     at.button(key="load_builtin").click().run()
-    assert any("fewer than the look-back plus horizon (608)" in text for text in _texts(at.error))
+    assert any("fewer than the look-back plus horizon (608)" in text for text in texts(at.error))
     assert at.session_state["dataset"].name == "El Niño"
 
 
 def test_hub_offline_message(monkeypatch):
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    at = _app()
+    at = open_app()
     at.radio(key="source").set_value("Hugging Face Hub").run()
     at.text_input(key="hub_repo").input("owner/some-dataset")
     at.text_input(key="hub_file").input("data/train.csv")
     at.button(key="hub_fetch").click().run()
     assert not at.exception
-    assert any("cannot be reached" in text for text in _texts(at.error))
+    assert any("cannot be reached" in text for text in texts(at.error))
     assert at.session_state["dataset"].name == "ETTh1"
-
-
-def test_explore_page_draws_everything():
-    at = _app()
-    at.switch_page("pages/explore.py").run()
-    assert not at.exception and not at.error
-    headers = _texts(at.header) + _texts(at.subheader)
-    assert "Seasonal-trend decomposition (STL)" in headers and "Patching" in headers
-    assert at.number_input(key=[n.key for n in at.number_input if n.key.startswith("period_")][0]).value == 24
-    strengths = [m.value for m in at.metric]
-    assert len(strengths) == 2 and all(0 <= float(v) <= 1 for v in strengths)
-    formula = " ".join(_texts(at.markdown))
-    assert "⌊(96 − 16) / 8⌋ + 2 = **12 patches**" in formula
-    assert "min value" in at.code[0].value
-
-
-def test_explore_says_when_the_look_back_is_longer_than_the_series():
-    at = _app()
-    at.selectbox(key="builtin").set_value("El Niño")
-    at.button(key="load_builtin").click().run()
-    at.session_state["look_back"] = 1000
-    at.switch_page("pages/explore.py").run()
-    assert not at.exception
-    assert any("fewer than the look-back of 1000" in text for text in _texts(at.error))
 
 
 def _load_good_upload(at: AppTest, name: str = "plant_load.csv") -> AppTest:
@@ -172,10 +127,10 @@ def _load_good_upload(at: AppTest, name: str = "plant_load.csv") -> AppTest:
 
 @pytest.mark.parametrize("name", ["text_in_target.csv", "excel_renamed.csv", "duplicate_timestamps.csv"])
 def test_a_bad_file_keeps_an_uploaded_data_set_too(name):
-    at = _load_good_upload(_app())
+    at = _load_good_upload(open_app())
     at.file_uploader[0].set_value((name, (BAD / name).read_bytes(), "text/csv")).run()
     assert not at.exception
-    assert any(EXPECTED_MESSAGES[name] in text for text in _texts(at.error) + _texts(at.warning))
+    assert any(EXPECTED_MESSAGES[name] in text for text in texts(at.error) + texts(at.warning))
     assert at.session_state["dataset"].name == "plant_load.csv"
 
 
@@ -186,19 +141,19 @@ def test_an_unforeseen_failure_is_a_plain_message(monkeypatch):
         raise RuntimeError("something no rule foresaw")
 
     monkeypatch.setattr(ingest, "build_dataset", broken)
-    at = _upload(_app(), "odd.csv", _good_csv())
+    at = _upload(open_app(), "odd.csv", _good_csv())
     assert not at.exception
-    assert any("could not be read (RuntimeError: something no rule foresaw)" in t for t in _texts(at.error))
+    assert any("could not be read (RuntimeError: something no rule foresaw)" in t for t in texts(at.error))
     assert at.session_state["dataset"].name == "ETTh1"
 
 
 def test_day_first_upload_loads_without_repair():
     stamps = pd.date_range("2024-01-01", periods=300, freq="h").strftime("%d.%m.%Y %H:%M")
     text = "Datum;Temperatur\n" + "".join(f"{t};{20 + i % 24},5\n" for i, t in enumerate(stamps))
-    at = _upload(_app(), "eu.csv", text.encode("latin-1"))
+    at = _upload(open_app(), "eu.csv", text.encode("latin-1"))
     button = at.button(key=[b.key for b in at.button if b.key.startswith("load_")][0])
     assert button.label == "Load this series"
-    assert any("day first" in c for c in _texts(at.caption))
+    assert any("day first" in c for c in texts(at.caption))
     button.click().run()
     assert len(at.session_state["dataset"].frame) == 300
 
@@ -216,7 +171,7 @@ def _keyed(widgets, prefix: str):
 
 
 def test_switching_the_target_offers_the_suggested_target_as_a_channel():
-    at = _upload(_app(), "meter.csv", _consumption_csv())
+    at = _upload(open_app(), "meter.csv", _consumption_csv())
     assert not at.exception and not at.error
     target = _keyed(at.selectbox, "target_")
     assert target.value == "Temperatur"
@@ -225,16 +180,16 @@ def test_switching_the_target_offers_the_suggested_target_as_a_channel():
     assert not at.exception and not at.error
     channels = _keyed(at.multiselect, "channels_")
     assert channels.options == ["Temperatur"] and channels.value == ["Temperatur"]
-    assert any("2 channels" in c for c in _texts(at.caption))
+    assert any("2 channels" in c for c in texts(at.caption))
     _keyed(at.button, "load_").click().run()
     dataset = at.session_state["dataset"]
     assert dataset.target == "Verbrauch (kWh)" and dataset.channels == ["Temperatur", "Verbrauch (kWh)"]
 
 
 def test_a_mostly_missing_target_blocks_loading_without_a_repair_button():
-    at = _upload(_app(), "sparse.csv", (BAD / "mostly_missing_target.csv").read_bytes())
+    at = _upload(open_app(), "sparse.csv", (BAD / "mostly_missing_target.csv").read_bytes())
     assert not at.exception
-    [message] = _texts(at.error)
+    [message] = texts(at.error)
     assert "has values in only 24 of 240 rows" in message and "extra channels" not in message
     assert not [b for b in at.button if b.key.startswith("load_")]
     assert not [c for c in at.checkbox if c.key.startswith(("sort_", "dedupe_"))]
@@ -245,9 +200,9 @@ def test_a_mostly_missing_channel_blocks_loading_until_it_is_left_out():
     index = pd.date_range("2024-01-01", periods=300, freq="h")
     rows = [f"{t},{i if i % 10 == 0 else ''},{i % 24}\n" for i, t in enumerate(index)]
     text = "time,sparse,load\n" + "".join(rows)
-    at = _upload(_app(), "sensors.csv", text.encode())
+    at = _upload(open_app(), "sensors.csv", text.encode())
     assert not at.exception
-    assert any("Leave it out of the extra channels" in e for e in _texts(at.error))
+    assert any("Leave it out of the extra channels" in e for e in texts(at.error))
     assert not [b for b in at.button if b.key.startswith("load_")]
     _keyed(at.multiselect, "channels_").set_value([]).run()
     assert not at.exception and not at.error

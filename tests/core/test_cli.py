@@ -5,9 +5,8 @@ import sys
 
 import pytest
 
-from .conftest import DATA, ROOT, TEST_DATA
-
-M4 = TEST_DATA / "m4"
+from tests.conftest import DATA, ROOT
+from tests.core.conftest import M4
 
 
 def _run(*args) -> subprocess.CompletedProcess:
@@ -70,3 +69,30 @@ def test_m4_with_train_and_test_swapped_names_the_series():
     )
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr and "error:" in completed.stderr
+
+
+def test_cli_reports_bad_arguments_without_a_traceback():
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "evaluate",
+            "--data",
+            str(DATA / "ETTh1.csv"),
+            "--model",
+            "snaive",
+            "--protocol",
+            "ett-hour",
+            "--seq-len",
+            "96",
+            "--pred-len",
+            "96",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 2
+    assert "needs --season" in completed.stderr
+    assert "Traceback" not in completed.stderr

@@ -1,23 +1,19 @@
 """Every reference number of the evaluation protocol, reproduced to three decimals.
 
 Repeat-the-last-value on ETTh1 and ILI (scaled MSE/MAE on the test split) and the M4 Hourly
-baselines (sMAPE, MASE, OWA), both through the engine and through `python -m core`.
+baselines (sMAPE, MASE, OWA), both through the engine and through `python -m core`. Naive2 against
+the official M4 forecasts: tests/core/models/test_baselines.py.
 """
 
 import json
 import subprocess
 import sys
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from core.evaluation import evaluate_m4, evaluate_window_baseline, read_m4
-from core.models.baselines import naive2
-
-from .conftest import DATA, ROOT, TEST_DATA
-
-M4 = TEST_DATA / "m4"
+from core.evaluation import evaluate_m4, evaluate_window_baseline
+from tests.conftest import DATA, ROOT
+from tests.core.conftest import M4
 
 
 def _evaluate(frame, **kwargs):
@@ -51,11 +47,6 @@ def test_ili_repeat_baseline(ili):
     assert result["windows"] == 170  # int(966 * 0.2) + 36 - 36 - 24 + 1
 
 
-@pytest.fixture(scope="module")
-def m4_hourly():
-    return read_m4(M4 / "Hourly-train.csv", M4 / "Hourly-test.csv", horizon=48)
-
-
 @pytest.mark.parametrize(
     "model, smape, mase, owa",
     [("naive2", 18.383, 2.395, 1.000), ("snaive", 13.912, 1.193, 0.628), ("naive", 43.003, 11.608, 3.593)],
@@ -68,12 +59,6 @@ def test_m4_hourly_baselines(m4_hourly, model, smape, mase, owa):
         mase,
         owa,
     )
-
-
-def test_naive2_matches_the_official_forecasts(m4_hourly):
-    official = pd.read_csv(M4 / "Naive2-Hourly.csv").set_index("id")
-    ours = np.stack([naive2(h, 48, 24) for h in m4_hourly.train])
-    np.testing.assert_allclose(ours, official.loc[m4_hourly.ids].to_numpy(), rtol=1e-5)
 
 
 def _cli(*args) -> dict:
@@ -126,30 +111,3 @@ def test_cli_m4_prints_the_reference_numbers():
         0.628,
     )
     assert result["series"] == 414
-
-
-def test_cli_reports_bad_arguments_without_a_traceback():
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "core",
-            "evaluate",
-            "--data",
-            str(DATA / "ETTh1.csv"),
-            "--model",
-            "snaive",
-            "--protocol",
-            "ett-hour",
-            "--seq-len",
-            "96",
-            "--pred-len",
-            "96",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert completed.returncode == 2
-    assert "needs --season" in completed.stderr
-    assert "Traceback" not in completed.stderr

@@ -1,0 +1,70 @@
+"""Autocorrelation, the prompt statistics and RevIN."""
+
+import numpy as np
+from statsmodels.tsa.stattools import acf
+
+from core import stats
+
+
+def test_autocorrelation_matches_statsmodels_and_excludes_lag_zero(etth1):
+    values = etth1["OT"].to_numpy()[:512]
+    ours = stats.autocorrelation(values, 100)
+    np.testing.assert_allclose(ours, acf(values, nlags=100, fft=False)[1:], atol=1e-10)
+    assert len(ours) == 100  # lags 1..100, lag 0 left out
+
+
+def test_autocorrelation_is_not_circular():
+    """A ramp's last value lies far from its first: circular correlation would wrap them together."""
+    ramp = np.arange(20.0)
+    circular = np.fft.irfft(np.abs(np.fft.rfft(ramp - ramp.mean())) ** 2, n=20)
+    circular = circular / circular[0]
+    ours = stats.autocorrelation(ramp, 19)
+    assert ours[-1] < 0  # lag 19 pairs the first and last values only
+    assert not np.allclose(ours, circular[1:])
+
+
+def test_autocorrelation_works_on_batches():
+    batch = np.random.default_rng(1).normal(size=(4, 3, 64))
+    lags = stats.top_lags(batch, 5)
+    assert lags.shape == (4, 3, 5)
+    np.testing.assert_array_equal(lags[2, 1], stats.top_lags(batch[2, 1], 5))
+    assert lags.min() >= 1
+
+
+def test_top_lag_finds_the_period():
+    t = np.arange(240)
+    values = np.sin(2 * np.pi * t / 24) + 0.01 * t
+    lags = stats.top_lags(values - 0.01 * t, 5)
+    assert 24 in lags
+
+
+def test_prompt_statistics_are_in_the_series_own_units():
+    window = np.array([10.0, 30.0, 20.0, 50.0, 40.0])
+    found = stats.prompt_statistics(window)
+    assert (found.minimum[0], found.maximum[0], found.median[0], found.trend[0]) == (
+        10.0,
+        50.0,
+        30.0,
+        "upward",
+    )
+    assert stats.prompt_statistics(window[::-1]).trend[0] == "downward"
+    assert stats.prompt_statistics(np.ones(8)).trend[0] == "flat"
+    assert "min 10, max 50, median 30, trend upward" in stats.prompt_text(window, "", 5, 2)
+
+
+def test_a_flat_trend_allows_for_rounding_noise_the_same_way_for_every_window():
+    noisy = np.array([[1.0, 5.0, 3.0, 1.0 + 1e-12], [1.0, 5.0, 3.0, 1.1]])
+    assert stats.prompt_statistics(noisy).trend.tolist() == ["flat", "upward"]
+
+
+def test_prompt_numbers_are_rounded_to_cost_few_tokens():
+    text = stats.prompt_text(np.array([1.23456789, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]), "", 7, 2)
+    assert "1.235" in text and "1.23456789" not in text
+
+
+def test_revin_normalises_and_inverts():
+    window = np.random.default_rng(2).normal(5.0, 3.0, size=(96, 2))
+    normalised, mean, std = stats.revin_normalise(window)
+    np.testing.assert_allclose(normalised.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(normalised.std(axis=0), 1.0, atol=1e-5)
+    np.testing.assert_allclose(normalised * std + mean, window)
