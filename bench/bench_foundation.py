@@ -26,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import accuracy_row, cpu_facts, today  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "foundation.json"
 
 FIRST_RUN_SNIPPET = """
@@ -91,32 +93,41 @@ def stl_timings(repeats: int = 3) -> dict:
 
     series = load_builtin("ETTh1").frame["OT"]
     values = series.to_numpy()
-    results = {"points": len(series)}
+    results = {"points": len(series), "runs": []}
     for period in (24, 168):
         for robust in (True, False):
-            label = f"period_{period}_{'robust' if robust else 'plain'}"
-            results[f"{label}_project_s"] = median_time(stl, repeats, series, period, robust)
+            project_s = median_time(stl, repeats, series, period, robust)
             exact_repeats = 1 if period > 24 else repeats  # the exact weekly fit takes seconds
-            results[f"{label}_statsmodels_exact_s"] = median_time(
+            exact_s = median_time(
                 lambda p, r: STL(values, period=p, robust=r).fit(), exact_repeats, period, robust
+            )
+            results["runs"].append(
+                {
+                    "period": period,
+                    "robust": robust,
+                    "project_s": project_s,
+                    "statsmodels_exact_s": exact_s,
+                    "target_s": 1.5 if (period, robust) == (24, True) else None,
+                }
             )
     exact = STL(values, period=24, robust=True).fit()
     ours = stl(series, 24, True).frame
-    results["period_24_robust_mean_abs_difference"] = {
+    results["mean_abs_difference"] = {
+        "period": 24,
+        "robust": True,
         "trend": float((ours["trend"] - pd.Series(exact.trend, index=series.index)).abs().mean()),
         "seasonal": float((ours["seasonal"] - pd.Series(exact.seasonal, index=series.index)).abs().mean()),
         "seasonal_std": float(exact.seasonal.std()),
     }
-    results["target_s"] = 1.5
     return results
 
 
-def reference_scores() -> dict:
+def reference_rows() -> list[dict]:
     import pandas as pd
 
     from core.evaluation import evaluate_m4, evaluate_window_baseline, read_m4
 
-    def long_term(csv, protocol, seq_len, pred_len, drop):
+    def long_term(data, csv, protocol, seq_len, pred_len, drop):
         frame = pd.read_csv(csv)
         columns = list(frame.columns[1:])
         result = evaluate_window_baseline(
@@ -130,20 +141,43 @@ def reference_scores() -> dict:
             pred_len=pred_len,
             drop_last_batch=drop,
         )
-        return {k: result[k] for k in ("mse", "mae", "windows", "dropped_windows")}
+        return accuracy_row(
+            "naive",
+            data,
+            features="M",
+            look_back=seq_len,
+            horizon=pred_len,
+            split=protocol,
+            scored="drop_last_batch" if drop else "all",
+            windows=result["windows"],
+            precision="float64",
+            metrics={"mse": result["mse"], "mae": result["mae"]},
+            test_batch_size=drop,
+            dropped_windows=result["dropped_windows"],
+        )
 
-    scores = {
-        "ETTh1_naive_L96_H96_drop32": long_term(ROOT / "data/ETTh1.csv", "ett-hour", 96, 96, 32),
-        "ETTh1_naive_L96_H96_all": long_term(ROOT / "data/ETTh1.csv", "ett-hour", 96, 96, None),
-        "ETTh1_naive_L96_H192_drop32": long_term(ROOT / "data/ETTh1.csv", "ett-hour", 96, 192, 32),
-        "ILI_naive_L36_H24_all": long_term(ROOT / "data/national_illness.csv", "ratio", 36, 24, None),
-    }
+    rows = [
+        long_term("ETTh1", ROOT / "data/ETTh1.csv", "ett-hour", 96, 96, 32),
+        long_term("ETTh1", ROOT / "data/ETTh1.csv", "ett-hour", 96, 96, None),
+        long_term("ETTh1", ROOT / "data/ETTh1.csv", "ett-hour", 96, 192, 32),
+        long_term("ILI", ROOT / "data/national_illness.csv", "ratio", 36, 24, None),
+    ]
     m4 = ROOT / "tests" / "data" / "m4"
     group = read_m4(m4 / "Hourly-train.csv", m4 / "Hourly-test.csv", 48)
     for model in ("naive2", "snaive", "naive"):
         result = evaluate_m4(group, model, 48, 24)
-        scores[f"M4_Hourly_{model}"] = {k: result[k] for k in ("smape", "mase", "owa", "series")}
-    return scores
+        rows.append(
+            accuracy_row(
+                model,
+                "M4 Hourly",
+                horizon=48,
+                season=24,
+                series=result["series"],
+                precision="float64",
+                metrics={k: result[k] for k in ("smape", "mase", "owa")},
+            )
+        )
+    return rows
 
 
 def main() -> None:
@@ -155,21 +189,20 @@ def main() -> None:
     report = {
         "benchmark": "foundation",
         "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(),
+        "date": today(),
+        "machine": cpu_facts()
+        | {
             "python": platform.python_version(),
             "streamlit": streamlit.__version__,
             "pandas": pandas.__version__,
             "numpy": numpy.__version__,
             "statsmodels": statsmodels.__version__,
         },
-        "data": "bundled ETTh1 (data/ETTh1.csv), ILI (data/national_illness.csv), M4 Hourly (tests/data/m4)",
-        "precision": "float64 throughout",
+        "data_description": "bundled ETTh1 (data/ETTh1.csv), ILI (data/national_illness.csv), M4 Hourly "
+        "(tests/data/m4); everything in float64",
         "page": page_timings(),
         "stl": stl_timings(),
-        "reference_scores": reference_scores(),
+        "rows": reference_rows(),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")

@@ -14,23 +14,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import budget_runs  # noqa: E402
+from bench.common import budget_runs, machine, today  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "time_llm_ablations.json"
 MODELS = ["dlinear", "time_llm_no_llm", "time_llm_llm_to_attention", "time_llm", "time_llm_random_init"]
 
 
 def main() -> None:
-    import torch
-
     from core.datasets import load_builtin
 
     parser = argparse.ArgumentParser()
@@ -43,12 +39,13 @@ def main() -> None:
     report = {
         "protocol": "ETTh1, features S (OT), L 96, H 96, ett-hour borders, every training window, every "
         "test window (2,785), best-validation checkpoint, SmolLM2-135M with 6 layers, V' 1000",
+        "date": today(),
         "epochs": args.epochs,
         "batch_size": args.batch_size,
-        "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(), "torch": torch.__version__},
+        "machine": machine(),
         "started_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
-    report["models"] = budget_runs(
+    report["rows"] = budget_runs(
         dataset, MODELS, epochs=args.epochs, batch_size=args.batch_size, seq_len=96, pred_len=96, features="S"
     )
     report["finished_at"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")

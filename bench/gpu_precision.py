@@ -10,13 +10,14 @@ bench/results/gpu_precision.json naming the GPU. Needs CUDA; without it, it says
 from __future__ import annotations
 
 import json
-import platform
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import machine, today  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "gpu_precision.json"
 
 
@@ -63,18 +64,25 @@ def main() -> None:
         print("No CUDA device: nothing to measure (run this on a GPU machine).")
         return
     report = {
-        "gpu": torch.cuda.get_device_name(),
-        "capability": ".".join(map(str, torch.cuda.get_device_capability())),
-        "bf16_supported": torch.cuda.is_bf16_supported(),
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda,
-        "platform": platform.platform(),
-        "model": "PatchTST (d_model 16, 3 layers) at L 336, H 96, 7 channels",
+        "protocol": "PatchTST (d_model 16, 3 layers) at L 336, H 96, 7 channels",
+        "date": today(),
+        "machine": machine("cuda")
+        | {
+            "capability": ".".join(map(str, torch.cuda.get_device_capability())),
+            "bf16_supported": torch.cuda.is_bf16_supported(),
+            "cuda": torch.version.cuda,
+        },
+        "model": "patchtst",
+        "look_back": 336,
+        "horizon": 96,
+        "channels": 7,
+        "rows": [],
     }
     for batch in (128, 1024):
         for precision in ("fp32", "fp16", "bf16"):
-            report[f"batch_{batch}_{precision}"] = measure(precision, batch)
-            print(batch, precision, report[f"batch_{batch}_{precision}"], flush=True)
+            row = {"batch_size": batch, "precision": precision, **measure(precision, batch)}
+            report["rows"].append(row)
+            print(json.dumps(row), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
 

@@ -1,11 +1,14 @@
 """Render bench/results/*.json into README.md's results section, so that every figure there came from a run.
 
 The section lies between `<!-- results:start -->` and `<!-- results:end -->`; nothing outside the
-markers is touched. Accuracy rows state the model, the data set, the protocol (features, look-back L,
-horizon H, split, windows or series scored, training budget), the precision, the machine, the metrics
-and the wall time where the JSON has it, beside the published figure for the same model, data set and
-horizon where one exists (PUBLISHED below, copied from the papers). Speed results get tables of their
-own: what was timed, the time, the throughput and a ratio.
+markers is touched. Only fields are read, never the sentences beside them. An accuracy file holds
+`rows` in the shape of `bench.common.accuracy_row`, and every row renders through one table: the
+model, the data set, the protocol (features, look-back L, horizon H, split, what was scored, the
+training budget), the precision, the machine, the metrics and the wall time, beside the published
+figure for the same model, data set, features and horizon where one exists (PUBLISHED_* below,
+copied from the papers); a new accuracy bench needs only its line in ACCURACY. Speed results get
+tables of their own (SPEED): what was timed, the time, the throughput and a ratio, under the
+bench's `protocol` sentence as it was written.
 
 A JSON that is missing, malformed or in an older shape is left out with a printed note (and a line in
 the section); the rest still renders. The output depends on the JSON alone (no clock, no paths).
@@ -20,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,17 +79,14 @@ PUBLISHED_ETTH1 = [
     ("Time-LLM (LLaMA-7B)", "time_llm", "M", 512, None, 0.408, 0.423, "time_llm"),
     ("TEMPO, zero-shot (trained on other data sets)", "tempo", "M", 336, None, 0.428, 0.427, "tempo"),
 ]
-# Repeating the last value under the standard protocol, features M: (data, look-back, horizon,
-# windows scored, MSE, MAE); "drop32" drops the last incomplete test batch of 32, "all" keeps it.
+# Repeating the last value under the standard protocol, features M: (data, look-back, horizon, the
+# test batch whose incomplete last batch was dropped (None: every window kept), MSE, MAE).
 PROTOCOL_CHECKS = [
-    ("ETTh1", 96, 96, "drop32", 1.295, 0.713),
-    ("ETTh1", 96, 96, "all", 1.294, 0.713),
-    ("ETTh1", 96, 192, "drop32", 1.325, 0.733),
-    ("ILI", 36, 24, "all", 6.213, 1.622),
+    ("ETTh1", 96, 96, 32, 1.295, 0.713),
+    ("ETTh1", 96, 96, None, 1.294, 0.713),
+    ("ETTh1", 96, 192, 32, 1.325, 0.733),
+    ("ILI", 36, 24, None, 6.213, 1.622),
 ]
-SCORED = {"drop32": "last test batch of 32 dropped", "all": "every test window"}
-# Each entry's `match` says which of our rows it sits beside (the same model, data set, features and
-# horizon; for the checks also the look-back and the windows scored); averages match no row.
 PUBLISHED_WINDOWS = [
     {
         "label": label,
@@ -105,7 +104,8 @@ PUBLISHED_WINDOWS = [
     {
         "label": "repeat last value",
         "data": data,
-        "setting": f"features M, L {look_back}, {SCORED[scored]}",
+        "setting": f"features M, L {look_back}, "
+        + (f"last test batch of {batch} dropped" if batch else "every test window"),
         "horizon": horizon,
         "look_back": look_back,
         "mse": mse,
@@ -117,21 +117,28 @@ PUBLISHED_WINDOWS = [
             "features": "M",
             "look_back": look_back,
             "horizon": horizon,
-            "scored": scored,
-        },
+            "scored": "drop_last_batch" if batch else "all",
+        }
+        | ({"test_batch_size": batch} if batch else {}),
     }
-    for data, look_back, horizon, scored, mse, mae in PROTOCOL_CHECKS
+    for data, look_back, horizon, batch, mse, mae in PROTOCOL_CHECKS
 ]
-
+M4_HOURLY = {"horizon": 48, "season": 24, "series": 414}  # the competition's definition of the group
 PUBLISHED_M4 = [
-    {"model": model, "label": label, "smape": smape, "mase": mase, "owa": owa, "source": "m4"}
+    {
+        "label": label,
+        "smape": smape,
+        "mase": mase,
+        "owa": owa,
+        "source": "m4",
+        "match": {"model": model, "data": "M4 Hourly", "horizon": 48, "season": 24, "series": 414},
+    }
     for model, label, smape, mase, owa in [
         ("naive2", "Naive2", 18.383, 2.395, 1.000),
         ("snaive", "seasonal naive", 13.912, 1.193, 0.628),
         ("naive", "naive", 43.003, 11.608, 3.593),
     ]
 ]
-M4_HOURLY = {"horizon": 48, "season": 24, "series": 414}  # the competition's definition of the group
 
 MODEL_NAMES = {
     "naive": "naive (repeat last value)",
@@ -147,12 +154,15 @@ MODEL_NAMES = {
     "tempo": "TEMPO (semi-soft prompts)",
     "tempo_no_prompt": "TEMPO ablation: no prompts",
     "tempo_no_decomposition": "TEMPO ablation: no decomposition",
+    "proxy_base": "base language model alone",
+    "proxy_expert": "LoRA-tuned expert alone",
+    "proxy_tuned": "proxy-tuned decoding",
 }
 BACKBONE_NAMES = {"smollm2-135m": "SmolLM2-135M", "minilm-l6": "MiniLM-L6", "gpt2": "GPT-2"}
-SPLITS = {
-    "ett-hour": "ETT borders (12/4/4 months)",
-    "ratio": "70/10/20 split",
-}
+OPTION_NAMES = {"alpha": "α"}
+SPLITS = {"ett-hour": "ETT borders (12/4/4 months)", "ratio": "70/10/20 split"}
+CHECKPOINTS = {"best_validation": "best-validation checkpoint", "last": "no validation, the last weights"}
+CPU_FLAGS = {"avx512_bf16": "AVX-512 BF16", "amx_bf16": "AMX BF16"}
 
 
 class Shape(Exception):
@@ -185,14 +195,7 @@ def seconds(value) -> str:
         return f"{value:.2f} s"
     if value < 100:
         return f"{value:.1f} s"
-    return minutes(value / 60)
-
-
-def minutes(value) -> str:
-    value = float(value)
-    if value < 100 / 60:
-        return seconds(value * 60)
-    return f"{value:.1f} min"
+    return f"{value / 60:.1f} min"
 
 
 def ratio(value) -> str:
@@ -222,465 +225,251 @@ def rate(value) -> str:
     return f"{value:,.0f}" if value >= 1000 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
+def ordinal(n: int) -> str:
+    return f"{n}{'th' if 11 <= n % 100 <= 13 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return lines
 
 
-def day(report: dict) -> str:
-    for key in ("when", "started_at", "finished_at"):
-        found = re.match(r"\d{4}-\d{2}-\d{2}", str(report.get(key, "")))
-        if found:
-            return found.group(0)
-    return ""
-
-
 def machine_label(info: dict) -> str:
-    """A short description of the machine a JSON was measured on (its `machine` facts)."""
-    if not isinstance(info, dict):
-        raise Shape("no machine facts")
-    if info.get("gpu"):
+    """A short description of the machine a JSON was measured on: its GPU, or its cores and CPU."""
+    if info["gpu"]:
         return str(info["gpu"])
-    cores = info.get("cpu_count") or info.get("threads")
-    arch = info.get("processor") or next(
-        iter(re.findall(r"x86_64|aarch64|arm64", str(info.get("platform", "")))), ""
-    )
-    if not cores and not arch:
-        raise Shape("no machine facts")
-    return " ".join(part for part in (f"{cores}-core" if cores else "", arch, "CPU") if part)
+    return f"{info['cpu_count'] or info['threads']}-core {info['arch']} CPU"
 
 
-def find(pattern: str, text: str, what: str) -> str:
-    found = re.search(pattern, text)
-    if not found:
-        raise Shape(f"the protocol does not name the {what}")
-    return found.group(1)
+def backbone_label(backbone: dict) -> str:
+    name = BACKBONE_NAMES.get(backbone["name"], backbone["name"])
+    return f"{name} with {backbone['layers']} layers" if backbone["layers"] else name
 
 
-def window_protocol(text: str) -> dict:
-    """Features, look-back and horizon from a benchmark's `protocol` sentence."""
-    return {
-        "features": find(r"features (\w+)", text, "features"),
-        "features_text": find(r"features (\w+(?: \(\w+\))?)", text, "features"),
-        "look_back": int(find(r"\bL (\d+)", text, "look-back")),
-        "horizon": int(find(r"\bH (\d+)", text, "horizon")),
-    }
+def autocast(precision: str) -> str:
+    return precision if precision == "fp32" else f"{precision} autocast"
 
 
-def protocol_words(text: str) -> str:
-    parsed = window_protocol(text)
-    data = find(r"^(\w+)", text, "data set")
-    return f"{data}, features {parsed['features']}, L {parsed['look_back']}, H {parsed['horizon']}"
+# ------------------------------------------------------------------------------------------- accuracy
 
 
-def published_window(row: dict) -> str:
-    for entry in PUBLISHED_WINDOWS:
+def model_label(row: dict) -> str:
+    label = MODEL_NAMES.get(row["model"], row["model"])
+    if row.get("implementation"):
+        label += f" ({row['implementation']['name']} {row['implementation']['version']})"
+    if row["backbone"]:
+        label += f", {backbone_label(row['backbone'])}"
+    for key, value in row.get("options", {}).items():
+        label += f", {OPTION_NAMES.get(key, key)} {value:g}"
+    return label
+
+
+def scored(row: dict) -> str:
+    """Which test windows (or series) were scored."""
+    unit, n = ("series", row["series"]) if row["series"] is not None else ("test windows", row["windows"])
+    how = row["scored"]
+    if how == "all":
+        return f"all {n:,} {unit}"
+    if how == "drop_last_batch":
+        return f"{n:,} {unit} (the last batch of {row['test_batch_size']} dropped)"
+    if how == "every_nth":
+        forecasts = row.get("forecasts")
+        channels = f" × {forecasts // n} channels = {forecasts:,} forecasts" if forecasts else ""
+        return f"every {ordinal(row['every'])} test window ({n:,}{channels})"
+    ids = f" ({', '.join(row['series_ids'])})" if row.get("series_ids") else ""
+    return f"{n:,} of {row['out_of']:,} {unit}, evenly spaced{ids}"
+
+
+def budget_words(budget: dict) -> str:
+    if budget.get("steps"):
+        words = f"{budget['steps']} steps of {budget['batch_size']} windows"
+    else:
+        epochs = budget["epochs"]
+        words = f"{epochs} epoch{'s' if epochs != 1 else ''}"
+        words += f" (best {budget['best_epoch']}), " if budget.get("best_epoch") else ", "
+        words += f"batch {budget['batch_size']}"
+    if budget.get("optimizer"):
+        words += f", {budget['optimizer']}"
+    if budget.get("lr") is not None:
+        words += f", lr {budget['lr']:g}" + (f" {budget['schedule']}" if budget.get("schedule") else "")
+    return words
+
+
+def protocol(row: dict) -> str:
+    parts = []
+    if row["features"]:
+        parts.append(f"features {row['features']}" + (f" ({row['target']})" if row["target"] else ""))
+    if row["look_back"]:
+        parts.append(f"L {row['look_back']}")
+    parts.append(f"H {row['horizon']}")
+    if row["season"]:
+        parts.append(f"m {row['season']}")
+    if row["split"]:
+        parts.append(SPLITS.get(row["split"], row["split"]))
+    parts.append(scored(row))
+    if row.get("context_tokens"):
+        parts.append(f"history cut to {row['context_tokens']:,} tokens")
+    if row["checkpoint"]:
+        parts.append(CHECKPOINTS.get(row["checkpoint"], row["checkpoint"]))
+    return ", ".join(parts) + (f"; {budget_words(row['budget'])}" if row["budget"] else "")
+
+
+def precision(row: dict) -> str:
+    trained = row.get("train_precision")
+    return row["precision"] + (f" (trained in {trained})" if trained else "")
+
+
+def wall(row: dict) -> str:
+    if row.get("train_time_s") is not None and row.get("test_time_s") is not None:
+        return f"{seconds(row['train_time_s'])} + {seconds(row['test_time_s'])}"
+    return seconds(row["wall_time_s"]) if row["wall_time_s"] is not None else "–"
+
+
+def published(row: dict, entries: list[dict], figures: Callable[[dict], str]) -> str:
+    for entry in entries:
         if entry["match"] and all(row.get(key) == value for key, value in entry["match"].items()):
-            return (
-                f"{metric(entry['mse'])} / {metric(entry['mae'])} "
-                f"({entry['label']}, L {entry['look_back']}; {SHORT_SOURCE[entry['source']]})"
-            )
+            return figures(entry)
     return "–"
-
-
-def published_m4(model: str, series: int) -> str:
-    if series != M4_HOURLY["series"]:
-        return "–"
-    for entry in PUBLISHED_M4:
-        if entry["model"] == model:
-            figures = " / ".join(metric(entry[key]) for key in ("smape", "mase", "owa"))
-            return f"{figures} ({SHORT_SOURCE[entry['source']]})"
-    return "–"
-
-
-def model_name(key: str) -> str:
-    return MODEL_NAMES.get(key, key)
-
-
-# --------------------------------------------------------------------------------------------- blocks
 
 
 @dataclass
-class Block:
-    """One table with its caption: `kind` is "window", "m4" or "speed"."""
+class Kind:
+    """An accuracy table by its metrics: where it goes, its columns and the published figures beside."""
 
-    kind: str
-    title: str
-    source: str
-    caption: str
-    lines: list[str]
-    after: str = ""
-
-    def render(self) -> list[str]:
-        head = f"**{self.title}** ({self.source})"
-        out = [head + (f": {self.caption}" if self.caption else "."), "", *self.lines]
-        if self.after:
-            out += ["", self.after]
-        return out
+    heading: str
+    metrics: list[tuple[str, str]]
+    published_header: str
+    published: list[dict]
+    figures: Callable[[dict], str]
 
 
-def source(script: str, name: str, report: dict) -> str:
-    when = day(report)
-    return f"`{script}` → `bench/results/{name}`" + (f", run {when}" if when else "")
+KINDS = {
+    "mse": Kind(
+        "### Accuracy: long-term windows (MSE / MAE)",
+        [("mse", "MSE"), ("mae", "MAE")],
+        "published MSE / MAE, same model, data, features and H",
+        PUBLISHED_WINDOWS,
+        lambda e: (
+            f"{metric(e['mse'])} / {metric(e['mae'])} ({e['label']}, L {e['look_back']}; "
+            f"{SHORT_SOURCE[e['source']]})"
+        ),
+    ),
+    "smape": Kind(
+        "### Accuracy: M4 Hourly (sMAPE / MASE / OWA)",
+        [("smape", "sMAPE (%)"), ("mase", "MASE"), ("owa", "OWA (against Naive2 on the same series)")],
+        "published sMAPE / MASE / OWA, all 414 series",
+        PUBLISHED_M4,
+        lambda e: (
+            f"{metric(e['smape'])} / {metric(e['mase'])} / {metric(e['owa'])} ({SHORT_SOURCE[e['source']]})"
+        ),
+    ),
+}
+# Columns a table shows when one of its rows has the figure: (header, the figure, its format).
+EXTRAS = [
+    ("trainable parameters", lambda row: row.get("trainable_params"), count),
+    ("training loss (last 10 steps)", lambda row: row.get("train_loss_last10"), metric),
+    ("NLL per step", lambda row: row["metrics"].get("nll_per_step"), lambda value: f"{value:.2f}"),
+]
 
 
-WINDOW_HEADER = ["model", "data", "protocol", "precision", "machine", "MSE", "MAE", "wall time"]
-PUBLISHED_HEADER = "published MSE / MAE, same model, data, features and H"
-M4_HEADER = ["model", "data", "protocol", "precision", "machine", "sMAPE (%)", "MASE", "OWA", "wall time"]
-
-
-def window_table(rows: list[dict], extras: list[str]) -> list[str]:
-    header = WINDOW_HEADER + extras + [PUBLISHED_HEADER]
+def accuracy_table(rows: list[dict], kind: Kind, machine: str) -> list[str]:
+    extras = [extra for extra in EXTRAS if any(extra[1](row) is not None for row in rows)]
+    header = ["model", "data", "protocol", "precision", "machine", *[label for _, label in kind.metrics]]
+    header += ["wall time (train + test)", *[label for label, _, _ in extras], kind.published_header]
     cells = [
         [
-            row["model_label"],
+            model_label(row),
             row["data"],
-            row["protocol"],
-            row["precision"],
-            row["machine"],
-            metric(row["mse"]),
-            metric(row["mae"]),
-            row.get("wall", "–"),
-            *[row.get(extra, "–") for extra in extras],
-            published_window(row),
+            protocol(row),
+            precision(row),
+            machine,
+            *[metric(row["metrics"][key]) for key, _ in kind.metrics],
+            wall(row),
+            *[fmt(figure(row)) if figure(row) is not None else "–" for _, figure, fmt in extras],
+            published(row, kind.published, kind.figures),
         ]
         for row in rows
     ]
     return table(header, cells)
 
 
-def m4_table(rows: list[dict], extras: list[str]) -> list[str]:
-    header = M4_HEADER + extras + ["published sMAPE / MASE / OWA, all 414 series"]
-    cells = [
-        [
-            row["model_label"],
-            "M4 Hourly",
-            row["protocol"],
-            row["precision"],
-            row["machine"],
-            metric(row["smape"]),
-            metric(row["mase"]),
-            metric(row["owa"]),
-            row.get("wall", "–"),
-            *[row.get(extra, "–") for extra in extras],
-            published_m4(row["model"], row["series"]),
-        ]
-        for row in rows
-    ]
-    return table(header, cells)
-
-
-# ------------------------------------------------------------------------------------------ renderers
-
-
-def foundation_accuracy(report: dict, name: str) -> list[Block]:
-    machine = machine_label(report["machine"])
-    precision = "float64" if "float64" in str(report.get("precision", "")) else str(report["precision"])
-    windows, m4 = [], []
-    for key, scores in report["reference_scores"].items():
-        long_term = re.fullmatch(r"(\w+?)_(naive|snaive|mean)_L(\d+)_H(\d+)_(drop32|all)", key)
-        if long_term:
-            data, model, look_back, horizon, scored = long_term.groups()
-            protocol = "ett-hour" if data.startswith("ETT") else "ratio"
-            wording = "the last batch of 32 dropped" if scored == "drop32" else "every window"
-            windows.append(
-                {
-                    "model": model,
-                    "model_label": model_name(model),
-                    "data": data,
-                    "features": "M",  # bench_foundation.py scores every channel
-                    "look_back": int(look_back),
-                    "horizon": int(horizon),
-                    "scored": scored,
-                    "protocol": f"features M, L {look_back}, H {horizon}, {SPLITS[protocol]}, "
-                    f"{int(scores['windows']):,} test windows ({wording}); no training",
-                    "precision": precision,
-                    "machine": machine,
-                    "mse": scores["mse"],
-                    "mae": scores["mae"],
-                }
-            )
-            continue
-        group = re.fullmatch(r"M4_Hourly_(\w+)", key)
-        if not group:
-            raise Shape(f"unknown reference score {key!r}")
-        series = int(scores["series"])
-        m4.append(
-            {
-                "model": group.group(1),
-                "model_label": model_name(group.group(1)),
-                "series": series,
-                "protocol": f"H {M4_HOURLY['horizon']}, m {M4_HOURLY['season']}, all {series} series; "
-                "OWA against Naive2",
-                "precision": precision,
-                "machine": machine,
-                **{metric_name: scores[metric_name] for metric_name in ("smape", "mase", "owa")},
-            }
-        )
-    where = source("bench/bench_foundation.py", name, report)
-    blocks = []
-    if windows:
-        blocks.append(
-            Block(
-                "window",
-                "Reference baselines of the long-term protocol",
-                where,
-                "the forecast repeats each window's last value; nothing is trained.",
-                window_table(windows, []),
-            )
-        )
-    if m4:
-        blocks.append(Block("m4", "Reference baselines of M4 Hourly", where, "", m4_table(m4, [])))
-    return blocks
-
-
-def trained_rows(report: dict, models: dict, protocol_text: str, budget: Callable[[dict], str]) -> list[dict]:
-    parsed = window_protocol(protocol_text)
-    split = SPLITS["ett-hour"] if "ett-hour" in protocol_text else SPLITS["ratio"]
-    data = find(r"^(\w+)", protocol_text, "data set")
-    machine = machine_label(report["machine"])
-    rows = []
-    for key, result in models.items():
-        windows = int(result["windows"])
-        rows.append(
-            {
-                "model": key,
-                "model_label": model_name(key),
-                "data": data,
-                **parsed,
-                "scored": "all",
-                "protocol": f"features {parsed['features_text']}, L {parsed['look_back']}, "
-                f"H {parsed['horizon']}, {split}, {windows:,} test windows, best-validation checkpoint; "
-                f"{budget(result)}",
-                "precision": str(result["precision"]),
-                "machine": machine,
-                "mse": result["test_mse"],
-                "mae": result["test_mae"],
-                "wall": minutes(result["minutes"])
-                if "minutes" in result
-                else seconds(result["train_and_test_s"]),
-                "trainable": count(result["trainable_params"]) if "trainable_params" in result else "–",
-            }
-        )
-    return rows
-
-
-def baselines(report: dict, name: str) -> list[Block]:
-    models = {key: value for key, value in report.items() if isinstance(value, dict) and "test_mse" in value}
-    if not models:
-        raise Shape("no model results")
-
-    def budget(result):
-        config = result["train_config"]
-        return (
-            f"{result['epochs_run']} epochs (best {result['best_epoch']}), batch {config['batch_size']}, "
-            f"lr {config.get('max_lr', config['lr'])} {config['schedule']}"
-        )
-
-    rows = trained_rows(report, models, report["protocol"], budget)
-    for row in rows:
-        row["wall"] += " (train + test)"
-    return [
-        Block(
-            "window",
-            "Trainable baselines",
-            source("bench/bench_baselines.py", name, report),
-            "each model with its own training defaults, through the project's one training loop.",
-            window_table(rows, []),
-        )
-    ]
-
-
-def budget_blocks(title: str, script: str, caption: str, trainable: bool):
-    def render(report: dict, name: str) -> list[Block]:
-        epochs, batch = int(report["epochs"]), int(report["batch_size"])
-        text = report["protocol"]
-        backbone = re.search(r"(SmolLM2-135M with \d+ layers)", text)
-        rows = trained_rows(
-            report,
-            report["models"],
-            text,
-            lambda result: (
-                f"{epochs} epoch{'s' if epochs != 1 else ''} over every training window, batch {batch}"
-            ),
-        )
-        for row in rows:
-            if backbone and (row["model"] == "time_llm" or row["model"].startswith("tempo")):
-                row["model_label"] += f", {backbone.group(1)}"
-            row["wall"] += " (train + test)"
-        extras = []
-        if trainable:
-            extras = ["trainable parameters"]
-            for row in rows:
-                row["trainable parameters"] = row["trainable"]
-        return [Block("window", title, source(script, name, report), caption, window_table(rows, extras))]
-
-    return render
-
-
-def versus_neuralforecast_accuracy(report: dict, name: str) -> list[Block]:
-    text = report["protocol"]
-    parsed = window_protocol(text)
-    steps, per_step = (
-        find(r"(\d+) training steps of", text, "steps"),
-        find(r"training steps of (\d+) univariate", text, "windows per step"),
-    )
-    starts = report["test_window_starts"]
-    stride = starts[1] - starts[0]
-    backbone = find(r"backbone (\S+ first \d+ layers)", text, "backbone")
-    machine = machine_label(report["machine"])
-    version = report["machine"].get("neuralforecast", "")
-    rows = []
-    for key, label in (
-        ("ours", "Time-LLM (this project)"),
-        ("neuralforecast", f"neuralforecast {version} TimeLLM"),
-    ):
-        result = report[key]
-        test = result["test"]
-        rows.append(
-            {
-                "model": f"time_llm_{key}",
-                "model_label": f"{label}, {backbone.replace('smollm2-135m', 'SmolLM2-135M')}",
-                "data": "ETTh1",
-                **parsed,
-                "protocol": f"features {parsed['features']}, L {parsed['look_back']}, H {parsed['horizon']}, "
-                f"{SPLITS['ett-hour']}, every {stride}th test window ({int(test['windows'])} × "
-                f"{int(test['forecasts']) // int(test['windows'])} channels = {int(test['forecasts'])} "
-                f"forecasts); {steps} steps of {per_step} windows, Adam, no validation",
-                "precision": str(result["precision"]),
-                "machine": machine,
-                "mse": test["mse"],
-                "mae": test["mae"],
-                "wall": f"{minutes(result['training_minutes'])} training + {seconds(test['seconds'])} test",
-                "training loss (last 10 steps)": metric(result["train_loss_last10"]),
-            }
-        )
-    return [
-        Block(
-            "window",
-            "Time-LLM against neuralforecast's TimeLLM, accuracy",
-            source("bench/bench_time_llm_vs_neuralforecast.py", name, report),
-            "the same backbone tensors and scaled data for both; one seed.",
-            window_table(rows, ["training loss (last 10 steps)"]),
-        )
-    ]
-
-
-def proxy_label(key: str, settings: dict) -> str:
-    base = BACKBONE_NAMES.get(settings["base"], settings["base"])
-    small = BACKBONE_NAMES.get(settings["small"], settings["small"])
-    if key == "base alone":
-        return f"{base} alone (base)"
-    if key == "expert alone":
-        return f"{small}, {settings['small_layers']} layers, LoRA-tuned (expert) alone"
-    alpha = re.fullmatch(r"proxy, alpha ([\d.]+)", key)
-    if alpha:
-        return f"proxy-tuned {base}, α {alpha.group(1)}"
-    return model_name(key)
-
-
-def proxy_rows(report: dict, protocol: str, fields: tuple[str, ...]) -> tuple[list[dict], str]:
-    settings = report["settings"]
-    machine = machine_label(report["machine"])
-    decode, tuned = report["decode_precision"], report["expert"]["train_precision"]
-    rows = []
-    for key, result in report["rows"].items():
-        language_model = "nll_per_step" in result
-        rows.append(
-            {
-                "model": key,
-                "model_label": proxy_label(key, settings),
-                "protocol": protocol,
-                "precision": f"{decode} decoding (expert tuned in {tuned})" if language_model else "float64",
-                "machine": machine,
-                **{field: result[field] for field in fields},
-                "NLL per step": f"{float(result['nll_per_step']):.2f}" if language_model else "–",
-            }
-        )
-    expert = report["expert"]
-    note = (
+def proxy_caption(report: dict) -> str:
+    settings, expert = report["settings"], report["expert"]
+    return (
         f"{settings['samples']} samples at temperature {settings['temperature']}, top-p {settings['top_p']}, "
         f"the median as the forecast. Per-row times were not recorded: the whole run took "
         f"{seconds(report['wall_s'])}, of which tuning the expert ({expert['epochs_run']} epochs) "
         f"{seconds(expert['train_s'])}."
     )
-    return rows, note
 
 
-def proxy_ili(report: dict, name: str) -> list[Block]:
-    text = report["protocol"]
-    look_back = int(find(r"look-back (\d+)", text, "look-back"))
-    horizon = int(find(r"horizon (\d+)", text, "horizon"))
-    scored, total = (
-        find(r"(\d+) of \d+ test windows", text, "windows"),
-        find(r"of (\d+) test", text, "windows"),
-    )
-    target = find(r"target (\w+)", report["data"], "target")
-    protocol = (
-        f"features S ({target}), L {look_back}, H {horizon}, {SPLITS['ratio']}, {scored} of {total} test "
-        "windows, evenly spaced"
-    )
-    rows, note = proxy_rows(report, protocol, ("mse", "mae"))
-    for row in rows:
-        row.update(data="ILI", features="S", look_back=look_back, horizon=horizon, scored=f"{scored}/{total}")
-    return [
-        Block(
-            "window",
-            "Proxy-tuned decoding on ILI",
-            source("bench/bench_proxy.py --part ili", name, report),
-            note,
-            window_table(rows, ["NLL per step"]),
-        )
-    ]
+# (file, the script that writes it, title, caption or how to write it from the file), in the order
+# the section shows them.
+ACCURACY: list[tuple[str, str, str, str | Callable[[dict], str]]] = [
+    (
+        "foundation.json",
+        "bench/bench_foundation.py",
+        "Reference baselines",
+        "what the protocol's baselines score; nothing is trained.",
+    ),
+    (
+        "baselines.json",
+        "bench/bench_baselines.py",
+        "Trainable baselines",
+        "each model with its own training defaults, through the project's one training loop.",
+    ),
+    (
+        "time_llm_ablations.json",
+        "bench/bench_time_llm_ablations.py",
+        "Time-LLM and its ablations on a CPU budget",
+        "one epoch over every training window is a budget, not convergence; DLinear under the same "
+        "protocol is the yardstick.",
+    ),
+    (
+        "tempo_accuracy.json",
+        "bench/bench_tempo.py --part accuracy",
+        "TEMPO and its ablations on a CPU budget",
+        "STL of each window and a LoRA-adapted backbone; the same budget as Time-LLM's ablations.",
+    ),
+    (
+        "time_llm_vs_neuralforecast.json",
+        "bench/bench_time_llm_vs_neuralforecast.py",
+        "Time-LLM against neuralforecast's TimeLLM, accuracy",
+        "the same backbone tensors and scaled data for both; one seed.",
+    ),
+    ("proxy_ili.json", "bench/bench_proxy.py --part ili", "Proxy-tuned decoding on ILI", proxy_caption),
+    (
+        "proxy_m4_hourly.json",
+        "bench/bench_proxy.py --part m4",
+        "Proxy-tuned decoding on M4 Hourly",
+        proxy_caption,
+    ),
+]
 
 
-def proxy_m4(report: dict, name: str) -> list[Block]:
-    horizon = int(find(r"horizon (\d+)", report["data"], "horizon"))
-    season = int(find(r"season (\d+)", report["data"], "season"))
-    total = int(find(r"\((\d+) series\)", report["data"], "series"))
-    names = report["series"]
-    context = find(r"trimmed to a ([\d,]+)-token context", report["protocol"], "context")
-    protocol = (
-        f"H {horizon}, m {season}, {len(names)} of {total} series ({', '.join(names)}), each from its "
-        f"training part cut to {context} tokens; OWA against Naive2 on the same series"
-    )
-    rows, note = proxy_rows(report, protocol, ("smape", "mase", "owa"))
-    for row in rows:
-        row["series"] = len(names)
-    for key, result in report.get("baselines_all_414", {}).items():
-        rows.append(
-            {
-                "model": key,
-                "model_label": model_name(key),
-                "series": total,
-                "protocol": f"H {horizon}, m {season}, all {total} series; OWA against Naive2",
-                "precision": "float64",
-                "machine": rows[0]["machine"],
-                **{field: result[field] for field in ("smape", "mase", "owa")},
-            }
-        )
-    return [
-        Block(
-            "m4",
-            "Proxy-tuned decoding on M4 Hourly",
-            source("bench/bench_proxy.py --part m4", name, report),
-            note,
-            m4_table(rows, ["NLL per step"]),
-        )
-    ]
+# ---------------------------------------------------------------------------------------------- speed
+# Each returns the caption (the machine goes after it), the table and a line under it.
 
 
-def foundation_speed(report: dict, name: str) -> list[Block]:
+def columns(rows: list[dict], spec: list[tuple[str, Callable[[dict], str]]]) -> list[str]:
+    """A table with one column per (header, cell of a row)."""
+    return table([header for header, _ in spec], [[cell(row) for _, cell in spec] for row in rows])
+
+
+def foundation_speed(report: dict) -> tuple[str, list[str], str]:
     page, stl = report["page"], report["stl"]
-    points = int(stl["points"])
+
+    def target(value):
+        return f"< {value:g} s" if value is not None else ""
+
     rows = [
         [
             "Data page, first AppTest run in a fresh process, ETTh1 loaded",
             seconds(page["data_page_first_run_fresh_process_s"]),
             "",
             "",
-            f"< {float(page['target_s']):g} s",
+            target(page["target_s"]),
         ],
         [
             "Data page, a new session's first run in a warm process",
@@ -690,360 +479,274 @@ def foundation_speed(report: dict, name: str) -> list[Block]:
             "",
         ],
     ]
-    for period in (24, 168):
-        for kind in ("robust", "plain"):
-            ours = stl[f"period_{period}_{kind}_project_s"]
-            exact = stl[f"period_{period}_{kind}_statsmodels_exact_s"]
-            rows.append(
-                [
-                    f"STL of ETTh1 `OT` ({points:,} points), period {period}, {kind}",
-                    seconds(ours),
-                    seconds(exact),
-                    f"{ratio(exact / ours)} faster",
-                    f"< {float(stl['target_s']):g} s" if (period, kind) == (24, "robust") else "",
-                ]
-            )
-    difference = stl["period_24_robust_mean_abs_difference"]
+    rows += [
+        [
+            f"STL of ETTh1 `OT` ({stl['points']:,} points), period {run['period']}, "
+            f"{'robust' if run['robust'] else 'plain'}",
+            seconds(run["project_s"]),
+            seconds(run["statsmodels_exact_s"]),
+            f"{ratio(run['statsmodels_exact_s'] / run['project_s'])} faster",
+            target(run["target_s"]),
+        ]
+        for run in stl["runs"]
+    ]
+    difference = stl["mean_abs_difference"]
     after = (
-        f"Our STL against the exact fit (period 24, robust): mean absolute difference "
+        f"Our STL against the exact fit (period {difference['period']}, "
+        f"{'robust' if difference['robust'] else 'plain'}): mean absolute difference "
         f"{metric(difference['trend'])} in the trend and {metric(difference['seasonal'])} in the seasonal "
         f"component (whose standard deviation is {metric(difference['seasonal_std'])})."
     )
-    return [
-        Block(
-            "speed",
-            "Page and STL speed",
-            source("bench/bench_foundation.py", name, report),
-            f"medians of repeated runs; machine: {machine_label(report['machine'])}.",
-            table(["what was timed", "time", "statsmodels exact LOESS", "ratio", "target"], rows),
-            after,
-        )
-    ]
+    header = ["what was timed", "time", "statsmodels exact LOESS", "ratio", "target"]
+    return "medians of repeated runs", table(header, rows), after
 
 
-def cpu_precision(report: dict, name: str) -> list[Block]:
-    batch = int(find(r"^(\d+) windows", report["batch"], "batch"))
-    rows = []
-    for model in ("patchtst", "dlinear"):
-        steps = report[model]["step_s"]
-        for precision, step in steps.items():
-            rows.append(
-                [
-                    model_name(model),
-                    precision if precision == "fp32" else f"{precision} autocast",
-                    seconds(step),
-                    rate(batch / step),
-                    ratio(steps["fp32"] / step),
-                ]
-            )
-    return [
-        Block(
-            "speed",
-            "One training step on the CPU by precision",
-            source("bench/bench_cpu_precision.py", name, report),
-            f"{report['batch']}; medians of 10 steps; machine: {machine_label(report['machine'])}.",
-            table(["model", "precision", f"step (batch {batch})", "windows/s", "speed vs fp32"], rows),
-        )
-    ]
+def cpu_precision(report: dict) -> tuple[str, list[str], str]:
+    caption = (
+        f"{report['protocol']}; the faster of {report['repeats']} medians of {report['timed_steps']} steps"
+    )
+    return (
+        caption,
+        columns(
+            report["rows"],
+            [
+                ("model", lambda r: MODEL_NAMES.get(r["model"], r["model"])),
+                ("precision", lambda r: autocast(r["precision"])),
+                (f"step (batch {report['batch_size']})", lambda r: seconds(r["step_s"])),
+                ("windows/s", lambda r: rate(r["windows_per_s"])),
+                ("speed vs fp32", lambda r: ratio(r["speedup_over_fp32"])),
+            ],
+        ),
+        "",
+    )
 
 
-def time_llm_speed(report: dict, name: str) -> list[Block]:
-    batch = int(find(r"batch (\d+)", report["protocol"], "batch"))
+def gpu_precision(report: dict) -> tuple[str, list[str], str]:
+    fp32 = {r["batch_size"]: r["samples_per_s"] for r in report["rows"] if r["precision"] == "fp32"}
+    info = report["machine"]
+    caption = (
+        f"{report['protocol']}; torch {info['torch']}, CUDA {info['cuda']}, capability {info['capability']}"
+    )
+    return (
+        caption,
+        columns(
+            report["rows"],
+            [
+                ("batch", lambda r: str(r["batch_size"])),
+                ("precision", lambda r: r["precision"]),
+                ("median step", lambda r: f"{float(r['median_step_ms']):.1f} ms"),
+                ("windows/s", lambda r: rate(r["samples_per_s"])),
+                ("speed vs fp32", lambda r: ratio(r["samples_per_s"] / fp32[r["batch_size"]])),
+                ("peak memory", lambda r: gib(r["peak_memory_mb"])),
+                ("skipped steps", lambda r: str(r["skipped_steps"])),
+            ],
+        ),
+        "",
+    )
+
+
+def time_llm_speed(report: dict) -> tuple[str, list[str], str]:
     settings = report["settings"]
     fp32 = {(s["backbone"], s["seq_len"]): s["windows_per_s"] for s in settings if s["precision"] == "fp32"}
-    rows = [
-        [
-            f"{BACKBONE_NAMES.get(s['backbone'], s['backbone'])} ({s['layers']} layers)",
-            str(s["seq_len"]),
-            s["precision"],
-            seconds(s["median_step_s"]),
-            rate(s["windows_per_s"]),
-            ratio(s["windows_per_s"] / fp32[(s["backbone"], s["seq_len"])]),
-            share(s["prototype_map_share"]),
-            f"{s['prompt_tokens']} + {s['patches']}",
-            gib(s["peak_rss_mb"]),
-            share(s["cpu_share"]),
-        ]
-        for s in settings
-    ]
-    header = [
-        "backbone",
-        "look-back",
-        "precision",
-        f"step (batch {batch})",
-        "training windows/s",
-        "speed vs fp32",
-        "V → V' map, share of a step",
-        "prompt + patch tokens",
-        "peak RSS",
-        "CPU share",
-    ]
-    return [
-        Block(
-            "speed",
-            "Time-LLM training throughput",
-            source("bench/bench_time_llm.py", name, report),
-            f"{report['protocol']}; machine: {machine_label(report['machine'])}.",
-            table(header, rows),
-        )
-    ]
-
-
-def versus_neuralforecast_speed(report: dict, name: str) -> list[Block]:
-    per_step = int(find(r"training steps of (\d+) univariate", report["protocol"], "windows per step"))
-    runs = [("ours", report["ours"]), ("neuralforecast", report["neuralforecast"])]
-    extra = report.get("extra_timing_only", {})
-    runs += [(key.rsplit("_", 1)[0], value) for key, value in extra.items()]
-    theirs = {
-        result["precision"]: result["univariate_windows_per_s"]
-        for who, result in runs
-        if who == "neuralforecast"
-    }
-    version = report["machine"].get("neuralforecast", "")
-    rows = []
-    for who, result in runs:
-        precision = result.get("lightning_precision", result["precision"])
-        speed = result["univariate_windows_per_s"]
-        rows.append(
+    return (
+        report["protocol"],
+        columns(
+            settings,
             [
-                "this project" if who == "ours" else f"neuralforecast {version}",
-                precision if precision != "32-true" else "fp32",
-                f"{result['timed_steps']} of {result['steps']}",
-                seconds(result["median_step_s"]),
-                rate(speed),
-                ratio(speed / theirs[result["precision"]]),
-                f"{float(result['prompt_tokens']['per_sequence_mean']):.0f}",
-                gib(result["peak_rss_mb"]),
-                share(result["cpu_share"]),
-            ]
+                ("backbone", lambda s: backbone_label({"name": s["backbone"], "layers": s["layers"]})),
+                ("look-back", lambda s: str(s["seq_len"])),
+                ("precision", lambda s: s["precision"]),
+                (f"step (batch {report['batch_size']})", lambda s: seconds(s["median_step_s"])),
+                ("training windows/s", lambda s: rate(s["windows_per_s"])),
+                ("speed vs fp32", lambda s: ratio(s["windows_per_s"] / fp32[(s["backbone"], s["seq_len"])])),
+                ("V → V' map, share of a step", lambda s: share(s["prototype_map_share"])),
+                ("prompt + patch tokens", lambda s: f"{s['prompt_tokens']} + {s['patches']}"),
+                ("peak RSS", lambda s: gib(s["peak_rss_mb"])),
+                ("CPU share", lambda s: share(s["cpu_share"])),
+            ],
+        ),
+        "",
+    )
+
+
+def versus_neuralforecast_speed(report: dict) -> tuple[str, list[str], str]:
+    runs = [run for run in report["runs"] if "error" not in run]
+    theirs = {run["precision"]: run["univariate_windows_per_s"] for run in runs if run["implementation"]}
+
+    def who(run):
+        found = run["implementation"]
+        return f"{found['name']} {found['version']}" if found else "this project"
+
+    def precision(run):
+        return run["precision"] + (
+            f" (Lightning {run['lightning_precision']})" if "lightning_precision" in run else ""
         )
-    shares = ", ".join(f"{who} {share(result['cpu_share'])}" for who, result in runs[:2])
+
+    shares = ", ".join(f"{who(run)} {share(run['cpu_share'])}" for run in runs if not run["timing_only"])
     after = (
         f"`speed_comparable` is {str(report['speed_comparable']).lower()} in the JSON "
         f"(it is true when both fp32 runs had a CPU share of at least 90 %; here {shares})."
     )
-    if report["neuralforecast"].get("backbone_check", {}).get("equal"):
+    checks = [run["backbone_check"]["equal"] for run in runs if "backbone_check" in run]
+    if checks and all(checks):
         after += " The backbone's tensors were checked equal in both models."
-    header = [
-        "implementation",
-        "precision",
-        "steps timed",
-        f"step ({per_step} windows)",
-        "univariate windows/s",
-        "speed vs neuralforecast",
-        "prompt tokens per sequence",
-        "peak RSS",
-        "CPU share",
-    ]
-    return [
-        Block(
-            "speed",
-            "Time-LLM against neuralforecast's TimeLLM, training speed",
-            source("bench/bench_time_llm_vs_neuralforecast.py", name, report),
-            f"{protocol_words(report['protocol'])}, the same backbone; "
-            f"machine: {machine_label(report['machine'])}.",
-            table(header, rows),
-            after,
-        )
-    ]
+    after += "".join(
+        f" {who(run)}, {run['precision']}: {run['error']}." for run in report["runs"] if "error" in run
+    )
+    caption = (
+        f"{report['data']}, features {report['features']}, L {report['look_back']}, H {report['horizon']}, "
+        f"{backbone_label(report['backbone'])} in both"
+    )
+    speed = "univariate_windows_per_s"
+    return (
+        caption,
+        columns(
+            runs,
+            [
+                ("implementation", who),
+                ("precision", precision),
+                ("steps timed", lambda run: f"{run['timed_steps']} of {run['steps']}"),
+                (f"step ({report['windows_per_step']} windows)", lambda run: seconds(run["median_step_s"])),
+                ("univariate windows/s", lambda run: rate(run[speed])),
+                ("speed vs neuralforecast", lambda run: ratio(run[speed] / theirs[run["precision"]])),
+                (
+                    "prompt tokens per sequence",
+                    lambda run: f"{run['prompt_tokens']['per_sequence_mean']:.0f}",
+                ),
+                ("peak RSS", lambda run: gib(run["peak_rss_mb"])),
+                ("CPU share", lambda run: share(run["cpu_share"])),
+            ],
+        ),
+        after,
+    )
 
 
-def tempo_speed(report: dict, name: str) -> list[Block]:
-    batch = int(find(r"batch (\d+)", report["protocol"], "batch"))
+def tempo_speed(report: dict) -> tuple[str, list[str], str]:
     settings = report["settings"]
     fp32 = next(s["windows_per_s"] for s in settings if s["precision"] == "fp32")
-    rows = [
-        [
-            s["precision"],
-            seconds(s["median_step_s"]),
-            rate(s["windows_per_s"]),
-            ratio(s["windows_per_s"] / fp32),
-            f"{s['sequence_tokens']} ({s['prompt_tokens']} prompt, 3 × {s['patches_per_part']} patches)",
-            f"{seconds(s['stl_fresh_batch_s'])} / {seconds(s['stl_cached_batch_s'])}",
-            f"{count(s['trainable_params'])} of {count(s['total_params'])}",
-            gib(s["peak_rss_mb"]),
-            share(s["cpu_share"]),
-        ]
-        for s in settings
-    ]
-    header = [
-        "precision",
-        f"step (batch {batch})",
-        "training windows/s",
-        "speed vs fp32",
-        "tokens per sequence",
-        "STL of a batch, fresh / cached",
-        "trainable parameters",
-        "peak RSS",
-        "CPU share",
-    ]
-    return [
-        Block(
-            "speed",
-            "TEMPO training throughput",
-            source("bench/bench_tempo.py --part speed", name, report),
-            f"{report['protocol']}; machine: {machine_label(report['machine'])}.",
-            table(header, rows),
-        )
-    ]
+    return (
+        report["protocol"],
+        columns(
+            settings,
+            [
+                ("precision", lambda s: s["precision"]),
+                (f"step (batch {report['batch_size']})", lambda s: seconds(s["median_step_s"])),
+                ("training windows/s", lambda s: rate(s["windows_per_s"])),
+                ("speed vs fp32", lambda s: ratio(s["windows_per_s"] / fp32)),
+                (
+                    "tokens per sequence",
+                    lambda s: (
+                        f"{s['sequence_tokens']} ({s['prompt_tokens']} prompt, "
+                        f"3 × {s['patches_per_part']} patches)"
+                    ),
+                ),
+                (
+                    "STL of a batch, fresh / cached",
+                    lambda s: f"{seconds(s['stl_fresh_batch_s'])} / {seconds(s['stl_cached_batch_s'])}",
+                ),
+                (
+                    "trainable parameters",
+                    lambda s: f"{count(s['trainable_params'])} of {count(s['total_params'])}",
+                ),
+                ("peak RSS", lambda s: gib(s["peak_rss_mb"])),
+                ("CPU share", lambda s: share(s["cpu_share"])),
+            ],
+        ),
+        "",
+    )
 
 
-def proxy_speed(report: dict, name: str) -> list[Block]:
-    rows_in = report["rows"]
-    reference = {
+def proxy_speed(report: dict) -> tuple[str, list[str], str]:
+    runs = report["rows"]
+    fp32 = {
         (r["configuration"], r["samples"], r["horizon"]): r["tokens_per_s"]
-        for r in rows_in
+        for r in runs
         if r["precision"] == "fp32" and r["kv_cache"]
     }
     labels = {"base": "base alone", "expert": "expert alone", "proxy": "proxy (base, expert, anti-expert)"}
-    rows = [
-        [
-            labels.get(r["configuration"], r["configuration"]),
-            r["precision"] if r["precision"] == "fp32" else f"{r['precision']} autocast",
-            "yes" if r["kv_cache"] else "no",
-            f"{r['samples']} × {r['horizon']}",
-            str(r["prompt_tokens"]),
-            f"{r['sampled_tokens']:,}",
-            seconds(r["decode_s"]),
-            rate(r["tokens_per_s"]),
-            ratio(r["tokens_per_s"] / reference[(r["configuration"], r["samples"], r["horizon"])]),
-        ]
-        for r in rows_in
-    ]
-    same = report.get("same_samples_with_and_without_cache", {})
-    after = ""
-    if same:
-        drawn = ", ".join(f"{key} {'yes' if value else 'no'}" for key, value in same.items())
-        after = f"Same samples drawn from the same seed with and without the caches: {drawn}."
-    header = [
-        "decoding",
-        "precision",
-        "KV caches",
-        "samples × horizon",
-        "prompt tokens",
-        "sampled tokens",
-        "decoding time",
-        "tokens/s",
-        "vs fp32 with caches",
-    ]
-    return [
-        Block(
-            "speed",
-            "Proxy-tuned decoding speed",
-            source("bench/bench_proxy.py --part speed", name, report),
-            f"{report['setup']}; machine: {machine_label(report['machine'])}.",
-            table(header, rows),
-            after,
-        )
-    ]
-
-
-def gpu_precision(report: dict, name: str) -> list[Block]:
-    runs = {}
-    for key, value in report.items():
-        found = re.fullmatch(r"batch_(\d+)_(fp32|fp16|bf16)", key)
-        if found:
-            runs[(int(found.group(1)), found.group(2))] = value
-    if not runs:
-        raise Shape("no batch_<size>_<precision> results")
-    rows = [
-        [
-            str(batch),
-            precision,
-            f"{float(result['median_step_ms']):.1f} ms",
-            rate(result["samples_per_s"]),
-            ratio(result["samples_per_s"] / runs[(batch, "fp32")]["samples_per_s"]),
-            gib(result["peak_memory_mb"]),
-            str(result["skipped_steps"]),
-        ]
-        for (batch, precision), result in runs.items()
-    ]
-    machine = (
-        f"{report['gpu']} (compute capability {report['capability']}), torch {report['torch']}, "
-        f"CUDA {report['cuda']}"
+    same = report["same_samples_with_and_without_cache"]
+    drawn = ", ".join(f"{key} {'yes' if value else 'no'}" for key, value in same.items())
+    after = f"Same samples drawn from the same seed with and without the caches: {drawn}." if same else ""
+    return (
+        report["protocol"],
+        columns(
+            runs,
+            [
+                ("decoding", lambda r: labels.get(r["configuration"], r["configuration"])),
+                ("precision", lambda r: autocast(r["precision"])),
+                ("KV caches", lambda r: "yes" if r["kv_cache"] else "no"),
+                ("samples × horizon", lambda r: f"{r['samples']} × {r['horizon']}"),
+                ("prompt tokens", lambda r: str(r["prompt_tokens"])),
+                ("sampled tokens", lambda r: f"{r['sampled_tokens']:,}"),
+                ("decoding time", lambda r: seconds(r["decode_s"])),
+                ("tokens/s", lambda r: rate(r["tokens_per_s"])),
+                (
+                    "vs fp32 with caches",
+                    lambda r: ratio(
+                        r["tokens_per_s"] / fp32[(r["configuration"], r["samples"], r["horizon"])]
+                    ),
+                ),
+            ],
+        ),
+        after,
     )
-    return [
-        Block(
-            "speed",
-            "Training steps on a GPU by precision",
-            source("bench/gpu_precision.py", name, report),
-            f"{report['model']}; machine: {machine}.",
-            table(
-                [
-                    "batch",
-                    "precision",
-                    "median step",
-                    "windows/s",
-                    "speed vs fp32",
-                    "peak memory",
-                    "skipped steps",
-                ],
-                rows,
-            ),
-        )
-    ]
 
 
-# What each results file holds and who renders it, in the order the section shows them.
-RENDERERS: list[tuple[str, str, Callable[[dict, str], list[Block]]]] = [
-    ("foundation.json", "accuracy", foundation_accuracy),
-    ("baselines.json", "accuracy", baselines),
+SPEED: list[tuple[str, str, str, Callable[[dict], tuple[str, list[str], str]]]] = [
+    ("foundation.json", "bench/bench_foundation.py", "Page and STL speed", foundation_speed),
     (
-        "time_llm_ablations.json",
-        "accuracy",
-        budget_blocks(
-            "Time-LLM and its ablations on a CPU budget",
-            "bench/bench_time_llm_ablations.py",
-            "one epoch is a budget, not convergence; DLinear under the same protocol is the yardstick.",
-            trainable=False,
-        ),
+        "cpu_precision.json",
+        "bench/bench_cpu_precision.py",
+        "One training step on the CPU by precision",
+        cpu_precision,
     ),
+    ("gpu_precision.json", "bench/gpu_precision.py", "Training steps on a GPU by precision", gpu_precision),
+    ("time_llm_speed.json", "bench/bench_time_llm.py", "Time-LLM training throughput", time_llm_speed),
     (
-        "tempo_accuracy.json",
-        "accuracy",
-        budget_blocks(
-            "TEMPO and its ablations on a CPU budget",
-            "bench/bench_tempo.py --part accuracy",
-            "STL per window at period 24, LoRA r 16; the same budget as Time-LLM's ablations.",
-            trainable=True,
-        ),
+        "time_llm_vs_neuralforecast.json",
+        "bench/bench_time_llm_vs_neuralforecast.py",
+        "Time-LLM against neuralforecast's TimeLLM, training speed",
+        versus_neuralforecast_speed,
     ),
-    ("time_llm_vs_neuralforecast.json", "accuracy", versus_neuralforecast_accuracy),
-    ("proxy_ili.json", "accuracy", proxy_ili),
-    ("proxy_m4_hourly.json", "accuracy", proxy_m4),
-    ("foundation.json", "speed", foundation_speed),
-    ("cpu_precision.json", "speed", cpu_precision),
-    ("gpu_precision.json", "speed", gpu_precision),
-    ("time_llm_speed.json", "speed", time_llm_speed),
-    ("time_llm_vs_neuralforecast.json", "speed", versus_neuralforecast_speed),
-    ("tempo_speed.json", "speed", tempo_speed),
-    ("proxy_speed.json", "speed", proxy_speed),
+    ("tempo_speed.json", "bench/bench_tempo.py --part speed", "TEMPO training throughput", tempo_speed),
+    ("proxy_speed.json", "bench/bench_proxy.py --part speed", "Proxy-tuned decoding speed", proxy_speed),
 ]
-# The script that writes each file, for the note when a file is not there.
-SCRIPTS = {
-    "foundation.json": "bench/bench_foundation.py",
-    "baselines.json": "bench/bench_baselines.py",
-    "time_llm_ablations.json": "bench/bench_time_llm_ablations.py",
-    "tempo_accuracy.json": "bench/bench_tempo.py --part accuracy",
-    "time_llm_vs_neuralforecast.json": "bench/bench_time_llm_vs_neuralforecast.py",
-    "proxy_ili.json": "bench/bench_proxy.py --part ili",
-    "proxy_m4_hourly.json": "bench/bench_proxy.py --part m4",
-    "cpu_precision.json": "bench/bench_cpu_precision.py",
-    "gpu_precision.json": "bench/gpu_precision.py",
-    "time_llm_speed.json": "bench/bench_time_llm.py",
-    "tempo_speed.json": "bench/bench_tempo.py --part speed",
-    "proxy_speed.json": "bench/bench_proxy.py --part speed",
-}
-ERRORS = (
-    KeyError,
-    IndexError,
-    TypeError,
-    ValueError,
-    AttributeError,
-    ZeroDivisionError,
-    StopIteration,
-    Shape,
-)
+
+
+# -------------------------------------------------------------------------------------------- section
+
+
+def block(
+    title: str, script: str, name: str, report: dict, caption: str, lines: list[str], after=""
+) -> list[str]:
+    run = f", run {report['date']}" if report["date"] else ""
+    head = f"**{title}** (`{script}` → `bench/results/{name}`{run})"
+    out = [head + (f": {caption}" if caption else "."), "", *lines]
+    return out + (["", after] if after else []) + [""]
+
+
+def accuracy_blocks(name: str, script: str, title: str, caption, report: dict) -> dict[str, list[str]]:
+    """The file's rows in one table per kind of metrics ("mse" or "smape")."""
+    rows = report["rows"]
+    text = caption(report) if callable(caption) else caption
+    machine = machine_label(report["machine"])
+    out = {}
+    for key, kind in KINDS.items():
+        chosen = [row for row in rows if key in row["metrics"]]
+        if chosen:
+            out[key] = block(title, script, name, report, text, accuracy_table(chosen, kind, machine))
+    if not out:
+        raise Shape(f"no rows with {' or '.join(KINDS)} among their metrics")
+    return out
+
+
+def speed_block(name: str, script: str, title: str, render, report: dict) -> list[str]:
+    caption, lines, after = render(report)
+    caption += f"; machine: {machine_label(report['machine'])}."
+    return block(title, script, name, report, caption, lines, after)
+
+
+ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, ZeroDivisionError, Shape)
 
 
 def describe(error: Exception) -> str:
@@ -1058,33 +761,21 @@ def machines(reports: dict[str, dict]) -> list[str]:
     """One line per machine (platform string), with what the files recorded about it."""
     by_platform: dict[str, dict] = {}
     for name, report in sorted(reports.items()):
-        info = report.get("machine") if isinstance(report.get("machine"), dict) else None
-        if info is None and report.get("gpu"):
-            info = {
-                "platform": report.get("platform", ""),
-                "gpu": report["gpu"],
-                "torch": report.get("torch"),
-            }
-        if not info:
+        info = report.get("machine")
+        if not isinstance(info, dict):
             continue
         entry = by_platform.setdefault(
             str(info.get("platform", "unknown platform")),
-            {"cores": set(), "flags": set(), "torch": set(), "gpu": set(), "files": []},
+            {"cpu_count": set(), "gpu": set(), "flags": set(), "torch": set(), "files": []},
         )
-        if info.get("cpu_count"):
-            entry["cores"].add(int(info["cpu_count"]))
-        for flag, label in (("avx512_bf16", "AVX-512 BF16"), ("amx_bf16", "AMX BF16")):
-            if info.get(flag):
-                entry["flags"].add(label)
-        if info.get("torch"):
-            entry["torch"].add(str(info["torch"]))
-        if info.get("gpu"):
-            entry["gpu"].add(str(info["gpu"]))
+        for key in ("cpu_count", "gpu", "torch"):
+            if info.get(key):
+                entry[key].add(info[key])
+        entry["flags"] |= {label for flag, label in CPU_FLAGS.items() if info.get(flag)}
         entry["files"].append(name)
     lines = []
     for platform, entry in sorted(by_platform.items()):
-        facts = [f"`{platform}`"]
-        facts += [f"{cores} cores" for cores in sorted(entry["cores"])]
+        facts = [f"`{platform}`", *[f"{cores} cores" for cores in sorted(entry["cpu_count"])]]
         facts += sorted(entry["gpu"])
         if entry["flags"]:
             facts.append(" and ".join(sorted(entry["flags"], reverse=True)))
@@ -1127,21 +818,22 @@ def published_lines() -> list[str]:
         "",
     ]
     used = sorted({entry["source"] for entry in PUBLISHED_WINDOWS + PUBLISHED_M4}, key=list(SOURCES).index)
-    lines += [f"- {SHORT_SOURCE[key]}: {SOURCES[key]}." for key in used]
-    return lines
+    return lines + [f"- {SHORT_SOURCE[key]}: {SOURCES[key]}." for key in used]
 
 
-def render(results: Path) -> tuple[str, list[str]]:
-    """The section's Markdown (without the markers) and the notes about files left out."""
-    notes: list[str] = []
-    reports: dict[str, dict] = {}
-    blocks: list[Block] = []
-    known = [name for name, _, _ in RENDERERS]
-    for name in dict.fromkeys(known):
+def scripts() -> dict[str, str]:
+    """Every file the section reads, with the script that writes it."""
+    return {name: script for name, script, *_ in ACCURACY + SPEED}
+
+
+def read(results: Path, notes: list[str]) -> dict[str, dict]:
+    """The results files the section uses, by name; a note for each that is not there or not JSON."""
+    reports = {}
+    for name, script in scripts().items():
         path = results / name
         if not path.exists():
             needs = " (it needs a CUDA device)" if name == "gpu_precision.json" else ""
-            notes.append(f"`{name}` is not there: `{SCRIPTS[name]}` has not written it{needs}")
+            notes.append(f"`{name}` is not there: `{script}` has not written it{needs}")
             continue
         try:
             report = json.loads(path.read_text())
@@ -1152,16 +844,32 @@ def render(results: Path) -> tuple[str, list[str]]:
             notes.append(f"`{name}` was skipped: it holds no JSON object")
             continue
         reports[name] = report
-    for name, part, renderer in RENDERERS:
-        if name not in reports:
-            continue
-        try:
-            blocks += renderer(reports[name], name)
-        except ERRORS as error:
-            notes.append(f"`{name}` ({part}) was skipped: {describe(error)}")
-    for path in sorted(results.glob("*.json")):
-        if path.name not in known:
-            notes.append(f"`{path.name}` was skipped: no renderer reads it")
+    return reports
+
+
+def render(results: Path) -> tuple[str, list[str]]:
+    """The section's Markdown (without the markers) and the notes about files left out."""
+    notes: list[str] = []
+    reports = read(results, notes)
+    sections: dict[str, list[str]] = {key: [] for key in [*KINDS, "speed"]}
+    for name, script, title, caption in ACCURACY:
+        if name in reports:
+            try:
+                for key, lines in accuracy_blocks(name, script, title, caption, reports[name]).items():
+                    sections[key] += lines
+            except ERRORS as error:
+                notes.append(f"`{name}` (accuracy) was skipped: {describe(error)}")
+    for name, script, title, speed in SPEED:
+        if name in reports:
+            try:
+                sections["speed"] += speed_block(name, script, title, speed, reports[name])
+            except ERRORS as error:
+                notes.append(f"`{name}` (speed) was skipped: {describe(error)}")
+    notes += [
+        f"`{path.name}` was skipped: no renderer reads it"
+        for path in sorted(results.glob("*.json"))
+        if path.name not in scripts()
+    ]
 
     out = [
         f"Rendered by `{COMMAND}` from `bench/results/*.json`, the files the benchmark scripts write; "
@@ -1171,20 +879,12 @@ def render(results: Path) -> tuple[str, list[str]]:
         "horizon stand beside ours where the papers have them (sources at the end).",
         "",
     ]
-    sections = [
-        ("window", "### Accuracy: long-term windows (MSE / MAE)"),
-        ("m4", "### Accuracy: M4 Hourly (sMAPE / MASE / OWA)"),
-        ("speed", "### Speed"),
-    ]
-    for kind, heading in sections:
-        chosen = [block for block in blocks if block.kind == kind]
-        if not chosen:
-            continue
-        out += [heading, ""]
-        for block in chosen:
-            out += [*block.render(), ""]
+    headings = {**{key: kind.heading for key, kind in KINDS.items()}, "speed": "### Speed"}
+    for key, lines in sections.items():
+        if lines:
+            out += [headings[key], "", *lines]
     out += published_lines()
-    machine_lines = machines({name: reports[name] for name in reports})
+    machine_lines = machines(reports)
     if machine_lines:
         out += ["", "Machines, as the JSON files describe them:", "", *machine_lines]
     if notes:
