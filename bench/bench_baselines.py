@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -22,17 +20,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import accuracy_row, machine, today  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "baselines.json"
 
 
 def main() -> None:
-    import torch
+    from dataclasses import asdict
 
     from core.datasets import load_builtin
-    from core.models.registry import TRAIN_DEFAULTS
-    from core.training.runner import RunSpec, run_training
-    from core.training.store import RunStore
-    from core.training.trainer import TrainConfig
+    from core.runs.spec import starting_spec, with_changes
+    from core.runs.store import RunStore
+    from core.training.runner import run_training
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", nargs="+", default=["dlinear", "patchtst"])
@@ -41,42 +40,56 @@ def main() -> None:
     args = parser.parse_args()
 
     dataset = load_builtin("ETTh1")
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results["protocol"] = (
-        "ETTh1, features M, L 336, H 96, ett-hour borders, every test window, best checkpoint"
-    )
-    results["machine"] = {
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-    }
+    date = today()
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    rows = {row["model"]: row for row in previous.get("rows", [])}  # models not run again stay
+    device = "cpu"
     with tempfile.TemporaryDirectory() as runs:
         store = RunStore(runs)
         for model in args.models:
-            settings = dict(TRAIN_DEFAULTS[model], precision=args.precision)
-            if args.epochs:
-                settings["epochs"] = args.epochs
-            spec = RunSpec(model=model, seq_len=336, pred_len=96, features="M", train=TrainConfig(**settings))
+            changes = {"precision": args.precision} | ({"epochs": args.epochs} if args.epochs else {})
+            start = starting_spec(
+                model, dataset_name=dataset.name, freq=dataset.freq, seq_len=336, pred_len=96
+            )
+            spec = with_changes(start, {"features": "M"}, changes, {})
+            settings = {key: value for key, value in asdict(spec.train).items() if value is not None}
             started = time.perf_counter()
             outcome = run_training(spec, dataset, store)
             total = time.perf_counter() - started
-            results[model] = {
-                "test_mse": outcome.test_metrics["mse"],
-                "test_mae": outcome.test_metrics["mae"],
-                "windows": outcome.test_metrics["windows"],
-                "train_and_test_s": total,
-                "training_s": outcome.wall_time_s,
-                "epochs_run": outcome.epochs_run,
-                "best_epoch": outcome.best_epoch,
-                "precision": outcome.precision,
-                "precision_reason": outcome.precision_reason,
-                "device": outcome.device,
-                "train_config": settings,
-                "target_mse": 0.375,
-                "meets_target": outcome.test_metrics["mse"] <= 0.375,
-            }
-            print(json.dumps({model: results[model]}, indent=2), flush=True)
+            device = outcome.device
+            rows[model] = accuracy_row(
+                model,
+                "ETTh1",
+                features="M",
+                look_back=336,
+                horizon=96,
+                split="ett-hour",
+                windows=outcome.test_metrics["windows"],
+                checkpoint="best_validation",
+                budget={
+                    "epochs": outcome.epochs_run,
+                    "best_epoch": outcome.best_epoch,
+                    "batch_size": settings["batch_size"],
+                    "lr": settings.get("max_lr", settings["lr"]),
+                    "schedule": settings["schedule"],
+                },
+                precision=outcome.precision,
+                metrics={"mse": outcome.test_metrics["mse"], "mae": outcome.test_metrics["mae"]},
+                wall_time_s=total,
+                train_time_s=outcome.train_time_s,
+                precision_reason=outcome.precision_reason,
+                device=outcome.device,
+                train_config=settings,
+                target_mse=0.375,
+                meets_target=outcome.test_metrics["mse"] <= 0.375,
+            )
+            print(json.dumps(rows[model], indent=2), flush=True)
+    results = {
+        "protocol": "ETTh1, features M, L 336, H 96, ett-hour borders, every test window, best checkpoint",
+        "date": date,
+        "machine": machine(device),
+        "rows": list(rows.values()),
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 

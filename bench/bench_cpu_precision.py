@@ -9,7 +9,6 @@ bench/results/cpu_precision.json.
 from __future__ import annotations
 
 import json
-import platform
 import statistics
 import sys
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.common import machine, today  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "cpu_precision.json"
 
 
@@ -30,7 +31,7 @@ def step_time(model, precision: str, x, y, repeats: int = 10) -> float:
     for i in range(repeats + 3):
         started = time.perf_counter()
         with torch.autocast("cpu", dtype=dtype or torch.bfloat16, enabled=dtype is not None):
-            prediction = model(x)
+            prediction = model(x).forecast
         loss = torch.nn.functional.mse_loss(prediction.float(), y)
         scaler.scale(loss).backward()
         scaler.step(optimiser)
@@ -48,17 +49,18 @@ def main() -> None:
 
     torch.manual_seed(0)
     x, y = torch.randn(128, 336, 7), torch.randn(128, 96, 7)
-    flags = open("/proc/cpuinfo").read() if Path("/proc/cpuinfo").exists() else ""
     report = {
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "avx512_bf16": "avx512_bf16" in flags,
-            "amx_bf16": "amx_bf16" in flags,
-            "threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-        },
-        "batch": "128 windows, L 336, H 96, 7 channels; one step = forward, fp32 loss, backward, Adam",
+        "protocol": "128 windows, L 336, H 96, 7 channels; one step = forward, fp32 loss, backward, Adam",
+        "date": today(),
+        "machine": machine(),
+        "batch_size": len(x),
+        "look_back": 336,
+        "horizon": 96,
+        "channels": 7,
+        "warmup_steps": 3,
+        "timed_steps": 10,
+        "repeats": 2,  # each precision's step time is the faster of two medians
+        "rows": [],
     }
     for name in ("patchtst", "dlinear"):
         model, _ = build_model(name, seq_len=336, pred_len=96, n_channels=7)
@@ -68,12 +70,16 @@ def main() -> None:
             for precision in times:
                 times[precision].append(step_time(model, precision, x, y))
         medians = {p: min(t) for p, t in times.items()}
-        report[name] = {
-            "step_s": medians,
-            "bf16_speedup_over_fp32": medians["fp32"] / medians["bf16"],
-            "fp16_speedup_over_fp32": medians["fp32"] / medians["fp16"],
-        }
-        print(name, json.dumps(report[name]), flush=True)
+        for precision, step in medians.items():
+            row = {
+                "model": name,
+                "precision": precision,
+                "step_s": step,
+                "windows_per_s": len(x) / step,
+                "speedup_over_fp32": medians["fp32"] / step,
+            }
+            report["rows"].append(row)
+            print(json.dumps(row), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
 

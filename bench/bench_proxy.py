@@ -15,7 +15,7 @@ Sampled tokens per second, all rows of a batch counted.
 ILI (`--part ili`): data/national_illness.csv, target OT, the 70/10/20 split, look-back 96, horizon
 24. The expert trains through the project's `Trainer` for 2 epochs over 256 evenly spaced training
 windows (batch 8, Adam 1e-3, cosine, `auto` precision, early stopping on 64 validation windows);
-then `--windows` evenly spaced test windows are decoded by `core.proxy.runner.decode_windows` (what
+then `--windows` evenly spaced test windows are decoded by `ProxyTuned.decode_windows` (what
 a dashboard run uses): base alone, expert alone, proxy at the default alpha 0.3, and the proxy again
 at alpha 1 (the paper's). MSE / MAE on values scaled with the training rows' statistics (the
 long-term protocol's convention), beside naive, seasonal naive (52) and Naive2 on the same windows,
@@ -49,7 +49,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import machine  # noqa: E402
+from bench.common import accuracy_row, machine, today  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SHARED = ROOT.parent / "shared" / "data"
@@ -118,7 +118,7 @@ def speed() -> dict:
             n: round(by[(n, "bf16", True, 10)] / by[(n, "fp32", True, 10)], 2)
             for n in ("base", "expert", "proxy")
         },
-        "setup": "ILI OT, history rows 500-595 (96 values); 10 samples per batch and horizon 12 (fp32 and "
+        "protocol": "ILI OT, history rows 500-595 (96 values); 10 samples per batch and horizon 12 (fp32 and "
         "bf16 autocast, with caches), 4 samples and horizon 4 (with and without caches); SmolLM2-135M, 30 "
         "layers as base, 4 as the small model (LoRA r 8, untrained here: speed only)",
     }
@@ -150,13 +150,15 @@ def _baseline_rows(histories, actuals, season, scales=None) -> dict:
 
 
 def _train_expert(model, train_set, val_set) -> tuple[object, float]:
-    """The expert through the project's Trainer: 2 epochs, batch 8, Adam 1e-3, cosine, `auto`."""
-    from core.training.loaders import make_loader
+    """The expert through the project's Trainer (the forecaster trains its expert on text): 2 epochs,
+    batch 8, Adam 1e-3, cosine, `auto`."""
+    from core.models.registry import MODELS
     from core.training.trainer import TrainConfig, Trainer
+    from core.windows import make_loader
 
     config = TrainConfig(epochs=2, batch_size=8, lr=1e-3, schedule="cosine", patience=2, seed=2021)
     started = time.perf_counter()
-    fit = Trainer(model.expert, config).fit(
+    fit = Trainer(model, config, cpu_autocast=MODELS["proxy_tuned"].cpu_autocast).fit(
         make_loader(train_set, 8, shuffle=True, drop_last=True, seed=config.seed),
         make_loader(val_set, 8, shuffle=False),
     )
@@ -165,31 +167,49 @@ def _train_expert(model, train_set, val_set) -> tuple[object, float]:
 
 def _decode_both_alphas(model, series, starts, seq_len, horizon) -> dict:
     """base, expert and proxy at the default alpha, then the proxy again at alpha 1 (the paper's)."""
-    from core.proxy.runner import decode_windows
-
-    results = decode_windows(model, series, starts, seq_len, horizon, 2021, "fp32")
+    assert (model.config.seq_len, model.config.pred_len) == (seq_len, horizon)
+    results = model.decode_windows(series, starts, 2021, "fp32")
     default_alpha = model.config.alpha
     model.config.alpha = 1.0
-    paper = decode_windows(model, series, starts, seq_len, horizon, 2021, "fp32", configurations=("proxy",))
+    paper = model.decode_windows(series, starts, 2021, "fp32", configurations=("proxy",))
     model.config.alpha = default_alpha
     for key in ("forecast", "nll"):
         results[f"proxy_alpha_1_{key}"] = paper[f"proxy_{key}"]
     return results
 
 
-NAMES = {
-    "base": "base alone",
-    "expert": "expert alone",
-    "proxy": "proxy, alpha 0.3",
-    "proxy_alpha_1": "proxy, alpha 1",
-}
+CONFIGURATIONS = ("base", "expert", "proxy", "proxy_alpha_1")  # decoded; the rest are baselines
+
+
+def _forecaster(name: str, model, fit) -> dict:
+    """The row fields that say which forecaster a decoding configuration or a baseline is."""
+    base = {"name": SETTINGS["base"], "layers": None}  # the base keeps all its layers
+    if name == "base":
+        return {"model": "proxy_base", "precision": "fp32", "backbone": base}
+    if name == "expert":
+        return {
+            "model": "proxy_expert",
+            "precision": "fp32",
+            "backbone": {"name": SETTINGS["small"], "layers": SETTINGS["small_layers"]},
+            "train_precision": fit.precision,
+        }
+    if name in CONFIGURATIONS:
+        alpha = 1.0 if name == "proxy_alpha_1" else model.config.alpha
+        return {
+            "model": "proxy_tuned",
+            "precision": "fp32",
+            "backbone": base,
+            "options": {"alpha": alpha},
+            "train_precision": fit.precision,
+        }
+    return {"model": name, "precision": "float64"}
 
 
 def ili(windows: int) -> dict:
     from core.data import prepare
     from core.datasets import load_builtin
-    from core.proxy.expert import evenly_spaced, lm_windows
     from core.proxy.model import ProxyConfig, ProxyTuned
+    from core.proxy.windows import evenly_spaced, lm_windows
 
     seq_len, horizon = 96, 24
     dataset = load_builtin("ILI")
@@ -210,19 +230,37 @@ def ili(windows: int) -> dict:
     results = _decode_both_alphas(model, test, starts, seq_len, horizon)
     actual = (results["actual"] - mean) / std
     histories = [test[s : s + seq_len] for s in starts]
-    forecasts = {name: results[f"{name}_forecast"] for name in NAMES}
+    forecasts = {name: results[f"{name}_forecast"] for name in CONFIGURATIONS}
     forecasts |= _baseline_rows(histories, results["actual"], 52)
-    rows = {}
+    rows = []
     for name, forecast in forecasts.items():
         scaled = (forecast - mean) / std
-        rows[NAMES.get(name, name)] = {
+        scores = {
             "mse": float(np.mean((scaled - actual) ** 2)),
             "mae": float(np.mean(np.abs(scaled - actual))),
         }
-        if name in NAMES:
-            rows[NAMES[name]]["nll_per_step"] = float(np.mean(results[f"{name}_nll"]))
+        if name in CONFIGURATIONS:
+            scores["nll_per_step"] = float(np.mean(results[f"{name}_nll"]))
+        described = _forecaster(name, model, fit)
+        rows.append(
+            accuracy_row(
+                described.pop("model"),
+                dataset.name,
+                features="S",
+                target=dataset.target,
+                look_back=seq_len,
+                horizon=horizon,
+                split="ratio",
+                scored="evenly_spaced",
+                windows=len(starts),
+                out_of=count,
+                metrics=scores,
+                **described,
+            )
+        )
     return {
-        "data": "ILI (data/national_illness.csv), target OT, 70/10/20 split, scaler on the training rows",
+        "data_description": "ILI (data/national_illness.csv), target OT, 70/10/20 split, scaler on the "
+        "training rows",
         "protocol": f"look-back 96, horizon 24, {len(starts)} of {count} test windows (evenly spaced), "
         "MSE/MAE on scaled values; baselines on the same windows (Naive2 is naive here: 96 values "
         "hold fewer than 3 seasons of 52)",
@@ -245,8 +283,8 @@ def m4(n_series: int) -> dict:
 
     from core import metrics
     from core.evaluation import evaluate_m4, read_m4
-    from core.proxy.expert import evenly_spaced, lm_dataset
     from core.proxy.model import ProxyConfig, ProxyTuned
+    from core.proxy.windows import evenly_spaced, lm_dataset
 
     # Training windows read 96 values of history (4 days): longer ones made each expert step cost
     # several times more on this CPU (the logits of every position over the whole vocabulary).
@@ -281,16 +319,16 @@ def m4(n_series: int) -> dict:
     fit, train_s = _train_expert(model, lm_dataset(train_rows, pad), lm_dataset(val_rows, pad))
 
     picked = evenly_spaced(len(group.ids), n_series)
-    rows, per_series = {}, []
-    forecasts: dict[str, list] = {n: [] for n in NAMES}
-    nll: dict[str, list] = {n: [] for n in NAMES}
+    per_series = []
+    forecasts: dict[str, list] = {n: [] for n in CONFIGURATIONS}
+    nll: dict[str, list] = {n: [] for n in CONFIGURATIONS}
     for i in picked:
         history, actual = group.train[i], group.test[i]
         # the whole training part as history (the context trims it), one window starting at 0
         result = _decode_both_alphas(
             model, np.concatenate([history, actual]), np.array([0]), len(history), horizon
         )
-        for name in NAMES:
+        for name in CONFIGURATIONS:
             forecasts[name].append(result[f"{name}_forecast"][0])
             nll[name].append(float(result[f"{name}_nll"][0]))
         per_series.append(group.ids[i])
@@ -309,23 +347,50 @@ def m4(n_series: int) -> dict:
         return float(np.mean(smapes)), float(np.mean(mases))
 
     naive2_smape, naive2_mase = scores(baseline["naive2"])
+    rows = []
     for name, forecast in all_forecasts.items():
         smape_value, mase_value = scores(forecast)
-        rows[NAMES.get(name, name)] = {
+        measured = {
             "smape": smape_value,
             "mase": mase_value,
             "owa": metrics.owa(smape_value, mase_value, naive2_smape, naive2_mase),
         }
         if name in nll:
-            rows[NAMES[name]]["nll_per_step"] = float(np.mean(nll[name]))
+            measured["nll_per_step"] = float(np.mean(nll[name]))
+        described = _forecaster(name, model, fit)
+        rows.append(
+            accuracy_row(
+                described.pop("model"),
+                "M4 Hourly",
+                horizon=horizon,
+                season=season,
+                scored="evenly_spaced",
+                series=len(picked),
+                out_of=len(group.ids),
+                metrics=measured,
+                series_ids=per_series,
+                context_tokens=model.config.context_tokens if name in CONFIGURATIONS else None,
+                **described,
+            )
+        )
     full = {name: evaluate_m4(group, name, horizon, season) for name in ("naive", "snaive", "naive2")}
+    for name, result in full.items():  # the baselines on every series, as the competition scored them
+        rows.append(
+            accuracy_row(
+                name,
+                "M4 Hourly",
+                horizon=horizon,
+                season=season,
+                series=result["series"],
+                precision="float64",
+                metrics={k: result[k] for k in ("smape", "mase", "owa")},
+            )
+        )
     return {
-        "data": "M4 Hourly (414 series), horizon 48, season 24",
+        "data_description": "M4 Hourly (414 series), horizon 48, season 24",
         "protocol": f"{len(picked)} series evenly spaced over the 414, forecast from their whole training "
         "part (trimmed to a 1,536-token context); sMAPE, MASE, OWA against Naive2 on the same series",
-        "series": per_series,
         "rows": rows,
-        "baselines_all_414": {n: {k: full[n][k] for k in ("smape", "mase", "owa")} for n in full},
         "expert": {
             "train_windows": len(train_rows),
             "val_windows": len(val_rows),
@@ -346,7 +411,12 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=6, help="M4 Hourly series forecast")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = {"when": datetime.now().isoformat(timespec="seconds"), "machine": machine(), "settings": SETTINGS}
+    stamp = {
+        "when": datetime.now().isoformat(timespec="seconds"),
+        "date": today(),
+        "machine": machine(),
+        "settings": SETTINGS,
+    }
     parts = {"speed": ("proxy_speed", speed), "ili": ("proxy_ili", lambda: ili(args.windows))}
     parts["m4"] = ("proxy_m4_hourly", lambda: m4(args.series))
     for part in ["speed", "ili", "m4"] if args.part == "all" else [args.part]:

@@ -43,6 +43,7 @@ from bench.common import (  # noqa: E402
     release_memory,
     reset_peak_rss,
     rss_mb,
+    today,
 )
 
 RESULTS = ROOT / "bench" / "results"
@@ -56,9 +57,9 @@ def measure_speed(dataset, precision: str, steps: int) -> dict:
     from torch.utils.data import Subset
 
     from core.data import prepare
-    from core.models.registry import build_model, parameter_counts
-    from core.training.loaders import WindowDataset, make_loader
+    from core.models.registry import build_model
     from core.training.trainer import TrainConfig, Trainer
+    from core.windows import WindowDataset, make_loader
 
     data = prepare(dataset.frame.to_numpy(), dataset.channels, dataset.target, "M", "ett-hour", LOOK_BACK)
     train_set = WindowDataset(data.splits["train"], LOOK_BACK, HORIZON, data.output_index)
@@ -68,7 +69,7 @@ def measure_speed(dataset, precision: str, steps: int) -> dict:
     model, _ = build_model(
         "tempo", seq_len=LOOK_BACK, pred_len=HORIZON, n_channels=len(data.columns), **SPEED_OPTIONS
     )
-    trainable, total = parameter_counts(model)
+    trainable, total = model.parameter_counts()
     clock = StepClock()
     trainer = Trainer(
         model, TrainConfig(epochs=1, batch_size=BATCH, lr=1e-3, precision=precision), on_step=clock.stamp
@@ -117,8 +118,14 @@ def speed(dataset, steps: int) -> dict:
             f"(Adam) over the first {steps * BATCH} training windows, median of the last "
             f"{steps - WARMUP} steps"
         ),
+        "date": today(),
         "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine(),
+        "look_back": LOOK_BACK,
+        "horizon": HORIZON,
+        "batch_size": BATCH,
+        "steps": steps,
+        "timed_steps": steps - WARMUP,
         "settings": [],
     }
     for precision in ("fp32", "bf16"):
@@ -135,12 +142,13 @@ def accuracy(dataset, epochs: int, batch_size: int) -> dict:
             "ETTh1, features S (OT), L 96, H 96, ett-hour borders, every training window, every test window "
             "(2,785), best-validation checkpoint, SmolLM2-135M with 6 layers, STL per window at period 24"
         ),
+        "date": today(),
         "epochs": epochs,
         "batch_size": batch_size,
         "machine": machine(),
         "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
-    report["models"] = budget_runs(
+    report["rows"] = budget_runs(
         dataset, ACCURACY_MODELS, epochs=epochs, batch_size=batch_size, seq_len=96, pred_len=96, features="S"
     )
     report["finished_at"] = datetime.now().astimezone().isoformat(timespec="seconds")

@@ -51,6 +51,7 @@ from bench.common import (  # noqa: E402
     release_memory,
     reset_peak_rss,
     rss_mb,
+    today,
 )
 
 RESULTS = ROOT / "bench" / "results" / "time_llm_speed.json"
@@ -69,8 +70,8 @@ def measure(dataset, backbone: str, layers: int, seq_len: int, precision: str, s
 
     from core.data import prepare
     from core.models.registry import build_model
-    from core.training.loaders import WindowDataset, make_loader
     from core.training.trainer import TrainConfig, Trainer
+    from core.windows import WindowDataset, make_loader
 
     data = prepare(dataset.frame.to_numpy(), dataset.channels, dataset.target, "M", "ett-hour", seq_len)
     train_set, val_set = (
@@ -171,8 +172,13 @@ def main() -> None:
             f"8 heads, patch 16 stride 8; Trainer (Adam) over the first {args.steps * BATCH} training "
             f"windows, {args.steps} steps, median of the last {args.steps - WARMUP}; CPU autocast for bf16"
         ),
+        "date": today(),
         "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine(),
+        "horizon": HORIZON,
+        "batch_size": BATCH,
+        "steps": args.steps,
+        "timed_steps": args.steps - WARMUP,
         "memory": (
             "peak_rss_mb: the process's peak resident set (getrusage ru_maxrss), reset just before the "
             "setting's training; rss_increase_mb: that peak minus the resident set just before training "

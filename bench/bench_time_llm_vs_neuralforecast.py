@@ -9,7 +9,7 @@ Shared settings: ETTh1, features M (7 channels), the ett-hour borders and a scal
 rows (`core.data.prepare`); both models get the same scaled data. Look-back 96, horizon 96, patch 16,
 stride 8, d_model 16, d_ff 32, 8 heads, dropout 0.1, the data set's description in the prompt, MSE
 loss, Adam at lr 1e-3 with a constant rate, no validation, no gradient clipping. Backbone: the bundled
-SmolLM2-135M (Llama) kept to its first 6 layers, loaded by `core.backbones.load_backbone`; for
+SmolLM2-135M (Llama) kept to its first 6 layers, loaded by `core.lm.load_backbone`; for
 neuralforecast that same body is saved (safetensors, config with num_hidden_layers 6, and the GGUF
 file's own tokenizer) to bench/.cache/ and passed as `llm=<folder>`, and the script checks that every
 backbone tensor is equal in the two models and that the tokenizers give the same ids.
@@ -65,11 +65,13 @@ sys.path.insert(0, str(ROOT))
 from bench.common import (  # noqa: E402
     WARMUP,
     StepClock,
+    accuracy_row,
     machine,
     peak_rss_mb,
     release_memory,
     reset_peak_rss,
     rss_mb,
+    today,
 )
 
 RESULTS = ROOT / "bench" / "results" / "time_llm_vs_neuralforecast.json"
@@ -215,10 +217,10 @@ def _timed_run(fit) -> dict:
     reset = reset_peak_rss()
     started = time.perf_counter()
     fit()
-    minutes = (time.perf_counter() - started) / 60
+    seconds = time.perf_counter() - started
     peak = peak_rss_mb()
     return {
-        "training_minutes": minutes,
+        "training_s": seconds,
         "peak_rss_mb": peak,
         "rss_before_mb": rss_before,
         "rss_increase_mb": peak - rss_before if reset else None,
@@ -242,7 +244,7 @@ def save_backbone_for_neuralforecast(backbone) -> Path:
     """Our truncated SmolLM2 body and the GGUF file's tokenizer as a folder `from_pretrained` reads."""
     from transformers import AutoTokenizer
 
-    from core.backbones import smollm2_location
+    from core.lm.load import smollm2_location
 
     config = CACHE / "config.json"
     if config.is_file() and json.loads(config.read_text()).get("num_hidden_layers") == LAYERS:
@@ -285,8 +287,8 @@ def run_ours(data, dataset, steps: int, precision: str, test_starts: list[int] |
 
     from core import metrics
     from core.models.registry import build_model
-    from core.training.loaders import WindowDataset, make_loader
     from core.training.trainer import TrainConfig, Trainer
+    from core.windows import WindowDataset, make_loader
 
     train_set, val_set, test_set = (
         WindowDataset(data.splits[name], SEQ_LEN, HORIZON, data.output_index)
@@ -323,7 +325,8 @@ def run_ours(data, dataset, steps: int, precision: str, test_starts: list[int] |
     if test_starts is not None:
         started = time.perf_counter()
         loader = make_loader(Subset(test_set, test_starts), BATCH, shuffle=False)
-        forecasts, actuals = trainer.predict(loader)
+        outputs, actuals = trainer.predict(loader)
+        forecasts = outputs.forecast
         result["test"] = {
             "mse": metrics.mse(actuals.numpy(), forecasts.numpy()),
             "mae": metrics.mae(actuals.numpy(), forecasts.numpy()),
@@ -468,6 +471,39 @@ def run_neuralforecast(
 # ---------------------------------------------------------------- main
 
 
+def accuracy(result: dict, implementation: dict | None) -> dict:
+    """A scored run's test figures as an accuracy row (bench/common.py); the run keeps its timings."""
+    test = result.pop("test")
+    return accuracy_row(
+        "time_llm",
+        "ETTh1",
+        features="M",
+        look_back=SEQ_LEN,
+        horizon=HORIZON,
+        split="ett-hour",
+        scored="every_nth",
+        windows=test["windows"],
+        checkpoint="last",
+        budget={
+            "steps": result["steps"],
+            "batch_size": UNIVARIATE_PER_STEP,
+            "optimizer": "Adam",
+            "lr": LR,
+            "schedule": "constant",
+        },
+        precision=result["precision"],
+        backbone={"name": BACKBONE, "layers": LAYERS},
+        metrics={"mse": test["mse"], "mae": test["mae"]},
+        implementation=implementation,
+        every=TEST_EVERY,
+        forecasts=test["forecasts"],
+        train_time_s=result["training_s"],
+        test_time_s=test["seconds"],
+        train_loss_last10=result["train_loss_last10"],
+        **{key: value for key, value in test.items() if key.endswith("_max_abs_diff")},
+    )
+
+
 def _quiet() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -503,9 +539,9 @@ def main() -> None:
     import transformers
     from transformers.utils import logging as hf_logging
 
-    from core.backbones import load_backbone
     from core.data import prepare
     from core.datasets import load_builtin
+    from core.lm import load_backbone
 
     hf_logging.disable_progress_bar()
     started = time.perf_counter()
@@ -530,6 +566,7 @@ def main() -> None:
             f"to the next, first {WARMUP} steps warm-up, median of the rest. Test: every {TEST_EVERY}th "
             f"test window start ({len(starts)} windows x 7 channels), MSE/MAE in the scaled space."
         ),
+        "date": today(),
         "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine()
         | {
@@ -537,6 +574,12 @@ def main() -> None:
             "neuralforecast": neuralforecast.__version__,
             "pytorch_lightning": pytorch_lightning.__version__,
         },
+        "data": "ETTh1",
+        "features": "M",
+        "look_back": SEQ_LEN,
+        "horizon": HORIZON,
+        "backbone": {"name": BACKBONE, "layers": LAYERS},
+        "windows_per_step": UNIVARIATE_PER_STEP,
         "noise": (
             "cpu_share: this process's CPU time over the timed steps / (wall time x torch threads), 1.0 "
             "when it had the cores to itself; load_avg_1min before and after each run; speed_comparable: "
@@ -551,41 +594,44 @@ def main() -> None:
     ours = run_ours(data, dataset, steps, "fp32", starts)
     print(f"neuralforecast, fp32, {steps} steps ...", flush=True)
     theirs = run_neuralforecast(data, dataset, folder, steps, "fp32", starts, backbone)
-    report["ours"], report["neuralforecast"] = ours, theirs
+    theirs_are = {"name": "neuralforecast", "version": neuralforecast.__version__}
+    report["rows"] = [accuracy(ours, None), accuracy(theirs, theirs_are)]
     report["speed_ratio"] = ours["univariate_windows_per_s"] / theirs["univariate_windows_per_s"]
     report["speed_comparable"] = min(ours["cpu_share"], theirs["cpu_share"]) >= FAIR_CPU_SHARE
-    report["test_mse_ratio"] = ours["test"]["mse"] / theirs["test"]["mse"]
-    extras = {}
+    report["test_mse_ratio"] = report["rows"][0]["metrics"]["mse"] / report["rows"][1]["metrics"]["mse"]
+    runs = [
+        {"implementation": None, "timing_only": False, **ours},
+        {"implementation": theirs_are, "timing_only": False, **theirs},
+    ]
     if not args.no_bf16:
         print(f"ours, bf16, {speed_steps} steps ...", flush=True)
-        extras["ours_bf16"] = run_ours(data, dataset, speed_steps, "bf16", None)
+        ours_bf16 = run_ours(data, dataset, speed_steps, "bf16", None)
+        runs.append({"implementation": None, "timing_only": True, **ours_bf16})
         print(f"neuralforecast, bf16-mixed, {speed_steps} steps ...", flush=True)
         try:
-            extras["neuralforecast_bf16"] = run_neuralforecast(
-                data, dataset, folder, speed_steps, "bf16", None, backbone
-            )
+            theirs_bf16 = run_neuralforecast(data, dataset, folder, speed_steps, "bf16", None, backbone)
         except Exception as error:  # report it rather than lose the fp32 results
-            extras["neuralforecast_bf16"] = {"error": f"{type(error).__name__}: {error}"}
-    report["extra_timing_only"] = extras
+            theirs_bf16 = {"precision": "bf16", "error": f"{type(error).__name__}: {error}"}
+        runs.append({"implementation": theirs_are, "timing_only": True, **theirs_bf16})
+    report["runs"] = runs
     report["load_avg_end"] = list(os.getloadavg())
     report["total_minutes"] = (time.perf_counter() - started) / 60
     report["finished_at"] = datetime.now().astimezone().isoformat(timespec="seconds")
 
     print(f"\n{'':<22} {'win/s':>7} {'step s':>7} {'cpu':>5} {'prompt':>6} {'MSE':>7} {'MAE':>7} {'min':>6}")
-    rows = [("ours fp32", ours), ("neuralforecast fp32", theirs)]
-    rows += [(name.replace("_", " "), r) for name, r in extras.items() if "error" not in r]
-    for name, r in rows:
-        test = r.get("test", {})
-        mse = f"{test['mse']:.4f}" if test else ""
-        mae = f"{test['mae']:.4f}" if test else ""
+    for index, run in enumerate(runs):
+        name = f"{'ours' if run['implementation'] is None else 'neuralforecast'} {run['precision']}"
+        if "error" in run:
+            print(f"{name}: {run['error']}")
+            continue
+        scores = report["rows"][index]["metrics"] if index < len(report["rows"]) else {}
+        mse = f"{scores['mse']:.4f}" if scores else ""
+        mae = f"{scores['mae']:.4f}" if scores else ""
         print(
-            f"{name:<22} {r['univariate_windows_per_s']:>7.2f} {r['median_step_s']:>7.2f} "
-            f"{r['cpu_share']:>5.2f} {r['prompt_tokens']['padded_per_batch_median']:>6.0f} {mse:>7} {mae:>7} "
-            f"{r['training_minutes']:>6.1f}"
+            f"{name:<22} {run['univariate_windows_per_s']:>7.2f} {run['median_step_s']:>7.2f} "
+            f"{run['cpu_share']:>5.2f} {run['prompt_tokens']['padded_per_batch_median']:>6.0f} {mse:>7} "
+            f"{mae:>7} {run['training_s'] / 60:>6.1f}"
         )
-    for name, r in extras.items():
-        if "error" in r:
-            print(f"{name}: {r['error']}")
     if not report["speed_comparable"]:
         print(
             f"WARNING: a cpu_share below {FAIR_CPU_SHARE} means another process shared the cores during "
@@ -597,9 +643,7 @@ def main() -> None:
         f"load {report['load_avg_start'][0]:.2f} -> {report['load_avg_end'][0]:.2f}"
     )
     if args.quick:  # everything but the step lists, for a look at what the full run will record
-        brief = {k: v for k, v in report.items() if k not in ("ours", "neuralforecast", "extra_timing_only")}
-        for name, r in [("ours", ours), ("neuralforecast", theirs), *extras.items()]:
-            brief[name] = {k: v for k, v in r.items() if k != "step_s"}
+        brief = report | {"runs": [{k: v for k, v in run.items() if k != "step_s"} for run in runs]}
         print(json.dumps(brief, indent=1, default=str))
     if not args.quick or args.write:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)

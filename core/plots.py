@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.decompose import Decomposition
+from core.explain import Heatmap
 from core.patching import make_patches, patch_starts
 
 _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
@@ -213,42 +214,23 @@ def forecast_figure(
     return fig
 
 
-def attention_figure(weights: np.ndarray, prototype_labels: list[str], title: str = "") -> go.Figure:
-    """Reprogramming attention: patches (rows) over text prototypes (columns)."""
-    patches = [f"patch {p + 1}" for p in range(weights.shape[0])]
+def heatmap_figure(panel: Heatmap, layer: int = 0) -> go.Figure:
+    """An explanation's heatmap (one of its layers): rows over columns, each cell a weight."""
+    values = panel.values[layer]
     fig = go.Figure(
         go.Heatmap(
-            z=weights,
-            x=prototype_labels,
-            y=patches,
+            z=values,
+            x=panel.columns,
+            y=panel.rows,
             colorscale="Blues",
             colorbar=dict(title="weight"),
             hovertemplate="%{y} → %{x}: %{z:.3f}<extra></extra>",
         )
     )
-    fig.update_yaxes(autorange="reversed")
-    fig.update_layout(title=title, height=260 + 16 * len(patches), xaxis_tickangle=-45, **_LAYOUT)
+    fig.update_yaxes(autorange="reversed", title_text=panel.row_title)
+    fig.update_xaxes(title_text=panel.column_title)
+    fig.update_layout(title=panel.title, height=300 + 18 * len(panel.rows), xaxis_tickangle=-45, **_LAYOUT)
     fig.update_layout(hovermode="closest")
-    return fig
-
-
-def window_patch_figure(window: np.ndarray, patch_len: int, stride: int, highlight: int) -> go.Figure:
-    """A look-back window with one patch (0-based `highlight`) shaded; the padding drawn too."""
-    window = np.asarray(window, dtype=np.float64)
-    padded = np.r_[window, np.repeat(window[-1], stride)]
-    start = patch_starts(len(window), patch_len, stride)[highlight]
-    fig = go.Figure(go.Scatter(x=np.arange(len(padded)), y=padded, mode="lines", line=dict(color="#444")))
-    fig.add_vrect(
-        x0=start - 0.5,
-        x1=start + patch_len - 0.5,
-        fillcolor=_PALETTE[1],
-        opacity=0.25,
-        line_width=0,
-        annotation_text=f"patch {highlight + 1}",
-        annotation_position="top left",
-    )
-    fig.add_vrect(x0=len(window) - 0.5, x1=len(padded) - 0.5, fillcolor="#ccc", opacity=0.3, line_width=0)
-    fig.update_layout(title="The window (the series' own units)", height=260, showlegend=False, **_LAYOUT)
     return fig
 
 
@@ -296,35 +278,33 @@ def _rgba(color: str, opacity: float) -> str:
 
 
 def _add_band(fig: go.Figure, x, lower, upper, color: str, name: str) -> None:
-    """A shaded 10–90 % band between `lower` and `upper`, grouped in the legend with `name`."""
+    """A shaded band between `lower` and `upper`, grouped in the legend with `name`."""
     common = dict(x=x, mode="lines", line=dict(width=0), legendgroup=name, hoverinfo="skip")
     fig.add_trace(go.Scatter(y=upper, showlegend=False, **common))
     fig.add_trace(
-        go.Scatter(y=lower, fill="tonexty", fillcolor=_rgba(color, 0.15), name=f"{name} 10–90%", **common)
+        go.Scatter(y=lower, fill="tonexty", fillcolor=_rgba(color, 0.15), name=f"{name} band", **common)
     )
 
 
-def proxy_figure(
-    history: np.ndarray,
-    actual: np.ndarray,
-    forecasts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
-    title: str = "",
+def variants_figure(
+    history: pd.Series, actual: pd.Series, variants: dict[str, pd.DataFrame], title: str = ""
 ) -> go.Figure:
-    """One decoded test window: the look-back, the actual future, and each configuration's median
-    forecast over its shaded band, `forecasts[name] = (median, lower, upper)`, each (H,)."""
+    """One test window: the look-back, the actual future, and each variant's forecast over its
+    shaded band; `variants[name]` is indexed like `actual` with `forecast` (and `lower`, `upper`)."""
     fig = go.Figure()
-    offset = len(history)
     fig.add_trace(
-        go.Scatter(x=np.arange(offset), y=history, mode="lines", name="history", line=dict(color="#444"))
+        go.Scatter(
+            x=history.index, y=history.to_numpy(), mode="lines", name="history", line=dict(color="#444")
+        )
     )
-    steps = np.arange(offset, offset + len(actual))  # the first forecast step follows the last seen one
-    for i, (name, (median, lower, upper)) in enumerate(forecasts.items()):
+    for i, (name, frame) in enumerate(variants.items()):
         color = _PALETTE[(i + 1) % len(_PALETTE)]
-        _add_band(fig, steps, lower, upper, color, name)
+        if "lower" in frame:
+            _add_band(fig, frame.index, frame["lower"], frame["upper"], color, name)
         fig.add_trace(
             go.Scatter(
-                x=steps,
-                y=median,
+                x=frame.index,
+                y=frame["forecast"],
                 mode="lines",
                 name=name,
                 legendgroup=name,
@@ -332,40 +312,28 @@ def proxy_figure(
             )
         )
     fig.add_trace(
-        go.Scatter(x=steps, y=actual, mode="lines", name="actual", line=dict(color=_PALETTE[0], width=2.5))
+        go.Scatter(
+            x=actual.index,
+            y=actual.to_numpy(),
+            mode="lines",
+            name="actual",
+            line=dict(color=_PALETTE[0], width=2.5),
+        )
     )
-    fig.add_vline(x=offset - 0.5, line_dash="dot", line_color="#999")
-    fig.update_layout(title=title, xaxis_title="step", height=420, **_LAYOUT)
+    fig.update_layout(title=title, height=420, **_LAYOUT)
     return fig
 
 
-def configurations_table(configurations: dict[str, dict], metrics: tuple[str, ...]) -> pd.DataFrame:
-    """One row per decoded configuration, one column per metric (missing ones left empty)."""
+def variants_table(
+    variants: dict[str, dict], metrics: tuple[str, ...] = ("mse", "mae", "smape", "mase", "nll")
+) -> pd.DataFrame:
+    """One row per variant, one column per metric it has (missing ones left empty)."""
+    shown = [m for m in metrics if any(m in scores for scores in variants.values())]
     return pd.DataFrame(
-        [[scores.get(m, float("nan")) for m in metrics] for scores in configurations.values()],
-        index=pd.Index(list(configurations), name="configuration"),
-        columns=[METRIC_LABELS.get(m, m) for m in metrics],
+        [[scores.get(m, float("nan")) for m in shown] for scores in variants.values()],
+        index=pd.Index(list(variants), name="variant"),
+        columns=[METRIC_LABELS.get(m, m) for m in shown],
     )
-
-
-def proxy_window(
-    arrays: dict[str, np.ndarray], window: int, seq_len: int, names: list[str]
-) -> tuple[np.ndarray, np.ndarray, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
-    """A proxy run's decoded window `window` in the series' own units, for `proxy_figure`: the
-    look-back (rows window_index[window] onward of the stored test inputs), the actual future, and
-    each named configuration's (median, lower, upper)."""
-    mean, std = float(arrays["scaler_mean"].reshape(-1)[0]), float(arrays["scaler_std"].reshape(-1)[0])
-    start = int(arrays["window_index"][window])
-    history = arrays["inputs"][start : start + seq_len, 0] * std + mean
-    actual = arrays["actual"][window, :, 0] * std + mean
-    forecasts = {}
-    for name in names:
-        # The proxy's median is the run's forecast, stored once as `forecast`.
-        median = "forecast" if name == "proxy" and "proxy_forecast" not in arrays else f"{name}_forecast"
-        forecasts[name] = tuple(
-            arrays[key][window, :, 0] * std + mean for key in (median, f"{name}_lower", f"{name}_upper")
-        )
-    return history, actual, forecasts
 
 
 SPLIT_COLOURS = {"train": "#2ca02c", "validation": "#ff7f0e", "test": "#d62728"}
@@ -383,7 +351,7 @@ def forecast_overview_figure(
     window's forecast, and the forecast past the end of the data, under a range slider.
 
     `splits[name] = (first x, last x)` of each split's scored rows. `test_window` and `future` are
-    indexed by x with a `forecast` column and, for a sampling model, `lower` and `upper` (10–90 %);
+    indexed by x with a `forecast` column and, where the model gives a band, `lower` and `upper`;
     `test_window` also has `actual`. `focus = (x0, x1)` is the span shown at first.
     """
     fig = go.Figure()

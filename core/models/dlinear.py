@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from core.models.contract import Forecaster, ForecastOutput
 from core.models.layers import RevIN
 
 
@@ -25,7 +26,7 @@ class DLinearConfig:
     dropout: float = 0.0  # applied to the input window; DLinear has no hidden layer
 
 
-class DLinear(nn.Module):
+class DLinear(Forecaster):
     def __init__(self, config: DLinearConfig):
         super().__init__()
         self.config = config
@@ -42,7 +43,7 @@ class DLinear(nn.Module):
         padded = torch.cat([x[..., :1].expand(-1, -1, front), x, x[..., -1:].expand(-1, -1, back)], dim=-1)
         return self.trend_filter(padded)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> ForecastOutput:
         stats = None
         if self.revin is not None:
             x, stats = self.revin.normalise(x)
@@ -53,4 +54,4 @@ class DLinear(nn.Module):
         y = y.transpose(1, 2).float()  # (B, H, C)
         if self.revin is not None:
             y = self.revin.denormalise(y, stats)
-        return y
+        return ForecastOutput(y)

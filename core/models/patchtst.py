@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.models.contract import Forecaster, ForecastOutput
 from core.models.layers import RevIN
 from core.patching import make_patches, patch_count
 
@@ -70,7 +71,7 @@ class EncoderLayer(nn.Module):
         return self._batch_norm(self.norm_feed_forward, x + self.dropout(self.feed_forward(x)))
 
 
-class PatchTST(nn.Module):
+class PatchTST(Forecaster):
     def __init__(self, config: PatchTSTConfig):
         super().__init__()
         if config.d_model % config.n_heads:
@@ -88,7 +89,7 @@ class PatchTST(nn.Module):
             nn.Linear(self.n_patches * config.d_model, config.pred_len),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> ForecastOutput:
         batch, _, channels = x.shape  # (B, L, C)
         stats = None
         if self.revin is not None:
@@ -102,4 +103,4 @@ class PatchTST(nn.Module):
         y = y.view(batch, channels, -1).transpose(1, 2)  # (B, H, C)
         if self.revin is not None:
             y = self.revin.denormalise(y, stats)
-        return y
+        return ForecastOutput(y)

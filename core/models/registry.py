@@ -1,28 +1,59 @@
-"""The trainable forecasters by name, with their config classes (the Train page's picker)."""
+"""Every trainable forecaster by name, with what it says about itself (see `core.models.contract`).
+
+This is the only place that knows the models: the runner, the command line, the presets and the
+pages read these entries. A new model is one file and one entry here.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 
-from torch import nn
-
+from core.models import tempo, time_llm
+from core.models.contract import SHAPE_FIELDS, Explains, Forecaster, ModelSpec
 from core.models.dlinear import DLinear, DLinearConfig
 from core.models.patchtst import PatchTST, PatchTSTConfig
 from core.models.tempo import TEMPO, TEMPOConfig
 from core.models.time_llm import TimeLLM, TimeLLMConfig
-from core.proxy.model import ProxyConfig, ProxyTuned
+from core.proxy import model as proxy
 
+# Training defaults. DLinear follows its paper (lr 0.005, batch 32, 10 epochs, patience 3; cosine
+# decay in place of halving every epoch); PatchTST's paper trains 100 epochs at lr 1e-4 with
+# one-cycle, which a CPU cannot afford: bench/bench_baselines.py measured the settings below.
+# Time-LLM: the seed's ETTh1 row (lr 1e-3, batch 16, MSE) with one-cycle as the official code meant
+# it (built there but never stepped), over few epochs: a frozen LLM forward is costly. TEMPO: its
+# paper's lr 1e-3, cosine schedule and patience 5, over few epochs on a CPU. The proxy's expert:
+# LoRA on a small language model, a few epochs over serialised windows.
+_TIME_LLM_TRAINING = dict(
+    epochs=3, batch_size=16, lr=1e-3, max_lr=1e-3, schedule="onecycle", pct_start=0.2, patience=3
+)
+_TEMPO_TRAINING = dict(epochs=3, batch_size=16, lr=1e-3, schedule="cosine", patience=5)
 
-@dataclass(frozen=True)
-class ModelSpec:
-    name: str
-    label: str
-    description: str
-    config_class: type
-    model_class: type
-    fixed: dict = field(default_factory=dict)  # options the entry sets (an ablation's variant)
-    parent: str | None = None  # the full model an ablation takes apart
+# What `auto` precision means on a CPU, measured per model: bf16 autocast made a training step
+# 1.4-1.5x faster for Time-LLM over SmolLM2 (bench/results/time_llm_speed.json) and 1.8x for TEMPO
+# (tempo_speed.json); the proxy's expert trains over SmolLM2 batches alike. The small forecasters
+# ran slower under it (cpu_precision.json), so they keep the trainer's fp32.
+_LANGUAGE_MODEL_CPU = "bf16"
 
+_PROTOTYPE_ATTENTION = Explains("reprogramming attention over text prototypes", per_channel=True)
+_PROMPT_PICKS = Explains(
+    "the prompts each part picks from the pool", per_channel=False, when=tempo.has_prompt_pool
+)
+
+_TIME_LLM = dict(
+    config_class=TimeLLMConfig,
+    model_class=TimeLLM,
+    cpu_autocast=_LANGUAGE_MODEL_CPU,
+    train_defaults=_TIME_LLM_TRAINING,
+    preset=time_llm.preset,
+    data_options=time_llm.data_options,
+)
+_TEMPO = dict(
+    config_class=TEMPOConfig,
+    model_class=TEMPO,
+    cpu_autocast=_LANGUAGE_MODEL_CPU,
+    train_defaults=_TEMPO_TRAINING,
+    preset=tempo.preset,
+)
 
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
@@ -33,6 +64,7 @@ MODELS: dict[str, ModelSpec] = {
             "Moving-average decomposition and two linear maps (Zeng et al., AAAI 2023).",
             DLinearConfig,
             DLinear,
+            train_defaults=dict(epochs=10, batch_size=32, lr=0.005, schedule="cosine", patience=3),
         ),
         ModelSpec(
             "patchtst",
@@ -40,115 +72,116 @@ MODELS: dict[str, ModelSpec] = {
             "Patches of each channel as tokens of a small Transformer encoder (Nie et al., ICLR 2023).",
             PatchTSTConfig,
             PatchTST,
+            train_defaults=dict(
+                epochs=6, batch_size=128, lr=1e-3, max_lr=1e-3, schedule="onecycle", pct_start=0.3, patience=3
+            ),
         ),
         ModelSpec(
             "time_llm",
             "Time-LLM",
             "A frozen language model reprogrammed with text prototypes (Jin et al., ICLR 2024).",
-            TimeLLMConfig,
-            TimeLLM,
-            {"variant": "full"},  # the ablations are entries of their own
+            fixed={"variant": "full"},  # the ablations are entries of their own
+            explains=_PROTOTYPE_ATTENTION,
+            **_TIME_LLM,
         ),
         ModelSpec(
             "time_llm_no_llm",
             "Time-LLM without the LLM (ablation)",
             "Reprogrammed patches straight to the head (Tan et al., NeurIPS 2024).",
-            TimeLLMConfig,
-            TimeLLM,
-            {"variant": "no_llm"},
+            fixed={"variant": "no_llm"},
             parent="time_llm",
+            explains=_PROTOTYPE_ATTENTION,
+            **_TIME_LLM,
         ),
         ModelSpec(
             "time_llm_llm_to_attention",
             "Time-LLM, LLM replaced by attention (ablation)",
             "One trainable self-attention layer in place of the language model (Tan et al., NeurIPS 2024).",
-            TimeLLMConfig,
-            TimeLLM,
-            {"variant": "llm_to_attention"},
+            fixed={"variant": "llm_to_attention"},
             parent="time_llm",
+            explains=_PROTOTYPE_ATTENTION,
+            **_TIME_LLM,
         ),
         ModelSpec(
             "time_llm_random_init",
             "Time-LLM with a random backbone (ablation)",
             "The language model's architecture with random weights (Tan et al., NeurIPS 2024).",
-            TimeLLMConfig,
-            TimeLLM,
-            {"variant": "random_init"},
+            fixed={"variant": "random_init"},
             parent="time_llm",
+            explains=_PROTOTYPE_ATTENTION,
+            **_TIME_LLM,
         ),
         ModelSpec(
             "tempo",
             "TEMPO",
             "Trend, seasonal and residual parts with their own prompts through a LoRA-adapted language "
             "model (Cao et al., ICLR 2024).",
-            TEMPOConfig,
-            TEMPO,
+            explains=_PROMPT_PICKS,
+            **_TEMPO,
         ),
         ModelSpec(
             "tempo_no_prompt",
             "TEMPO without prompts (ablation)",
             "The decomposed parts through the adapted model with no prompt vectors.",
-            TEMPOConfig,
-            TEMPO,
-            {"prompt": "none"},
+            fixed={"prompt": "none"},
             parent="tempo",
+            **_TEMPO,
         ),
         ModelSpec(
             "tempo_no_decomposition",
             "TEMPO without decomposition (ablation)",
             "The whole window as one part with one prompt, through the adapted model.",
-            TEMPOConfig,
-            TEMPO,
-            {"decomposition": "none"},
+            fixed={"decomposition": "none"},
             parent="tempo",
+            explains=_PROMPT_PICKS,
+            **_TEMPO,
         ),
         ModelSpec(
             "proxy_tuned",
             "Proxy-tuned decoding",
             "A language model writes the series as digits, steered by a small model tuned on it "
             "(LLMTime, Gruver et al., NeurIPS 2023; proxy-tuning, Liu et al., 2024).",
-            ProxyConfig,
-            ProxyTuned,
+            proxy.ProxyConfig,
+            proxy.ProxyTuned,
+            target_only=True,
+            own_loss=True,
+            cpu_autocast=_LANGUAGE_MODEL_CPU,
+            train_defaults=dict(epochs=2, batch_size=8, lr=1e-3, schedule="cosine", patience=2),
+            data_options=proxy.data_options,
+            note=(
+                "alpha weighs the expert's steer (expert − untuned small model) added to the base model's "
+                "logits: 0 is the base model alone, 1 is the paper's proxy-tuning; the default 0.3 stayed "
+                "stable with the offline small model, while at 1 its numbers ran long (see the README). "
+                "samples: forecasts drawn per window (their median is the forecast, their 10%–90% quantiles "
+                "the band); temperature and top p shape each draw. digits: digits kept after the implied "
+                "decimal point of each rescaled value. test windows: decoding is the costly part (every "
+                "test window would take hours on a CPU), so an evenly spaced subset of at most this many "
+                "windows is decoded, three ways each (base, expert, proxy). train windows: serialised "
+                "windows the expert is tuned on per epoch."
+            ),
         ),
     ]
 }
 
 
-# Training defaults per model. DLinear follows its paper (lr 0.005, batch 32, 10 epochs, patience 3;
-# cosine decay in place of halving every epoch); PatchTST's paper trains 100 epochs at lr 1e-4 with
-# one-cycle, which a CPU cannot afford: bench/bench_baselines.py measured the settings below.
-TRAIN_DEFAULTS: dict[str, dict] = {
-    "dlinear": dict(epochs=10, batch_size=32, lr=0.005, schedule="cosine", patience=3),
-    # Time-LLM: the seed's ETTh1 row (lr 1e-3, batch 16, MSE) with one-cycle as the official code
-    # meant it (built there but never stepped), over few epochs: a frozen LLM forward is costly.
-    **{
-        name: dict(
-            epochs=3, batch_size=16, lr=1e-3, max_lr=1e-3, schedule="onecycle", pct_start=0.2, patience=3
-        )
-        for name in ("time_llm", "time_llm_no_llm", "time_llm_llm_to_attention", "time_llm_random_init")
-    },
-    "patchtst": dict(
-        epochs=6, batch_size=128, lr=1e-3, max_lr=1e-3, schedule="onecycle", pct_start=0.3, patience=3
-    ),
-    # TEMPO: its paper's lr 1e-3, cosine schedule and patience 5, over few epochs on a CPU.
-    **{
-        name: dict(epochs=3, batch_size=16, lr=1e-3, schedule="cosine", patience=5)
-        for name in ("tempo", "tempo_no_prompt", "tempo_no_decomposition")
-    },
-    # The proxy expert: LoRA on a small language model, a few epochs over serialised windows.
-    "proxy_tuned": dict(epochs=2, batch_size=8, lr=1e-3, schedule="cosine", patience=2),
-}
+def spec_of(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def label_of(name: str | None) -> str:
+    """A model's label, or its name when the registry no longer has it (an old stored run)."""
+    return MODELS[name].label if name in MODELS else str(name)
 
 
 def config_fields(name: str) -> list[str]:
-    return [f.name for f in fields(MODELS[name].config_class)]
+    return [f.name for f in fields(spec_of(name).config_class)]
 
 
 def build_config(name: str, *, seq_len: int, pred_len: int, n_channels: int, **options):
     """A model's config from its options; unknown or clashing options are errors, never ignored."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    spec = MODELS[name]
+    spec = spec_of(name)
     unknown = set(options) - set(config_fields(name))
     if unknown:
         raise ValueError(f"{spec.label} has no option(s) {', '.join(sorted(unknown))}")
@@ -163,16 +196,27 @@ def build_config(name: str, *, seq_len: int, pred_len: int, n_channels: int, **o
 
 def build_model(
     name: str, *, seq_len: int, pred_len: int, n_channels: int, **options
-) -> tuple[nn.Module, object]:
+) -> tuple[Forecaster, object]:
     """A model and its config."""
     config = build_config(name, seq_len=seq_len, pred_len=pred_len, n_channels=n_channels, **options)
     return MODELS[name].model_class(config), config
+
+
+def rebuild(name: str, model_config: dict) -> Forecaster:
+    """A model from the config a run stored (what `dataclasses.asdict` made of it)."""
+    options = dict(model_config)
+    shape = {key: options.pop(key) for key in SHAPE_FIELDS}
+    for key in spec_of(name).fixed:
+        options.pop(key, None)
+    model, _ = build_model(name, **shape, **options)
+    return model
 
 
 def check_config(config, label: str) -> None:
     """Types and ranges of a model config, so a bad option is a plain error before training starts."""
     for f in fields(config):
         value, kind = getattr(config, f.name), str(f.type)
+        low, high = f.metadata.get("bounds", (None, None))
         if kind == "bool":
             ok, rule = isinstance(value, bool), "true or false"
         elif kind == "str":
@@ -188,13 +232,12 @@ def check_config(config, label: str) -> None:
             ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1
             rule = "a number from 0 up to (not including) 1"
         else:
-            ok, rule = isinstance(value, int | float) and not isinstance(value, bool), "a number"
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            ok = ok and (low is None or value >= low) and (high is None or value <= high)
+            rule = (
+                "a number"
+                + (f" ≥ {low:g}" if low is not None else "")
+                + (f" ≤ {high:g}" if high is not None else "")
+            )
         if not ok:
             raise ValueError(f"{label} option {f.name} must be {rule}, got {value!r}")
-
-
-def parameter_counts(model: nn.Module) -> tuple[int, int]:
-    """(trainable, total) parameters."""
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return trainable, total

@@ -15,8 +15,9 @@ Per window and channel (channel independence):
    keys learn (in the released code they never do). How often each prompt is picked is counted.
 4. One pass of the backbone over [prompt_T, patches_T, prompt_S, patches_S, prompt_R, patches_R].
    The backbone is a copy of a registry model kept to its first N layers and adapted with LoRA
-   through `peft` (r 16, alpha 16, dropout 0.1) on its attention projections; its layer norms and
-   positional embeddings train too, as the paper says (peft freezes them; they are switched back on).
+   through `peft` (`core.lm.with_lora`: r 16, alpha 16, dropout 0.1) on its attention projections;
+   its layer norms and positional embeddings train too, as the paper says (peft freezes them; they
+   are switched back on).
 5. Three flatten heads; each part's forecast is de-normalised with its own statistics and the
    forecast is their sum. An optional decomposition loss compares each part's forecast with the
    decomposition of the target window.
@@ -29,30 +30,32 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.backbones import Backbone, load_backbone
-from core.decompose import WINDOW_PARTS, decompose_windows
+from core.decompose import WINDOW_PARTS, decompose_windows, frequency_period
+from core.explain import Panel, Table
+from core.lm import Backbone, backbone_choices, load_backbone, with_lora
+from core.models.contract import (
+    CPU_EPOCHS,
+    GPU_EPOCHS_CAP,
+    DataFacts,
+    Forecaster,
+    ForecastOutput,
+    ModelSpec,
+    Preset,
+    option,
+)
 from core.models.layers import RevIN
 from core.patching import make_patches, patch_count
 
 DECOMPOSITIONS = ("stl", "moving_average", "none")
 PROMPTS = ("semi_soft", "pool", "none")
-# LoRA targets by architecture: GPT-2's fused query-key-value projection, Llama's and BERT's
-# attention projections.
-LORA_TARGETS = {
-    "gpt2": ["c_attn"],
-    "llama": ["q_proj", "k_proj", "v_proj", "o_proj"],
-    "bert": ["query", "key", "value"],
-}
-# Parameters that train alongside LoRA (the paper: layer norms and positional embeddings).
-_NORM_NAMES = ("norm", "ln_", "LayerNorm")
-_POSITION_NAMES = ("wpe", "position_embeddings")
 
 
 @dataclass
@@ -60,11 +63,16 @@ class TEMPOConfig:
     seq_len: int = 336  # look-back L (the paper: 336 on ETT)
     pred_len: int = 96
     n_channels: int = 7
-    backbone: str = "smollm2-135m"  # the paper: GPT-2; the bundled SmolLM2 offline
+    backbone: str = option(  # the paper: GPT-2; the bundled SmolLM2 offline
+        "smollm2-135m",
+        choices=[spec.name for spec in backbone_choices()],
+        labels={spec.name: spec.label for spec in backbone_choices()},
+        help="The language model adapted with LoRA.",
+    )
     layers: int = 6  # backbone layers kept (the paper keeps 6 of GPT-2's 12)
-    decomposition: str = field(default="stl", metadata={"choices": DECOMPOSITIONS})
+    decomposition: str = option("stl", choices=DECOMPOSITIONS)
     period: int = 24  # the seasonal period in steps
-    prompt: str = field(default="semi_soft", metadata={"choices": PROMPTS})
+    prompt: str = option("semi_soft", choices=PROMPTS)
     pool_size: int = 30  # M prompts in the pool
     top_k: int = 3  # prompts a part picks from the pool
     prompt_length: int = 3  # vectors per pool prompt
@@ -127,18 +135,7 @@ class PromptPool(nn.Module):
         return prompts, chosen, (1 - chosen_similarity).mean()
 
 
-@dataclass
-class TEMPOExplanation:
-    parts: torch.Tensor  # (B, n_parts, H, C) each part's forecast in the input's units; they sum up
-    decomposition: torch.Tensor  # (B, n_parts, L, C) the look-back window's parts
-    chosen: torch.Tensor | None  # (B·C, n_parts, k) pool prompts picked per part, or None
-
-
-class TEMPO(nn.Module):
-    # What `auto` precision means on a CPU: bench/bench_tempo.py measured a training step 1.8x faster
-    # under bf16 autocast than in fp32 (SmolLM2, 6 layers, ETTh1 M, look-back 336, batch 16).
-    cpu_autocast = "bf16"
-
+class TEMPO(Forecaster):
     def __init__(self, config: TEMPOConfig, backbone: Backbone | None = None):
         super().__init__()
         if config.decomposition not in DECOMPOSITIONS:
@@ -183,8 +180,14 @@ class TEMPO(nn.Module):
             )
         elif config.prompt == "pool":
             self.pool = PromptPool(config.pool_size, config.prompt_length, width, config.top_k)
-            self.register_buffer("prompt_counts", torch.zeros(n_parts, config.pool_size), persistent=False)
-        self.body = _with_lora(backbone, config)
+        # The registry's body is cached and shared by other models, so a copy is adapted.
+        self.body = with_lora(
+            copy.deepcopy(backbone.body),
+            rank=config.lora_rank,
+            alpha=config.lora_alpha,
+            dropout=config.lora_dropout,
+            train_norms_and_positions=True,
+        )
         limit = getattr(backbone.body.config, "max_position_embeddings", None)
         tokens = n_parts * self.n_patches + self._prompt_tokens_per_row()
         if limit is not None and tokens > limit:
@@ -200,9 +203,6 @@ class TEMPO(nn.Module):
             )
             for _ in range(n_parts)
         )
-        self._auxiliary = None  # the pool's matching term of the last forward pass
-        self.last_parts = None  # the last forward pass's part forecasts
-        self.counting_picks = False  # see count_prompt_picks
 
     def _prompt_tokens_per_row(self) -> int:
         if self.soft_prompts is not None:
@@ -217,7 +217,10 @@ class TEMPO(nn.Module):
             return x.float().unsqueeze(1)
         return _by_channel(x, self.decomposer)
 
-    def _forward_parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    def _forward_parts(
+        self, x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """Part forecasts (B, n, H, C), the pool's picks (B·C, n, k) and its matching loss."""
         batch, _, channels = x.shape
         decomposition = self.decompose(x)  # (B, n, L, C)
         pieces, spans, stats, chosen, matching = [], [], [], [], []
@@ -245,39 +248,26 @@ class TEMPO(nn.Module):
         for i, (start, end) in enumerate(spans):
             y = self.heads[i](hidden[:, start:end]).float()  # (B·C, H)
             parts.append(self.revins[i].denormalise(y.view(batch, channels, -1).transpose(1, 2), stats[i]))
-        self._auxiliary = torch.stack(matching).mean() * self.config.pool_loss_weight if matching else None
         picks = torch.stack(chosen, dim=1) if chosen else None  # (B·C, n, k)
-        if picks is not None and self.counting_picks:  # what the test windows pick, for the Attention page
-            for i in range(len(self.part_names)):
-                counts = torch.bincount(picks[:, i].flatten(), minlength=self.config.pool_size)
-                self.prompt_counts[i] += counts.to(self.prompt_counts.dtype)
-        return torch.stack(parts, dim=1), decomposition, picks  # (B, n, H, C)
+        matching_loss = torch.stack(matching).mean() * self.config.pool_loss_weight if matching else None
+        return torch.stack(parts, dim=1), picks, matching_loss  # (B, n, H, C)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        parts, _, _ = self._forward_parts(x)
-        self.last_parts = parts  # (B, n, H, C), for the decomposition loss and the Forecast page
-        return parts.sum(dim=1)  # (B, H, C)
+    def forward(self, x: torch.Tensor) -> ForecastOutput:
+        batch = x.shape[0]
+        parts, picks, matching_loss = self._forward_parts(x)
+        counts = None
+        if picks is not None:  # how often each window's parts (over its channels) picked each prompt
+            one_hot = F.one_hot(picks.view(batch, -1, *picks.shape[1:]), self.config.pool_size)
+            counts = one_hot.sum(dim=(1, 3))  # (B, n, M)
+        return ForecastOutput(parts.sum(dim=1), parts, counts, matching_loss)  # forecast (B, H, C)
 
-    def count_prompt_picks(self) -> None:
-        """Count the pool's picks from now on, from zero (the runner: over the test windows only)."""
-        if self.pool is not None:
-            self.prompt_counts.zero_()
-            self.counting_picks = True
-
-    def auxiliary_loss(
-        self, target: torch.Tensor, output_index: torch.Tensor | None = None
-    ) -> torch.Tensor | None:
-        """Terms the trainer adds to the forecast loss: the pool's matching term, and the decomposition
-        loss (each part's forecast against the same decomposition of the target window)."""
-        total = self._auxiliary
+    def training_loss(self, output: ForecastOutput, target: torch.Tensor, loss) -> torch.Tensor:
+        """The forecast's loss and the pool's matching term, plus the decomposition loss when weighted:
+        each part's forecast against the same decomposition of the target window."""
+        total = super().training_loss(output, target, loss)
         weight = self.config.decomposition_loss_weight
-        if weight > 0 and self.config.decomposition != "none" and self.last_parts is not None:
-            parts = self.last_parts
-            if output_index is not None:
-                parts = parts.index_select(-1, output_index)
-            target_parts = self._target_decomposition(target)
-            term = weight * F.mse_loss(parts, target_parts)
-            total = term if total is None else total + term
+        if weight > 0 and self.config.decomposition != "none":
+            total = total + weight * F.mse_loss(output.parts, self._target_decomposition(target))
         return total
 
     def _target_decomposition(self, target: torch.Tensor) -> torch.Tensor:
@@ -288,10 +278,29 @@ class TEMPO(nn.Module):
         return _by_channel(target, lambda rows: decompose_windows(rows, self.config.period, mode))
 
     @torch.no_grad()
-    def explain(self, x: torch.Tensor) -> TEMPOExplanation:
-        """Each part's forecast, the window's decomposition and the pool's picks (eval mode)."""
-        parts, decomposition, picks = self._forward_parts(x)
-        return TEMPOExplanation(parts, decomposition, picks)
+    def explain(self, x: torch.Tensor, channels: list[str], channel: int | None) -> list[Panel]:
+        """Which pool prompts each part of one window (1, L, C) picked, channel by channel."""
+        self.eval()
+        _, picks, _ = self._forward_parts(x)  # (C, n, k) for one window
+        if picks is None:
+            raise NotImplementedError("TEMPO explains its prompt picks only with a prompt pool")
+        rows = [
+            {
+                "channel": channels[c],
+                "part": part,
+                "prompts picked": ", ".join(map(str, picks[c, p].tolist())),
+            }
+            for c in range(picks.shape[0])
+            for p, part in enumerate(self.part_names)
+        ]
+        return [
+            Table(
+                "The pool prompts this window's parts picked",
+                pd.DataFrame(rows),
+                caption=f"Each part of each channel picks the {self.config.top_k} of {self.config.pool_size} "
+                "pool prompts whose keys are closest to its patches (cosine similarity).",
+            )
+        ]
 
 
 def _by_channel(x: torch.Tensor, decompose_rows) -> torch.Tensor:
@@ -308,29 +317,48 @@ def _text_embeddings(backbone: Backbone, text: str) -> torch.Tensor:
     return backbone.embed(ids.to(backbone.input_embeddings().device))[0].detach().float().clone()  # (T, D)
 
 
-def _with_lora(backbone: Backbone, config: TEMPOConfig) -> nn.Module:
-    """A private copy of the backbone's body with LoRA adapters, norms and positions trainable.
+def has_prompt_pool(model_config: dict) -> bool:
+    """Only a prompt pool picks prompts, so only then is there something to explain."""
+    return model_config.get("prompt") == "pool"
 
-    The registry's body is cached and shared by other models, so it is copied, never changed.
-    """
-    from peft import LoraConfig, get_peft_model
 
-    body = copy.deepcopy(backbone.body)
-    model_type = body.config.model_type
-    if model_type not in LORA_TARGETS:
-        raise ValueError(
-            f"TEMPO knows where LoRA goes in {', '.join(LORA_TARGETS)} models, not in {model_type!r}; "
-            "choose another backbone"
+def preset(spec: ModelSpec, facts: DataFacts) -> Preset:
+    """TEMPO's paper (Cao et al., ICLR 2024): look-back 336, lr 1e-3, cosine schedule, patience 5,
+    6 backbone layers, and the seasonal period from the data's frequency; fewer epochs on a CPU."""
+    train = dict(spec.train_defaults)
+    decomposes = spec.fixed.get("decomposition") != "none"
+    period = frequency_period(facts.freq)
+    look_back = facts.look_back
+    notes = [
+        "From the TEMPO paper: learning rate 1e-3, cosine schedule, early-stopping patience 5, the "
+        "backbone's first 6 layers, LoRA rank 16. Its look-back is 336; set it in the sidebar.",
+        "The paper's backbone is GPT-2 (pick it if this machine can download it once); the bundled "
+        "SmolLM2 is the offline default.",
+    ]
+    model_options = {}
+    if decomposes and period:
+        model_options["period"] = period
+        notes.append(f"Seasonal period {period} steps, from the data's frequency ({facts.freq}).")
+        if look_back < period:
+            notes.append(
+                f"A window of {look_back} steps holds less than one period: lengthen the look-back to at "
+                f"least {period}, or set a shorter period."
+            )
+        elif look_back < 2 * period:
+            model_options["decomposition"] = "moving_average"
+            notes.append(
+                f"STL of a window needs two periods ({2 * period} steps) and the look-back is {look_back}: "
+                "the moving-average decomposition is chosen instead."
+            )
+    elif decomposes:
+        notes.append("The data has no calendar frequency: set the seasonal period to its cycle in steps.")
+    if facts.device_type == "cpu":
+        train["epochs"] = CPU_EPOCHS
+        notes.append(
+            f"Scaled for this CPU: {CPU_EPOCHS} epochs; the backbone runs over three prompted parts, so a "
+            "step takes seconds here."
         )
-    lora = LoraConfig(
-        r=config.lora_rank,
-        lora_alpha=config.lora_alpha,
-        lora_dropout=config.lora_dropout,
-        target_modules=LORA_TARGETS[model_type],
-        fan_in_fan_out=model_type == "gpt2",  # GPT-2 stores its projections transposed (Conv1D)
-    )
-    body = get_peft_model(body, lora)
-    for name, parameter in body.named_parameters():
-        if any(part in name for part in _NORM_NAMES + _POSITION_NAMES):
-            parameter.requires_grad_(True)
-    return body
+    else:
+        train["epochs"] = GPU_EPOCHS_CAP
+        notes.append(f"On a GPU: up to {GPU_EPOCHS_CAP} epochs with early stopping.")
+    return Preset(model_options=model_options, train_options=train, notes=notes)

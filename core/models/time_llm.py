@@ -11,10 +11,11 @@ Per window and channel (channel independence):
    (V × D to V' × D), computed once per forward pass, not per sample.
 4. Reprogramming: multi-head cross-attention (K heads), queries from the patch embeddings, keys and
    values from the prototypes, projected to the backbone's width D. Training uses
-   `F.scaled_dot_product_attention`; `reprogramming_attention` returns the weights explicitly.
+   `F.scaled_dot_product_attention`; `explain` reads the weights explicitly.
 5. Prompt-as-prefix: the data set's description, the task and the window's statistics (min, max,
    median, trend, top-5 lags from a non-circular autocorrelation without lag 0, in the series' own
-   units, rounded to few digits), tokenised as one batch with an attention mask.
+   units, rounded to few digits), tokenised as one batch with an attention mask. The text comes
+   from `core.stats.prompt_pieces`, which the Explore page shows too.
 6. The frozen backbone runs over [prompt; reprogrammed patches]; the hidden states at the patch
    positions, first d_ff channels, go through a flatten head (with dropout) to the horizon.
 
@@ -29,17 +30,32 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import partial
 
-import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.backbones import Backbone, load_backbone
+from core.data import ProtocolData
+from core.explain import Heatmap, Panel, Table, Text
+from core.lm import Backbone, backbone_choices, load_backbone
+from core.models.contract import (
+    CPU_EPOCHS,
+    CPU_LAYERS,
+    GPU_EPOCHS_CAP,
+    GPU_LAYERS,
+    DataFacts,
+    Forecaster,
+    ForecastOutput,
+    ModelSpec,
+    Preset,
+    option,
+)
 from core.models.layers import RevIN
-from core.patching import make_patches, patch_count
-from core.stats import top_lags
+from core.patching import make_patches, patch_count, patch_starts
+from core.stats import prompt_pieces
 
 VARIANTS = ("full", "no_llm", "llm_to_attention", "random_init")
+SHOWN_PROTOTYPES = 30  # columns of the attention heatmap: the prototypes a window attends to most
 
 
 @dataclass
@@ -47,7 +63,12 @@ class TimeLLMConfig:
     seq_len: int = 96  # look-back L (the paper: 512)
     pred_len: int = 96  # horizon H
     n_channels: int = 7
-    backbone: str = "smollm2-135m"  # the bundled Llama-architecture model (the paper: LLaMA-7B)
+    backbone: str = option(  # the bundled Llama-architecture model (the paper: LLaMA-7B)
+        "smollm2-135m",
+        choices=[spec.name for spec in backbone_choices()],
+        labels={spec.name: spec.label for spec in backbone_choices()},
+        help="The frozen language model.",
+    )
     layers: int = 6  # backbone layers kept (the paper keeps 32 of LLaMA-7B's 32; a CPU cannot)
     n_prototypes: int = 1000  # V' (the seed's table: 1000; 100 for ILI and M4)
     d_model: int = 16  # patch embedding width d_m
@@ -57,11 +78,13 @@ class TimeLLMConfig:
     stride: int = 8  # S
     dropout: float = 0.1  # patch embedding, reprogramming and head dropout
     variant: str = "full"  # full | no_llm | llm_to_attention | random_init
-    description: str = ""  # the data set's description for the prompt
+    description: str = option(  # the data set's description for the prompt
+        "", describes_data=True, help="The language model reads this before the series; empty leaves it out."
+    )
     # Per-channel mean and std of the scaler the inputs went through, so that the prompt's
     # statistics are in the series' own units (the official code describes scaled values).
-    input_mean: list[float] | None = None
-    input_std: list[float] | None = None
+    input_mean: list[float] | None = option(None, automatic=True)
+    input_std: list[float] | None = option(None, automatic=True)
 
 
 class ReprogrammingLayer(nn.Module):
@@ -120,20 +143,7 @@ class SelfAttentionBlock(nn.Module):
         return self.norm(embeds + attended)
 
 
-@dataclass
-class TimeLLMExplanation:
-    """What the attention page shows for a batch of windows."""
-
-    attention: torch.Tensor  # (B·C, K, P, V') reprogramming attention over text prototypes
-    prompts: list[str]  # the prompt of each window and channel, B·C of them
-    prototypes: torch.Tensor  # (V', D) the text prototypes
-
-
-class TimeLLM(nn.Module):
-    # What `auto` precision means on a CPU for this model: bench/bench_time_llm.py measured bf16
-    # autocast faster than fp32 for both bundled backbones (small forecasters are the other way).
-    cpu_autocast = "bf16"
-
+class TimeLLM(Forecaster):
     def __init__(self, config: TimeLLMConfig, backbone: Backbone | None = None):
         super().__init__()
         if config.variant not in VARIANTS:
@@ -143,6 +153,7 @@ class TimeLLM(nn.Module):
         self.config = config
         backbone = backbone or load_backbone(config.backbone, layers=config.layers)
         self.tokenizer = backbone.tokenizer
+        self.untrained_backbone = backbone.untrained
         width = backbone.hidden_size
         if not 1 <= config.d_ff <= width:
             raise ValueError(f"d_ff must lie between 1 and the backbone's width {width}, got {config.d_ff}")
@@ -231,7 +242,7 @@ class TimeLLM(nn.Module):
         patches = make_patches(series, self.config.patch_len, self.config.stride)  # (B·C, P, Lp)
         return self.embedding_dropout(self.patch_embedding(patches))  # (B·C, P, d_model)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> ForecastOutput:
         batch, _, channels = x.shape  # (B, L, C)
         x_norm, stats = self.revin.normalise(x)
         patches = self._patch_tokens(x_norm)  # (B·C, P, d_model)
@@ -256,34 +267,63 @@ class TimeLLM(nn.Module):
                 )  # (B·C, P, D)
         y = self.head(hidden[..., : self.config.d_ff]).float()  # (B·C, H)
         y = y.view(batch, channels, -1).transpose(1, 2)  # (B, H, C)
-        return self.revin.denormalise(y, stats)
+        return ForecastOutput(self.revin.denormalise(y, stats))
 
     @torch.no_grad()
-    def explain(self, x: torch.Tensor) -> TimeLLMExplanation:
-        """The reprogramming attention and the prompts for a batch (eval mode); no backbone pass."""
-        x_norm, _ = self.revin.normalise(x)
-        prototypes = self.prototypes()
-        attention = self.reprogramming.attention(self._patch_tokens(x_norm), prototypes)
-        return TimeLLMExplanation(attention, self.prompts(x), prototypes)
-
-
-def prompt_pieces(
-    windows: np.ndarray, description: str, seq_len: int, pred_len: int
-) -> tuple[str, list[str]]:
-    """Prompts for windows (N, L), as the start they share (description and task) and each window's
-    statistics, computed for all windows at once, numbers rounded."""
-    lags = top_lags(windows, min(5, windows.shape[1] - 1))  # (N, 5), non-circular, lag 0 excluded
-    minimum, maximum, median = windows.min(axis=1), windows.max(axis=1), np.median(windows, axis=1)
-    drift = windows[:, -1] - windows[:, 0]  # the sum of first differences
-    trend = np.where(drift > 0, "upward", np.where(drift < 0, "downward", "flat"))
-    task = f"Task: forecast the next {pred_len} steps given the previous {seq_len} steps."
-    head = f"Dataset: {description.strip()} {task}" if description.strip() else task
-    own = [
-        f" min {lo:.4g}, max {hi:.4g}, median {mid:.4g}, trend {direction}, "
-        f"top lags {', '.join(map(str, lag_row))}."
-        for lo, hi, mid, direction, lag_row in zip(minimum, maximum, median, trend, lags, strict=True)
-    ]
-    return f"{head} Input statistics:", own
+    def explain(self, x: torch.Tensor, channels: list[str], channel: int | None) -> list[Panel]:
+        """One window's reprogramming attention for one channel (no backbone pass): which text
+        prototypes each patch attends to, per head and on average, and the prompt it was given."""
+        self.eval()
+        channel = 0 if channel is None else channel
+        x_norm, _ = self.revin.normalise(x)  # (1, L, C)
+        prototypes = self.prototypes()  # (V', D)
+        weights = self.reprogramming.attention(self._patch_tokens(x_norm), prototypes)[channel]  # (K, P, V')
+        mean = weights.mean(dim=0)  # (P, V')
+        shown = mean.mean(dim=0).argsort(descending=True)[:SHOWN_PROTOTYPES]
+        best = mean.topk(min(3, mean.shape[1]), dim=-1)  # each patch's three strongest prototypes
+        named = sorted(set(shown.tolist()) | set(best.indices.flatten().tolist()))
+        words = nearest_tokens(prototypes[named], self.vocabulary, self.tokenizer)
+        label = {i: f"#{i} {' / '.join(w)}" for i, w in zip(named, words, strict=True)}
+        patches = [
+            f"patch {p + 1} (steps {start + 1}–{start + self.config.patch_len})"
+            for p, start in enumerate(
+                patch_starts(self.config.seq_len, self.config.patch_len, self.config.stride)
+            )
+        ]
+        layers = torch.cat([mean[None], weights])[:, :, shown]  # (1 + K, P, shown)
+        name = channels[channel]
+        return [
+            Heatmap(
+                f"{name}: patches × the text prototypes they attend to most",
+                layers.float().numpy(),
+                patches,
+                [label[i] for i in shown.tolist()],
+                row_title="patch of the look-back window",
+                column_title="text prototype (its nearest words)",
+                layers=["mean of heads", *(f"head {k + 1}" for k in range(weights.shape[0]))],
+                caption=f"{mean.shape[1]} prototypes in all; the {len(shown)} with the highest mean weight "
+                "in this window are shown. Each prototype is a learned mix of the vocabulary's embeddings, "
+                "named by the three tokens nearest to it (cosine similarity).",
+            ),
+            Table(
+                "Each patch's strongest prototypes (mean of heads)",
+                pd.DataFrame(
+                    {
+                        "patch": patches,
+                        **{
+                            f"prototype {rank + 1}": [
+                                f"{label[i]} ({w:.3f})"
+                                for i, w in zip(
+                                    best.indices[:, rank].tolist(), best.values[:, rank].tolist(), strict=True
+                                )
+                            ]
+                            for rank in range(best.indices.shape[1])
+                        },
+                    }
+                ),
+            ),
+            Text("The prompt this window was given", self.prompts(x)[channel]),
+        ]
 
 
 def _random_copy(body: nn.Module) -> nn.Module:
@@ -304,3 +344,98 @@ def nearest_tokens(
     )  # (V', V)
     indices = similarity.topk(k, dim=-1).indices.tolist()
     return [[tokenizer.decode([i]).strip() or repr(tokenizer.decode([i])) for i in row] for row in indices]
+
+
+def data_options(data: ProtocolData, description: str) -> dict:
+    """What the runner reads off the data for the prompt: the scaler (statistics in the series' own
+    units) and the data set's description (the user's own, when given, wins)."""
+    return {
+        "input_mean": data.scaler.mean.tolist(),
+        "input_std": data.scaler.std.tolist(),
+        "description": description,
+    }
+
+
+@dataclass(frozen=True)
+class SeedRow:
+    """One row of the paper's hyper-parameter table (Jin et al., ICLR 2024; the seed's table)."""
+
+    task: str
+    n_prototypes: int
+    d_model: int
+    n_heads: int
+    lr: float
+    loss: str
+    batch_size: int
+    epochs: int
+    look_back: int | None  # None: twice the horizon (the short-term rows)
+
+
+PAPER_ROWS = {
+    "etth": SeedRow("long-term ETTh1, ETTh2", 1000, 16, 8, 1e-3, "mse", 16, 50, 512),
+    "ettm": SeedRow("long-term ETTm1, ETTm2", 1000, 16, 8, 1e-3, "mse", 16, 100, 512),
+    "large": SeedRow("long-term Weather, Electricity, Traffic", 1000, 16, 8, 1e-2, "mse", 8, 100, 512),
+    "ili": SeedRow("long-term ILI", 100, 16, 8, 1e-2, "mse", 16, 50, 96),
+    "short": SeedRow("short-term M3-Quarterly, M4", 100, 32, 8, 1e-4, "smape", 32, 50, None),
+}
+
+
+def paper_row(dataset_name: str) -> tuple[str, bool]:
+    """The table row for a data set by its name, and whether the name matched one (else ETTh1's row)."""
+    name = dataset_name.lower().replace(" ", "").replace("-", "").replace("_", "")
+    for prefix, key in (
+        ("etth", "etth"),
+        ("ettm", "ettm"),
+        ("weather", "large"),
+        ("electricity", "large"),
+        ("ecl", "large"),
+        ("traffic", "large"),
+        ("ili", "ili"),
+        ("nationalillness", "ili"),
+        ("m4", "short"),
+        ("m3", "short"),
+    ):
+        if name.startswith(prefix):
+            return key, True
+    return "etth", False
+
+
+def preset(spec: ModelSpec, facts: DataFacts) -> Preset:
+    """The paper's row for the data set (V' text prototypes, d_model, heads, learning rate, loss,
+    batch), scaled to the machine: the paper keeps all 32 layers of LLaMA-7B and trains 50-100 epochs
+    on GPUs; on a CPU one step of even a 6-layer SmolLM2 takes seconds
+    (bench/results/time_llm_speed.json), so a CPU keeps 6 layers and 3 epochs, and a GPU keeps the
+    backbone whole and trains up to the paper's epochs with early stopping."""
+    key, matched = paper_row(facts.name)
+    row = PAPER_ROWS[key]
+    train = dict(spec.train_defaults)
+    model_options = dict(n_prototypes=row.n_prototypes, d_model=row.d_model, n_heads=row.n_heads)
+    train.update(lr=row.lr, max_lr=row.lr, batch_size=row.batch_size, loss=row.loss)
+    source = f"the Time-LLM paper's {row.task} row" if matched else "the Time-LLM paper's ETTh1 row"
+    notes = [
+        f"From {source}: V' {row.n_prototypes} text prototypes, d_model {row.d_model}, {row.n_heads} heads, "
+        f"learning rate {row.lr:g}, batch {row.batch_size}, {row.loss.upper()} loss."
+    ]
+    if not matched:
+        notes.append(f"{facts.name} is not in the paper's table; its ETTh1 row is the starting point.")
+    if row.look_back is None:
+        wanted = f"twice the horizon ({2 * facts.horizon})" if facts.horizon else "twice the horizon"
+    else:
+        wanted = str(row.look_back)
+    notes.append(f"The paper's look-back for this row is {wanted}; set it in the sidebar.")
+    if facts.device_type == "cpu":
+        model_options["layers"] = CPU_LAYERS
+        train["epochs"] = min(row.epochs, CPU_EPOCHS)
+        notes.append(
+            f"Scaled for this CPU: the backbone keeps its first {CPU_LAYERS} layers (the paper keeps all "
+            f"of LLaMA-7B's 32) and trains {train['epochs']} epochs (the paper: {row.epochs}); a step "
+            "takes seconds here, so a full-size run would take days."
+        )
+    else:
+        model_options["layers"] = GPU_LAYERS
+        train["epochs"] = min(row.epochs, GPU_EPOCHS_CAP)
+        notes.append(
+            f"On a GPU: all {GPU_LAYERS} layers of SmolLM2 (lower it for a shallower backbone) and "
+            f"{train['epochs']} epochs with early stopping (the paper: {row.epochs})."
+        )
+    return Preset(model_options=model_options, train_options=train, notes=notes)

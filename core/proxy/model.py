@@ -1,19 +1,33 @@
-"""The proxy-tuned forecaster: a base model, a small expert and its untuned self, in one object."""
+"""The proxy-tuned forecaster: a base model, a small expert and its untuned self, in one object.
+
+Through the forecaster contract it trains like any model: the runner's `Trainer` tunes the expert
+(LoRA on the small model) on serialised training windows with the language-model loss, with the
+same progress, precision, early stopping on held-out windows, cancellation and checkpoints (the
+LoRA weights only). Its test predictions are decoded: an evenly spaced subset of the test windows
+(at most `test_windows`: every window would cost hours on a CPU), each by the base model alone, the
+expert alone and the proxy, each with its 80 % band (the 10 % and 90 % quantiles of the samples)
+and the NLL of the true continuation. The text scaler is fitted per window on its history; the data
+set's standard scaler (training rows only) turns the decoded values into the scaled values every
+other run is scored on, so metrics compare across models.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
+import torch.nn.functional as F
 
+from core.data import ProtocolData
+from core.lm import WRITING_CHOICES, WRITING_LABELS, check_shared_vocabulary, load_causal_lm, with_lora
+from core.models.contract import Band, Forecaster, ForecastOutput, Predictions, TestContext, Variant, option
 from core.proxy.decoding import DecodeSettings, Forecast, configuration, continuation_nll, sample_forecast
-from core.proxy.expert import ExpertLM
-from core.proxy.lm import CHOICES, check_shared_vocabulary, load_causal_lm
 from core.proxy.serialize import Alphabet, NumberFormat, WindowText, window_text
+from core.proxy.windows import IGNORE, evenly_spaced, lm_windows
 
 CONFIGURATIONS = ("base", "expert", "proxy")  # base alone, the tuned small model alone, proxy-tuned
+BAND = 0.8  # the samples' 10 % to 90 % quantiles: a central 80 % band
 
 
 @dataclass
@@ -21,17 +35,17 @@ class ProxyConfig:
     seq_len: int = 96  # values of history per window (trimmed further to fit the context)
     pred_len: int = 24
     n_channels: int = 1  # the target only: the language model writes one series
-    base: str = field(default="smollm2-135m", metadata={"choices": CHOICES})
-    small: str = field(default="smollm2-135m", metadata={"choices": CHOICES})
+    base: str = option("smollm2-135m", choices=WRITING_CHOICES, labels=WRITING_LABELS)
+    small: str = option("smollm2-135m", choices=WRITING_CHOICES, labels=WRITING_LABELS)
     small_layers: int = 4  # the small model keeps its first this many blocks
     # Weight of (expert − anti-expert); 0 is the base model alone, 1 the paper's proxy-tuning. With
     # the offline small model (SmolLM2 cut to a few layers, tuned on a CPU budget) alpha 1 made the
     # numbers run long (the untuned cut model's strong preference for the separator is subtracted);
     # bench/results/proxy_ili.json and proxy_m4_hourly.json compare 0.3 and 1.
-    alpha: float = 0.3
+    alpha: float = option(0.3, bounds=(0.0, None))
     samples: int = 10
-    temperature: float = 0.7
-    top_p: float = 0.9
+    temperature: float = option(0.7, bounds=(0.01, None))
+    top_p: float = option(0.9, bounds=(0.01, 1.0))
     digits: int = 3  # digits after the implied decimal point
     context_tokens: int = 1024  # history and forecast together; the oldest history is trimmed
     train_windows: int = 256  # serialised training windows the expert sees per epoch (evenly spaced)
@@ -39,16 +53,24 @@ class ProxyConfig:
     lora_rank: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.05
-    scale_quantile: float = 0.95  # LLMTime's alpha: the scaler's quantile
-    scale_offset: float = 0.3  # LLMTime's beta: the offset below the minimum, in ranges
+    scale_quantile: float = option(0.95, bounds=(0.01, 1.0))  # LLMTime's alpha: the scaler's quantile
+    scale_offset: float = option(0.3, bounds=(0.0, None))  # LLMTime's beta: the offset below the minimum
+    # The data set's standard scaler for the target (set by the runner), to write and read raw values.
+    input_mean: list[float] | None = option(None, automatic=True)
+    input_std: list[float] | None = option(None, automatic=True)
 
 
-class ProxyTuned(nn.Module):
-    """Holds the expert (trainable, registered) and the base model (frozen, cached, not registered:
-    it never enters a checkpoint and `.train()` never reaches it). Both are loaded on `device`;
-    build another forecaster for another device (`.to()` would move the expert alone)."""
+def data_options(data: ProtocolData, description: str) -> dict:
+    """The target's scaler: the language model reads and writes the series in its own units."""
+    return {"input_mean": data.scaler.mean.tolist(), "input_std": data.scaler.std.tolist()}
 
-    def __init__(self, config: ProxyConfig, device: str | torch.device = "cpu"):
+
+class ProxyTuned(Forecaster):
+    """Holds the expert (trainable, registered: LoRA on a private copy of the small model) and the
+    base model (frozen, cached, not registered: it never enters a checkpoint and `.train()` never
+    reaches it). A device move takes the cached base model for the new device."""
+
+    def __init__(self, config: ProxyConfig):
         super().__init__()
         if config.n_channels != 1:
             raise ValueError("proxy-tuned decoding forecasts one series: choose features S (the target)")
@@ -57,12 +79,12 @@ class ProxyTuned(nn.Module):
         if not 0 < config.scale_quantile <= 1 or config.scale_offset < 0:
             raise ValueError("the scaler needs a quantile in (0, 1] and an offset ≥ 0")
         self.config = config
-        base, tokenizer = load_causal_lm(config.base, device=device)
-        small, small_tokenizer = load_causal_lm(
-            config.small, layers=config.small_layers, device=device, private=True
-        )
+        base, tokenizer = load_causal_lm(config.base)
+        small, small_tokenizer = load_causal_lm(config.small, layers=config.small_layers, private=True)
         check_shared_vocabulary(tokenizer, small_tokenizer, config.base, config.small)
-        self.expert = ExpertLM(small, config.lora_rank, config.lora_alpha, config.lora_dropout)
+        self.expert = with_lora(
+            small, rank=config.lora_rank, alpha=config.lora_alpha, dropout=config.lora_dropout, causal_lm=True
+        )
         object.__setattr__(self, "base", base)
         self.tokenizer = tokenizer
         self.alphabet = Alphabet(tokenizer)
@@ -76,9 +98,63 @@ class ProxyTuned(nn.Module):
                 f"{config.base} reads at most {positions} tokens; lower the context to {positions} or less"
             )
 
+    def _apply(self, fn, recurse=True):
+        super()._apply(fn, recurse)
+        device = next(self.expert.parameters()).device
+        if next(self.base.parameters()).device != device:
+            object.__setattr__(self, "base", load_causal_lm(self.config.base, device=device)[0])
+        return self
+
+    def parameter_counts(self) -> tuple[int, int]:
+        """The base model is held, not registered: it counts here."""
+        trainable, total = super().parameter_counts()
+        return trainable, total + sum(p.numel() for p in self.base.parameters())
+
     @property
     def device(self) -> torch.device:
         return next(self.base.parameters()).device
+
+    # Training: the expert on serialised windows, with the language-model loss.
+
+    def forward(self, x: torch.Tensor) -> ForecastOutput:
+        """The expert's next-token logits (B, T, V) over token ids and masks x (B, 2, T)."""
+        return ForecastOutput(self.expert(input_ids=x[:, 0], attention_mask=x[:, 1], use_cache=False).logits)
+
+    def training_loss(self, output: ForecastOutput, target: torch.Tensor, loss) -> torch.Tensor:
+        """Next-token cross-entropy (the configured forecast loss does not apply to text); the
+        trainer hands the labels over as floats."""
+        labels = target.long()[:, 1:]
+        logits = output.forecast[:, :-1]
+        return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE)
+
+    validation_loss = training_loss
+
+    def training_sets(self, data: ProtocolData, seq_len: int, pred_len: int):
+        """Evenly spaced training windows (`train_windows`) and a quarter as many validation ones, in
+        the series' own units, written as the text the model decodes from."""
+        if data.splits["train"].shape[1] != 1:
+            raise ValueError("proxy-tuned decoding writes the target series alone: choose features S")
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            raise ValueError("proxy-tuned decoding runs in one process; start it without torchrun")
+        most = {"train": self.config.train_windows, "val": max(self.config.train_windows // 4, 8)}
+        return tuple(
+            lm_windows(
+                self._raw(data, name),
+                seq_len,
+                pred_len,
+                self.window,
+                max_windows=most[name],
+                end_id=self.alphabet.end_id,
+                pad_id=self.pad_id,
+            )
+            for name in ("train", "val")
+        )
+
+    @staticmethod
+    def _raw(data: ProtocolData, split: str) -> np.ndarray:
+        return data.scaler.inverse_transform(data.splits[split])[:, 0]
+
+    # Decoding
 
     def window(self, history: np.ndarray, future: np.ndarray | None = None) -> WindowText:
         c = self.config
@@ -94,7 +170,7 @@ class ProxyTuned(nn.Module):
         )
 
     def sources(self, name: str, alpha: float | None = None):
-        return configuration(name, self.base, self.expert.lm, self.config.alpha if alpha is None else alpha)
+        return configuration(name, self.base, self.expert, self.config.alpha if alpha is None else alpha)
 
     def settings(self, autocast: str = "fp32", use_cache: bool = True) -> DecodeSettings:
         c = self.config
@@ -136,4 +212,101 @@ class ProxyTuned(nn.Module):
             vocab_size=self.vocab_size,
             device=self.device,
             autocast=autocast,
+        )
+
+    def decode_windows(
+        self,
+        series: np.ndarray,
+        starts: np.ndarray,
+        seed: int,
+        autocast: str,
+        report=None,
+        check_cancelled=None,
+        configurations=CONFIGURATIONS,
+    ) -> dict[str, np.ndarray]:
+        """For each window start in `series` (its own units): every configuration's median, band and
+        NLL. Each window draws from its own seed (`seed` + its start), the same for every configuration."""
+        seq_len, pred_len = self.config.seq_len, self.config.pred_len
+        out: dict[str, list] = {"actual": [], "redrawn": [], "dropped": [], "tokens": [], "seconds": []}
+        for name in configurations:
+            for key in ("forecast", "lower", "upper", "nll"):
+                out[f"{name}_{key}"] = []
+        total, done = len(starts) * len(configurations), 0
+        for start in starts:
+            history = series[start : start + seq_len]
+            future = series[start + seq_len : start + seq_len + pred_len]
+            out["actual"].append(future)
+            for name in configurations:
+                if check_cancelled is not None:
+                    check_cancelled()
+                if report is not None:
+                    report(phase="decoding the test windows", phase_done=done, phase_total=total)
+                forecast = self.forecast(history, name, seed=seed + int(start), autocast=autocast)
+                out[f"{name}_forecast"].append(forecast.median)
+                out[f"{name}_lower"].append(forecast.lower)
+                out[f"{name}_upper"].append(forecast.upper)
+                out[f"{name}_nll"].append(self.nll(history, future, name, autocast=autocast))
+                for key in ("redrawn", "dropped", "tokens", "seconds"):
+                    out[key].append(getattr(forecast.stats, key))
+                done += 1
+        if report is not None:
+            report(phase_done=done, phase_total=total)
+        return {key: np.asarray(value) for key, value in out.items()}
+
+    def _scaled(self, values: np.ndarray) -> np.ndarray:
+        """Values in the target's units (N, H) to the scaled (N, H, 1) every run is scored on."""
+        mean, std = self.config.input_mean[0], self.config.input_std[0]
+        return ((np.asarray(values, dtype=np.float64) - mean) / std)[..., None].astype(np.float32)
+
+    def test_predictions(self, context: TestContext) -> Predictions:
+        """The evenly spaced test windows decoded three ways; the proxy's is the run's forecast."""
+        if context.drop_last_batch:
+            raise ValueError(
+                "proxy-tuned decoding scores an evenly spaced subset of test windows, not batches: "
+                "leave 'drop the last incomplete test batch' off"
+            )
+        test = self._raw(context.data, "test")
+        count = len(test) - context.seq_len - context.pred_len + 1
+        if count < 1:
+            raise ValueError("the test split holds no full window; shorten the look-back or the horizon")
+        chosen = evenly_spaced(count, self.config.test_windows)
+        # Decoding steps read one token per row: on a CPU, bf16 autocast re-casts every weight per
+        # step and ran slower than fp32 (bench/results/proxy_speed.json); a GPU keeps the trainer's.
+        autocast = "fp32" if context.device.type == "cpu" else context.precision
+        decoded = self.decode_windows(
+            test, chosen, context.seed, autocast, context.report, context.check_cancelled
+        )
+        variants = {
+            name: Variant(
+                self._scaled(decoded[f"{name}_forecast"]),
+                {BAND: Band(self._scaled(decoded[f"{name}_lower"]), self._scaled(decoded[f"{name}_upper"]))},
+                {"nll": float(np.mean(decoded[f"{name}_nll"]))},
+            )
+            for name in CONFIGURATIONS
+        }
+        main = variants["proxy"]
+        return Predictions(
+            forecast=main.forecast,
+            actual=self._scaled(decoded["actual"]),
+            window_index=chosen,
+            bands=main.bands,
+            name="proxy",
+            variants=variants,
+            metrics={
+                "nll": main.metrics["nll"],
+                "redrawn": int(decoded["redrawn"].sum()),
+                "dropped": int(decoded["dropped"].sum()),
+                "tokens_per_s": float(decoded["tokens"].sum() / max(decoded["seconds"].sum(), 1e-9)),
+                "decode_precision": autocast,
+            },
+        )
+
+    def forecast_ahead(self, window: np.ndarray, output_index: list[int], seed: int = 0) -> Predictions:
+        """Fresh samples after one scaled window (L, 1): the proxy's median and its 80 % band."""
+        history = window[:, output_index[0]] * self.config.input_std[0] + self.config.input_mean[0]
+        sampled = self.forecast(history, "proxy", seed=seed)
+        forecast = self._scaled(sampled.median[None])
+        band = Band(self._scaled(sampled.lower[None]), self._scaled(sampled.upper[None]))
+        return Predictions(
+            forecast, np.full_like(forecast, np.nan), np.zeros(1, dtype=int), bands={BAND: band}
         )

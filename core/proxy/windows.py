@@ -1,11 +1,4 @@
-"""The expert: the small language model fine-tuned with LoRA on serialised windows of the series.
-
-`ExpertLM` is an `nn.Module` the engine's `Trainer` trains like any forecaster (precision, early
-stopping on held-out windows, progress, cancellation, checkpoints of the LoRA weights only): its
-batches are token ids and masks, its `objective` the language-model loss. The anti-expert is the
-same module with its adapters switched off (`disable_adapter`), so the untuned small model costs
-no second copy.
-"""
+"""The expert's training data: windows of a split written as text and ended by the end token."""
 
 from __future__ import annotations
 
@@ -13,50 +6,11 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 from torch.utils.data import TensorDataset
 
-from core.models.tempo import LORA_TARGETS
 from core.proxy.serialize import WindowText
 
 IGNORE = -100  # label of padding: no loss
-
-
-class ExpertLM(nn.Module):
-    """A causal LM with LoRA on its attention projections; x is (B, 2, T): ids and attention mask."""
-
-    # `auto` on a CPU: bf16 autocast, as for Time-LLM and TEMPO, whose training steps through a SmolLM2
-    # body (batches of a few hundred tokens, like the expert's) ran 1.4-1.8x faster under it
-    # (bench/results/time_llm_speed.json, tempo_speed.json). Decoding is another matter: see the runner.
-    cpu_autocast = "bf16"
-
-    def __init__(self, small_model, rank: int = 8, lora_alpha: int = 16, dropout: float = 0.05):
-        super().__init__()
-        from peft import LoraConfig, get_peft_model
-
-        model_type = small_model.config.model_type
-        if model_type not in LORA_TARGETS or model_type == "bert":
-            raise ValueError(
-                f"the expert knows where LoRA goes in Llama and GPT-2 models, not {model_type!r}"
-            )
-        config = LoraConfig(
-            r=rank,
-            lora_alpha=lora_alpha,
-            lora_dropout=dropout,
-            target_modules=LORA_TARGETS[model_type],
-            fan_in_fan_out=model_type == "gpt2",
-            task_type="CAUSAL_LM",
-        )
-        self.lm = get_peft_model(small_model, config)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.lm(input_ids=x[:, 0], attention_mask=x[:, 1], use_cache=False).logits
-
-    def objective(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Next-token cross-entropy; the Trainer hands the labels over as floats."""
-        labels = target.long()[:, 1:]
-        return F.cross_entropy(prediction[:, :-1].flatten(0, 1), labels.flatten(), ignore_index=IGNORE)
 
 
 def evenly_spaced(count: int, at_most: int) -> np.ndarray:

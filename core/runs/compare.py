@@ -26,9 +26,9 @@ import pandas as pd
 from core import metrics
 from core.data import sliding_windows
 from core.models import baselines
-from core.models.registry import MODELS
-from core.training.forecasts import SERIES
-from core.training.store import RunRecord, RunStore
+from core.models.registry import MODELS, label_of
+from core.runs.result import ResultMissing, RunResult, RunSeries, load_result
+from core.runs.store import RunRecord, RunStore
 
 BASELINES = {"naive": "naive", "snaive": "seasonal naive", "naive2": "Naive2"}
 METRIC_COLUMNS = {
@@ -134,76 +134,59 @@ def compare(store: RunStore, runs: list[RunRecord]) -> Comparison:
     if any(setting_of(run) != setting for run in runs):
         raise ValueError("these runs forecast different targets (data, scored channels, split or horizon)")
     notes = []
-    loaded = {}
+    results: dict[str, RunResult] = {}
     for run in runs:
         try:
-            loaded[run.id] = store.load_arrays(run.id, "test")
-        except FileNotFoundError:
-            notes.append(f"Run {run.id} has no stored test forecasts (its files were removed); left out.")
-    runs = sorted((run for run in runs if run.id in loaded), key=_order)
+            results[run.id] = load_result(store, run.id)
+        except ResultMissing as error:
+            reason = str(error)
+            notes.append(f"{reason[:1].upper()}{reason[1:]}; left out.")
+    runs = sorted((run for run in runs if run.id in results), key=_order)
     if not runs:
         raise ValueError("none of these runs has its test forecasts in the run store any more")
-    indices = {
-        run_id: arrays["window_index"] if "window_index" in arrays else np.arange(len(arrays["forecast"]))
-        for run_id, arrays in loaded.items()
-    }
-    common = sorted(set.intersection(*(set(map(int, index)) for index in indices.values())))
+    common = sorted(set.intersection(*(set(map(int, r.window_index)) for r in results.values())))
     if not common:
         raise ValueError("these runs share no test window; compare them in smaller groups")
 
     # Actual values, scaled, from the stored test inputs of the run with the longest look-back.
-    reference = max(runs, key=lambda r: r.config["seq_len"])
-    ref_arrays = loaded[reference.id]
-    seq_len, pred_len = reference.config["seq_len"], setting.pred_len
-    try:
-        outputs = [reference.config["channels_in"].index(c) for c in reference.config["channels_out"]]
-        x, y = sliding_windows(ref_arrays["inputs"], seq_len, pred_len)
-    except KeyError as error:
-        raise ValueError(
-            f"run {reference.id} was stored by an older version without its test inputs ({error}); "
-            "train it again to compare it"
-        ) from error
+    reference = results[max(runs, key=lambda r: r.config["seq_len"]).id]
+    pred_len = setting.pred_len
+    outputs = [reference.run.config["channels_in"].index(c) for c in reference.channels]
+    x, y = sliding_windows(reference.test_inputs, reference.seq_len, pred_len)
     windows_available = len(x)
     x, y = x[common], y[common][:, :, outputs]
-    mean = ref_arrays["scaler_mean"].reshape(1, 1, -1).astype(np.float64)
-    std = ref_arrays["scaler_std"].reshape(1, 1, -1).astype(np.float64)
-    series = _series(store, runs)
-    season = (
-        int(series["season"][0]) if series is not None else int(reference.test_metrics.get("season") or 1)
-    )
-    mase_scale = series["mase_scale"] if series is not None else None
+    series = next((results[run.id].series for run in sorted(runs, key=_newest) if results[run.id].series), None)
+    season = series.season if series is not None else int(reference.metrics.get("season") or 1)
+    mase_scale = series.mase_scale if series is not None else None
     if mase_scale is None:
         notes.append("MASE and OWA are left out: these runs were stored before their scale was kept.")
     if series is not None:
         # The baselines read the same history whichever runs are chosen, and the actual values come
         # from the data as stored (exact zeros stay zeros for MAPE).
-        history_units, y_units = _baseline_windows(series, reference.config, common, pred_len, season)
+        history_units, y_units = _baseline_windows(series, reference.run.config, common, pred_len, season)
         y_units = y_units[:, :, outputs]
-    else:  # runs stored before the series was kept: the longest look-back, rebuilt from scaled values
-        history_units = x * _output_stats(ref_arrays, reference, "std") + _output_stats(
-            ref_arrays, reference, "mean"
-        )
-        y_units = y * std + mean
+    else:  # runs stored before the series was kept: the longest look-back, from scaled values
+        if reference.run.config["channels_in"] != reference.channels:
+            raise ValueError("this run was stored before its input scaler was kept; train it again to compare it")
+        history_units = reference.to_units(x)
+        y_units = reference.to_units(y)
 
     rows: dict[str, tuple[dict, _Scored]] = {}
     for run in runs:
-        arrays = loaded[run.id]
-        position = {int(w): i for i, w in enumerate(indices[run.id])}
+        result = results[run.id]
+        position = {int(w): i for i, w in enumerate(result.window_index)}
         keep = [position[w] for w in common]
-        forecast, actual = (
-            arrays["forecast"][keep].astype(np.float64),
-            arrays["actual"][keep].astype(np.float64),
-        )
+        forecast, actual = result.forecast_scaled[keep], result.actual_scaled[keep]
         if actual.shape != y.shape or not np.allclose(actual, y, atol=1e-4):
             raise ValueError(
                 f"run {run.id} was scored on different actual values from the other runs; "
                 "its data set may have been changed since: compare it on its own"
             )
-        info = {"row": run_label(run), "kind": "run", "model": MODELS[run.model].label, "run id": run.id}
+        info = {"row": run_label(run), "kind": "run", "model": result.label, "run id": run.id}
         spec = MODELS.get(run.model)
-        info["ablation of"] = MODELS[spec.parent].label if spec and spec.parent else ""
+        info["ablation of"] = label_of(spec.parent) if spec and spec.parent else ""
         info |= {label: getattr(run, name) for name, label in COST_COLUMNS.items()}
-        rows[info["row"]] = (info, _Scored(forecast, actual, forecast * std + mean, y_units))
+        rows[info["row"]] = (info, _Scored(forecast, actual, result.forecast[keep], y_units))
 
     history = history_units.shape[1]
     if season <= 1:
@@ -229,8 +212,8 @@ def compare(store: RunStore, runs: list[RunRecord]) -> Comparison:
         forecast_units = forecast_units[:, :, outputs]
         info = {"row": BASELINES[name], "kind": "baseline", "model": BASELINES[name], "ablation of": ""}
         info |= {label: None for label in COST_COLUMNS.values()}
-        scored = _Scored((forecast_units - mean) / std, y, forecast_units, y_units)
-        baseline_rows[info["row"]] = (info, scored)
+        scaled = reference.scaler.transform(forecast_units)
+        baseline_rows[info["row"]] = (info, _Scored(scaled, y, forecast_units, y_units))
     everything = baseline_rows | rows
 
     naive2 = everything[BASELINES["naive2"]][1]
@@ -265,39 +248,25 @@ def compare(store: RunStore, runs: list[RunRecord]) -> Comparison:
     return Comparison(setting, table, by_horizon, len(common), windows_available, notes)
 
 
+def _newest(run: RunRecord) -> float:
+    return -(run.created_at or 0)
+
+
 BASELINE_SEASONS = 10  # seasons of history the baselines read before each test window
 
 
 def _baseline_windows(
-    series: dict, config: dict, windows: list[int], pred_len: int, season: int
+    series: RunSeries, config: dict, windows: list[int], pred_len: int, season: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """History (N, Lb, C_in) and actual values (N, H, C_in) in the series' units for test windows
     `windows`: the baselines read the same `BASELINE_SEASONS` seasons of history before each window
     (or all rows before the test split when fewer), whatever the runs' look-backs."""
-    values = series["values"].astype(np.float64)
+    values = series.values
     first = config["borders"]["test"][0] + config["seq_len"]  # the first test target's row
     end = config["borders"]["test"][1]
     look_back = max(min(first, BASELINE_SEASONS * max(season, 1)), 1)
     x, y = sliding_windows(values[first - look_back : end], look_back, pred_len)
     return x[windows], y[windows]
-
-
-def _series(store: RunStore, runs: list[RunRecord]) -> dict | None:
-    """The `series` arrays of the newest run that has them (all runs of a setting share them)."""
-    for run in sorted(runs, key=lambda r: r.created_at or 0, reverse=True):
-        try:
-            return store.load_arrays(run.id, SERIES)
-        except FileNotFoundError:
-            continue
-    return None
-
-
-def _output_stats(arrays: dict, run: RunRecord, name: str) -> np.ndarray:
-    """The stored scaler's mean or std (output channels only, in runs stored before the series was
-    kept), shaped to broadcast over input windows (N, L, C_in) when the inputs are the outputs."""
-    if run.config["channels_in"] != run.config["channels_out"]:
-        raise ValueError("this run was stored before its input scaler was kept; train it again to compare it")
-    return arrays[f"scaler_{name}"].reshape(1, 1, -1).astype(np.float64)
 
 
 def _mase(scored: _Scored, scale: np.ndarray | None) -> float:

@@ -14,8 +14,8 @@ import tomllib
 from dataclasses import fields
 from typing import Any
 
-from core.training.runner import RunSpec
-from core.training.store import RunRecord
+from core.runs.spec import RunSpec
+from core.runs.store import RunRecord
 from core.training.trainer import TrainConfig
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

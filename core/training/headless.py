@@ -3,7 +3,7 @@
 A TOML file holds the same fields as `RunSpec`, with `[train]` and `[model_options]` tables:
 
     data = "data/ETTh1.csv"   # a CSV path or a built-in name such as "ETTh1"
-    model = "patchtst"
+    model = "..."             # a registry name (`python -m core train --help` lists them)
     seq_len = 336
     pred_len = 96
     [train]
@@ -12,7 +12,9 @@ A TOML file holds the same fields as `RunSpec`, with `[train]` and `[model_optio
     [model_options]
     d_model = 16
 
-Flags given on the command line override the file.
+Flags given on the command line override the file; what neither sets comes from the model's
+starting settings for the data (the registry's defaults and the model's preset), as on the Train
+page.
 """
 
 from __future__ import annotations
@@ -21,17 +23,19 @@ import argparse
 import os
 import sys
 import tomllib
-from dataclasses import fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from core import datasets, ingest
 from core.data import FEATURES, PROTOCOLS
+from core.dataset import Dataset
 from core.models.registry import MODELS
-from core.training.runner import RunSpec, run_training
-from core.training.store import RunStore
-from core.training.trainer import LOSSES, OPTIMISERS, PRECISIONS, SCHEDULES, TrainConfig
+from core.runs.spec import RunSpec, starting_spec, with_changes
+from core.runs.store import RunStore
+from core.training.runner import run_training
+from core.training.trainer import LOSSES, OPTIMISERS, PRECISIONS, SCHEDULES, resolve_device
 
 _TRAIN_FLAGS = {
     "epochs": int,
@@ -83,16 +87,22 @@ def _parse_value(text: str):
         return text
 
 
-def build_spec(args: argparse.Namespace) -> tuple[RunSpec, str]:
-    """The run's settings from the TOML file, overridden by flags; also the data argument."""
-    spec, data, _ = build_run(args)
-    return spec, data
+@dataclass
+class RunRequest:
+    """What the TOML file and the flags ask for; the rest comes from the model's starting settings
+    for the data (`core.runs.spec.starting_spec`), as on the Train page."""
+
+    data: str
+    settings: dict  # RunSpec fields
+    train: dict  # TrainConfig fields
+    options: dict  # model options
+    columns: list[str] | None  # the CSV's channels (`columns = [...]`, written by the dashboard)
 
 
-def build_run(args: argparse.Namespace) -> tuple[RunSpec, str, list[str] | None]:
-    """The run's settings, the data argument, and the data's columns when the file names them
-    (`columns = [...]`, written by the dashboard's TOML download: the channels it loaded from the
-    CSV, so that a target or channel choice made there is read the same way here)."""
+def build_request(args: argparse.Namespace) -> RunRequest:
+    """The run's settings from the TOML file, overridden by flags, and the data argument; `columns`
+    when the file names them (the dashboard's TOML download: the channels it loaded from the CSV,
+    so that a target or channel choice made there is read the same way here)."""
     settings: dict = {}
     if args.config is not None:
         settings = tomllib.loads(args.config.read_text())
@@ -125,24 +135,30 @@ def build_run(args: argparse.Namespace) -> tuple[RunSpec, str, list[str] | None]
         options[key.strip()] = _parse_value(value.strip())
     if data is None or "model" not in settings:
         raise ValueError("name the data (--data or `data =`) and the model (--model or `model =`)")
-    if settings["model"] == "proxy_tuned":  # the language model writes the target series alone
-        settings.setdefault("features", "S")
-    known = {f.name for f in fields(RunSpec)}
-    unknown = set(settings) - known
-    if unknown:
-        raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))} in the run configuration")
-    unknown_train = set(train) - {f.name for f in fields(TrainConfig)}
-    if unknown_train:
-        raise ValueError(f"unknown [train] setting(s) {', '.join(sorted(unknown_train))}")
-    spec = RunSpec(**settings, model_options=options, train=TrainConfig(**train))
     if columns is not None and (
         not isinstance(columns, list) or not all(isinstance(c, str) for c in columns)
     ):
         raise ValueError('`columns` must be a list of column names, such as columns = ["load", "temp"]')
-    return spec, str(data), columns
+    return RunRequest(str(data), settings, train, options, columns)
 
 
-def load_data(data: str, columns: list[str] | None = None, target: str | None = None) -> ingest.Dataset:
+def resolve_spec(request: RunRequest, dataset: Dataset) -> RunSpec:
+    """The model's starting settings for this data and machine, with what the request sets."""
+    settings = dict(request.settings)
+    model = settings.pop("model")
+    device = resolve_device(str(request.train.get("device", "auto")))
+    start = starting_spec(
+        model,
+        dataset_name=dataset.name,
+        freq=dataset.freq,
+        seq_len=settings.get("seq_len", 96),
+        pred_len=settings.get("pred_len", 96),
+        device_type=device.type,
+    )
+    return with_changes(start, settings, request.train, request.options)
+
+
+def load_data(data: str, columns: list[str] | None = None, target: str | None = None) -> Dataset:
     """A built-in data set by name, or a CSV file (repaired if needed, with a note on stderr).
 
     For a CSV, `columns` (with `target` among them) chooses its channels in place of the suggested
@@ -156,21 +172,9 @@ def load_data(data: str, columns: list[str] | None = None, target: str | None = 
             f"{data!r} is neither a built-in data set ({', '.join(datasets.BUILT_INS)}) nor a CSV file; "
             "give the path of the CSV file"
         )
-    table = ingest.read_table(path.read_bytes(), max_bytes=None)
-    mapping = ingest.suggest_mapping(table)
-    if columns:
-        missing = [c for c in columns if c not in table.frame.columns]
-        if missing:
-            raise ValueError(
-                f"the file {path} has no column(s) {', '.join(map(repr, missing))} named in `columns`"
-            )
-        chosen = target if target in columns else mapping.target if mapping.target in columns else columns[-1]
-        mapping = replace(mapping, target=chosen, channels=[c for c in columns if c != chosen])
-    dataset = ingest.build_dataset(table, mapping, path.name, source=str(path))
-    if ingest.needs_repair(ingest.inspect(dataset)):
-        dataset, changes = ingest.repair(dataset)
-        for change in changes:
-            print(f"note: {change}", file=sys.stderr)
+    dataset, notes = ingest.load_csv_file(path, columns, target)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     return dataset
 
 
@@ -220,8 +224,9 @@ class _HeadlessContext:
 
 
 def train_command(args: argparse.Namespace) -> dict | None:
-    spec, data, columns = build_run(args)
-    dataset = load_data(data, columns, spec.target)
+    request = build_request(args)
+    dataset = load_data(request.data, request.columns, request.settings.get("target"))
+    spec = resolve_spec(request, dataset)
     distributed = _init_distributed()
     rank_zero = not distributed or torch.distributed.get_rank() == 0
     if distributed and torch.cuda.is_available():

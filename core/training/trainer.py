@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.models.contract import Forecaster, ForecastOutput, load_trainable_state, trainable_state
+
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 OPTIMISERS = ("sgd", "rmsprop", "adam", "adamw")
 SCHEDULES = ("constant", "cosine", "onecycle")
@@ -113,8 +115,9 @@ def resolve_precision(
 ) -> tuple[str, str]:
     """The precision to train in, and a sentence saying why, for the user.
 
-    `cpu_preference` is a model's own measured choice for `auto` on a CPU (Time-LLM: bf16, whose
-    frozen language model runs faster under bf16 autocast, while small forecasters run slower).
+    `cpu_preference` is a model's own measured choice for `auto` on a CPU (its registry entry's
+    `cpu_autocast`: bf16 where a frozen language model runs faster under bf16 autocast, while small
+    forecasters run slower).
     """
     if device.type == "cuda":
         bf16_ok = torch.cuda.is_bf16_supported()
@@ -206,42 +209,6 @@ class EarlyStopping:
         return False
 
 
-def load_trainable_state(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
-    """Load a `trainable_state` checkpoint; an unknown tensor or a missing trainable one is an error."""
-    expected = set(trainable_state(model))
-    missing = expected - set(state)
-    unexpected = set(state) - set(getattr(model, "module", model).state_dict())
-    if missing or unexpected:
-        raise TrainingError(
-            f"the checkpoint does not fit this model: {len(missing)} trainable tensors missing "
-            f"(e.g. {sorted(missing)[:2]}), {len(unexpected)} unknown (e.g. {sorted(unexpected)[:2]})"
-        )
-    getattr(model, "module", model).load_state_dict(state, strict=False)  # frozen parts stay as loaded
-
-
-def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    """Trainable parameters and the buffers of trainable modules (for example batch-norm statistics).
-
-    A frozen backbone (every parameter of a submodule frozen) is left out: checkpoints hold only
-    what training changed.
-    """
-    model = getattr(model, "module", model)  # unwrap DistributedDataParallel
-    frozen = [
-        name + "."
-        for name, module in model.named_modules()
-        if name
-        and any(True for _ in module.parameters())
-        and not any(p.requires_grad for p in module.parameters())
-    ]
-    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
-    buffers = {name for name, _ in model.named_buffers()}
-    return {
-        name: tensor.detach().cpu().clone()
-        for name, tensor in model.state_dict().items()
-        if name in trainable or (name in buffers and not any(name.startswith(f) for f in frozen))
-    }
-
-
 @dataclass
 class StepInfo:
     epoch: int
@@ -293,13 +260,18 @@ def _process_peak_mb() -> float | None:
 
 
 class Trainer:
-    """Trains a model on (x, y) batches; see the module docstring for what it guarantees."""
+    """Trains a forecaster on (x, y) batches; see the module docstring for what it guarantees.
+
+    The model's contract decides the losses (`training_loss`, `validation_loss`); `cpu_autocast` is
+    its registry entry's choice for `auto` precision on a CPU.
+    """
 
     def __init__(
         self,
-        model: nn.Module,
+        model: Forecaster,
         config: TrainConfig,
         *,
+        cpu_autocast: str | None = None,
         on_step: Callable[[StepInfo], None] | None = None,
         on_epoch: Callable[[EpochInfo], None] | None = None,
         on_improvement: Callable[[dict[str, torch.Tensor]], None] | None = None,
@@ -308,9 +280,7 @@ class Trainer:
     ):
         self.config = config
         self.device = resolve_device(config.device)
-        self.precision, self.precision_reason = resolve_precision(
-            config.precision, self.device, getattr(model, "cpu_autocast", None)
-        )
+        self.precision, self.precision_reason = resolve_precision(config.precision, self.device, cpu_autocast)
         self.model = model.to(self.device)
         self.on_step = on_step
         self.on_epoch = on_epoch
@@ -320,12 +290,9 @@ class Trainer:
         self.output_index = (
             None if output_index is None else torch.as_tensor(output_index, device=self.device)
         )
-        # A model trained on an objective of its own (the proxy expert's language-model loss) says so
-        # with `objective(prediction, target)`; every other model takes the configured loss.
-        self.loss_fn = getattr(model, "objective", None) or loss_function(config.loss)
-        # Models with terms of their own in the training loss expose `auxiliary_loss(target,
-        # output_index)`; validation and test score the forecast alone, comparable across models.
-        self.auxiliary_loss = getattr(model, "auxiliary_loss", None)
+        # The configured loss; the model's `training_loss` adds terms of its own (or, for a language
+        # model on text, uses its own objective), and validation scores the forecast alone.
+        self.loss_fn = loss_function(config.loss)
         self.distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
         self.network = self.model
         if self.distributed:
@@ -338,12 +305,13 @@ class Trainer:
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
         return torch.autocast(self.device.type, dtype=dtype)
 
-    def _forward(self, network: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    def _forward(self, network: nn.Module, x: torch.Tensor) -> ForecastOutput:
         with self.autocast():
-            prediction = network(x.to(self.device, non_blocking=True)).float()
+            output = network(x.to(self.device, non_blocking=True))
+        output.forecast = output.forecast.float()  # the loss is computed in fp32
         if self.output_index is not None:
-            prediction = prediction.index_select(-1, self.output_index)
-        return prediction
+            output = output.select(self.output_index)
+        return output
 
     def _all_reduce_mean(self, total: float, count: int) -> float:
         if not self.distributed:
@@ -357,28 +325,23 @@ class Trainer:
         self.model.eval()
         total, count = 0.0, 0
         for x, y in loader:
-            prediction = self._forward(self.model, x)
-            total += float(self.loss_fn(prediction, y.to(self.device).float())) * len(x)
+            output = self._forward(self.model, x)
+            total += float(self.model.validation_loss(output, y.to(self.device).float(), self.loss_fn)) * len(
+                x
+            )
             count += len(x)
         return self._all_reduce_mean(total, count)
 
     @torch.no_grad()
-    def predict(self, loader, keep: Callable[[], torch.Tensor] | None = None):
-        """Forecasts and actuals of every batch, in fp32 on the CPU: (N, H, C) each.
-
-        With `keep`, also what it returns after each batch's forward pass, concatenated (a model's
-        by-products, such as TEMPO's part forecasts), as a third tensor.
-        """
+    def predict(self, loader) -> tuple[ForecastOutput, torch.Tensor]:
+        """The outputs (forecasts, with parts and picks when the model has them) and actuals of every
+        batch, in fp32 on the CPU: forecasts and actuals (N, H, C) each."""
         self.model.eval()
-        forecasts, actuals, kept = [], [], []
+        outputs, actuals = [], []
         for x, y in loader:
-            forecasts.append(self._forward(self.model, x).cpu())
+            outputs.append(self._forward(self.model, x).detached())
             actuals.append(y.float())
-            if keep is not None:
-                kept.append(keep().detach().float().cpu())
-        if keep is None:
-            return torch.cat(forecasts), torch.cat(actuals)
-        return torch.cat(forecasts), torch.cat(actuals), torch.cat(kept)
+        return ForecastOutput.concatenate(outputs), torch.cat(actuals)
 
     def fit(self, train_loader, val_loader) -> FitResult:
         config, device = self.config, self.device
@@ -409,13 +372,9 @@ class Trainer:
                     self.should_stop()
                 step_started = time.perf_counter()
                 lr = optimiser.param_groups[0]["lr"]  # the rate this step uses
-                prediction = self._forward(self.network, x)
+                output = self._forward(self.network, x)
                 target = y.to(device, non_blocking=True).float()
-                loss = self.loss_fn(prediction, target)
-                if self.auxiliary_loss is not None:  # a model's own training terms (TEMPO's pool, parts)
-                    extra = self.auxiliary_loss(target, self.output_index)
-                    if extra is not None:
-                        loss = loss + extra
+                loss = self.model.training_loss(output, target, self.loss_fn)
                 if not torch.isfinite(loss):
                     non_finite_run += 1
                     if self.precision != "fp16" or non_finite_run > 10:

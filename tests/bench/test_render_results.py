@@ -1,7 +1,8 @@
 """README's results section is what bench/render_results.py renders from bench/results/*.json.
 
 So every figure a reader sees in that section came from a benchmark run; a file in an older shape
-or a broken one is left out with a note instead of stopping the rendering.
+or a broken one is left out with a note instead of stopping the rendering. The renderer reads the
+fields the benches write (bench.common.accuracy_row and the speed files' fields), never their prose.
 """
 
 import json
@@ -10,41 +11,78 @@ import shutil
 import pytest
 
 from bench import render_results
+from bench.common import accuracy_row
+from tests.conftest import ROOT
 
-from .conftest import ROOT
+MACHINE = {
+    "platform": "Linux-x86_64-test",
+    "arch": "x86_64",
+    "cpu_count": 4,
+    "avx512_bf16": False,
+    "amx_bf16": False,
+    "gpu": None,
+    "torch": "2.0",
+    "threads": 4,
+}
+# Keys whose values are sentences for people reading the JSON (at any depth).
+PROSE = {"protocol", "data_description", "noise", "memory", "note", "differences", "example"}
+PROSE |= {"precision_reason", "when", "started_at", "finished_at"}
+DUMMY = "a sentence the renderer must not read"
 
 
 def _baselines(mse=0.41234, mae=0.40111, seconds=12.5):
     return {
         "protocol": "ETTh1, features M, L 336, H 96, ett-hour borders, every test window, best checkpoint",
-        "machine": {"platform": "Linux-x86_64-test", "cpu_count": 4, "torch": "2.0", "threads": 4},
-        "dlinear": {
-            "test_mse": mse,
-            "test_mae": mae,
-            "windows": 2785,
-            "train_and_test_s": seconds,
-            "epochs_run": 10,
-            "best_epoch": 9,
-            "precision": "fp32",
-            "train_config": {"epochs": 10, "batch_size": 32, "lr": 0.005, "schedule": "cosine"},
-        },
+        "date": None,
+        "machine": MACHINE,
+        "rows": [
+            accuracy_row(
+                "dlinear",
+                "ETTh1",
+                features="M",
+                look_back=336,
+                horizon=96,
+                split="ett-hour",
+                windows=2785,
+                checkpoint="best_validation",
+                budget={"epochs": 10, "best_epoch": 9, "batch_size": 32, "lr": 0.005, "schedule": "cosine"},
+                precision="fp32",
+                metrics={"mse": mse, "mae": mae},
+                wall_time_s=seconds,
+            )
+        ],
     }
 
 
-def _m4(smape=15.5, mase=1.25, owa=0.75):
+def _foundation(smape=15.5, mase=1.25, owa=0.75):
     return {
         "when": "2030-01-02 03:04:05 UTC",
-        "machine": {"platform": "Linux-x86_64-test", "processor": "x86_64", "cpu_count": 4},
-        "precision": "float64 throughout",
-        "reference_scores": {
-            "ETTh1_naive_L96_H96_drop32": {
-                "mse": 1.2951,
-                "mae": 0.7133,
-                "windows": 2784,
-                "dropped_windows": 1,
-            },
-            "M4_Hourly_snaive": {"smape": smape, "mase": mase, "owa": owa, "series": 414},
-        },
+        "date": "2030-01-02",
+        "machine": {key: value for key, value in MACHINE.items() if key not in ("torch", "threads")},
+        "rows": [
+            accuracy_row(
+                "naive",
+                "ETTh1",
+                features="M",
+                look_back=96,
+                horizon=96,
+                split="ett-hour",
+                scored="drop_last_batch",
+                windows=2784,
+                precision="float64",
+                metrics={"mse": 1.2951, "mae": 0.7133},
+                test_batch_size=32,
+            ),
+            accuracy_row(
+                "snaive",
+                "M4 Hourly",
+                horizon=48,
+                season=24,
+                series=414,
+                precision="float64",
+                metrics={"smape": smape, "mase": mase, "owa": owa},
+            ),
+        ],
         "page": {},  # an older shape: no timings, so the speed table is left out
     }
 
@@ -54,7 +92,7 @@ def results(tmp_path):
     folder = tmp_path / "results"
     folder.mkdir()
     (folder / "baselines.json").write_text(json.dumps(_baselines()))
-    (folder / "foundation.json").write_text(json.dumps(_m4()))
+    (folder / "foundation.json").write_text(json.dumps(_foundation()))
     (folder / "tempo_speed.json").write_text("{ this is not json")
     (folder / "time_llm_ablations.json").write_text(json.dumps({"protocol": "ETTh1, features S"}))
     (folder / "scratch.json").write_text("{}")
@@ -81,6 +119,27 @@ def _rows(text: str, first_cell: str) -> list[list[str]]:
     ]
 
 
+def _without_prose(value, sentences: list[str]):
+    """`value` with every sentence under a PROSE key replaced by DUMMY; the sentences go to `sentences`."""
+    if isinstance(value, dict):
+        return {
+            key: _dummy(item, sentences) if key in PROSE else _without_prose(item, sentences)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_without_prose(item, sentences) for item in value]
+    return value
+
+
+def _dummy(value, sentences: list[str]):
+    if isinstance(value, list):
+        return [_dummy(item, sentences) for item in value]
+    if isinstance(value, str):
+        sentences.append(value)
+        return DUMMY
+    return value
+
+
 def test_readme_section_is_the_rendering_of_the_committed_json(capsys):
     status = render_results.main(["--check"])
     assert status == 0, capsys.readouterr().out
@@ -99,16 +158,18 @@ def test_synthetic_json_gives_rows_with_the_expected_values(results):
     assert len(dlinear) == 1
     model, data, protocol, precision, machine, mse, mae, wall, published = dlinear[0]
     assert (model, data, precision, machine) == ("DLinear", "ETTh1", "fp32", "4-core x86_64 CPU")
-    assert "features M, L 336, H 96" in protocol and "2,785 test windows" in protocol
-    assert "10 epochs (best 9)" in protocol
+    assert "features M, L 336, H 96" in protocol and "all 2,785 test windows" in protocol
+    assert "10 epochs (best 9), batch 32, lr 0.005 cosine" in protocol
     assert (mse, mae) == ("0.412", "0.401")
-    assert wall == "12.5 s (train + test)"
+    assert wall == "12.5 s"
     assert published == "0.375 / 0.399 (DLinear, L 336; Zeng et al. 2023)"
 
     naive = _rows(text, "naive (repeat last value)")
     assert [row[5:7] for row in naive] == [["1.295", "0.713"]]
+    assert "2,784 test windows (the last batch of 32 dropped)" in naive[0][2]
     assert naive[0][-1].startswith("1.295 / 0.713")
     snaive = _rows(text, "seasonal naive")
+    assert snaive[0][2] == "H 48, m 24, all 414 series"
     assert snaive[0][5:8] == ["15.500", "1.250", "0.750"]
     assert snaive[0][-1] == "13.912 / 1.193 / 0.628 (Makridakis et al. 2020)"
     assert "run 2030-01-02" in text
@@ -116,7 +177,7 @@ def test_synthetic_json_gives_rows_with_the_expected_values(results):
     # Broken, older and unknown files are left out with a note; the rest still renders.
     joined = "\n".join(notes)
     assert "`tempo_speed.json` was skipped: it is not readable JSON" in joined
-    assert "`time_llm_ablations.json` (accuracy) was skipped: no 'epochs' entry (an older shape?)" in joined
+    assert "`time_llm_ablations.json` (accuracy) was skipped: no 'rows' entry (an older shape?)" in joined
     assert "`foundation.json` (speed) was skipped" in joined
     assert "`scratch.json` was skipped: no renderer reads it" in joined
     assert "`proxy_speed.json` is not there" in joined
@@ -131,7 +192,92 @@ def test_a_changed_figure_changes_the_row(results):
     (results / "baselines.json").write_text(json.dumps(_baselines(mse=0.0512345, seconds=300)))
     text, _ = render_results.render(results)
     row = _rows(text, "DLinear")[0]
-    assert (row[5], row[7]) == ("0.0512", "5.0 min (train + test)")
+    assert (row[5], row[7]) == ("0.0512", "5.0 min")
+
+
+def test_rendering_reads_fields_never_the_prose_beside_them(tmp_path):
+    """With every sentence in the committed JSON replaced, the section changes only where a sentence
+    was shown as it is (a speed table's caption): nothing was parsed out of one."""
+    assert not hasattr(render_results, "re")
+    committed = ROOT / "bench" / "results"
+    expected, notes = render_results.render(committed)
+    folder = tmp_path / "results"
+    folder.mkdir()
+    sentences: list[str] = []
+    for path in committed.glob("*.json"):
+        report = _without_prose(json.loads(path.read_text()), sentences)
+        (folder / path.name).write_text(json.dumps(report))
+    assert len(sentences) > 10
+    text, dummied_notes = render_results.render(folder)
+    assert dummied_notes == notes
+    for sentence in sorted(set(sentences), key=len, reverse=True):
+        expected = expected.replace(sentence, DUMMY)
+    assert text == expected
+
+
+def test_a_new_accuracy_bench_renders_through_the_one_table(results, monkeypatch):
+    shared = dict(
+        checkpoint="best_validation",
+        budget={"epochs": 3, "best_epoch": 2, "batch_size": 32, "lr": 0.001, "schedule": "cosine"},
+        precision="fp32",
+    )
+    rows = [
+        accuracy_row(
+            "stemgnn",
+            "ETTh1",
+            features="M",
+            look_back=96,
+            horizon=96,
+            split="ett-hour",
+            windows=2785,
+            metrics={"mse": 0.5, "mae": 0.45},
+            wall_time_s=30.0,
+            trainable_params=12_345,
+            **shared,
+        ),
+        accuracy_row(
+            "pattn",
+            "ILI",
+            features="S",
+            target="OT",
+            look_back=36,
+            horizon=24,
+            split="ratio",
+            windows=170,
+            metrics={"mse": 2.5, "mae": 1.1},
+            **shared,
+        ),
+    ]
+    report = {"protocol": "anything", "date": "2030-02-03", "machine": MACHINE, "rows": rows}
+    (results / "new_models.json").write_text(json.dumps(report))
+    registered = ("new_models.json", "bench/bench_new.py", "New models", "beside DLinear.")
+    monkeypatch.setattr(render_results, "ACCURACY", [*render_results.ACCURACY, registered])
+    text, notes = render_results.render(results)
+    assert not [note for note in notes if "new_models.json" in note]
+    assert "**New models** (`bench/bench_new.py` → `bench/results/new_models.json`, run 2030-02-03)" in text
+    stemgnn, pattn = _rows(text, "stemgnn")[0], _rows(text, "pattn")[0]
+    assert stemgnn[1] == "ETTh1" and stemgnn[5:] == ["0.500", "0.450", "30.0 s", "12.3 k", "–"]
+    assert stemgnn[2] == (
+        "features M, L 96, H 96, ETT borders (12/4/4 months), all 2,785 test windows, best-validation "
+        "checkpoint; 3 epochs (best 2), batch 32, lr 0.001 cosine"
+    )
+    assert pattn[1] == "ILI" and pattn[2].startswith("features S (OT), L 36, H 24, 70/10/20 split")
+    assert pattn[5:] == ["2.500", "1.100", "–", "–", "–"]
+
+
+def test_a_gpu_file_renders_its_speed_table(results):
+    rows = [
+        {"batch_size": 128, "precision": precision, "median_step_ms": ms, "samples_per_s": 128000 / ms}
+        | {"peak_memory_mb": 2048.0, "skipped_steps": 0, "val_loss_finite": True}
+        for precision, ms in (("fp32", 20.0), ("bf16", 10.0))
+    ]
+    gpu = MACHINE | {"gpu": "Test GPU", "capability": "9.0", "bf16_supported": True, "cuda": "12.0"}
+    report = {"protocol": "PatchTST at L 336", "date": "2030-01-03", "machine": gpu, "rows": rows}
+    (results / "gpu_precision.json").write_text(json.dumps(report))
+    text, notes = render_results.render(results)
+    assert not [note for note in notes if "gpu_precision.json" in note]
+    assert "PatchTST at L 336; torch 2.0, CUDA 12.0, capability 9.0; machine: Test GPU." in text
+    assert "| 128 | bf16 | 10.0 ms | 12,800 | 2.00× | 2.0 GiB | 0 |" in text
 
 
 def test_check_fails_when_the_section_is_edited_by_hand(tmp_path, results, readme, capsys):
@@ -159,6 +305,16 @@ def test_check_of_a_copy_of_the_real_readme_fails_after_a_hand_edit(tmp_path, ca
     copy.write_text(text[:row] + text[row:].replace("| 0.373 |", "| 0.370 |", 1))
     capsys.readouterr()
     assert render_results.main(["--check", *paths]) == 1
+    assert "run `python bench/render_results.py`" in capsys.readouterr().out
+
+
+def test_check_fails_when_a_measured_figure_in_the_json_changes(tmp_path, capsys):
+    folder = tmp_path / "results"
+    shutil.copytree(ROOT / "bench" / "results", folder)
+    report = json.loads((folder / "baselines.json").read_text())
+    report["rows"][0]["metrics"]["mse"] += 0.01
+    (folder / "baselines.json").write_text(json.dumps(report))
+    assert render_results.main(["--check", "--results", str(folder)]) == 1
     assert "run `python bench/render_results.py`" in capsys.readouterr().out
 
 

@@ -6,9 +6,9 @@ import pytest
 from huggingface_hub import constants
 
 from core import datasets
-from core.ingest import DataError, inspect, needs_repair
-
-from .conftest import DATA
+from core.dataset import DataError
+from core.ingest import inspect, needs_repair
+from tests.conftest import DATA
 
 # sha256 of ETDataset's ETT-small/ETTh1.csv: the bundled copy must stay unmodified (CC BY-ND 4.0).
 ETTH1_SHA256 = "f18de3ad269cef59bb07b5438d79bb3042d3be49bdeecf01c1cd6d29695ee066"

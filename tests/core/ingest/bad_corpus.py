@@ -1,8 +1,8 @@
 """The corpus of bad files and the message each must produce (shared by unit and page tests)."""
 
-from pathlib import Path
+from tests.conftest import TEST_DATA
 
-BAD = Path(__file__).resolve().parent / "data" / "bad"
+BAD = TEST_DATA / "bad"
 
 # file name -> a fragment of the plain-language message the user must see
 EXPECTED_MESSAGES = {

@@ -3,8 +3,8 @@
 import pytest
 
 from core import ingest
-
-from .bad_corpus import BAD, EXPECTED_MESSAGES
+from core.dataset import DataError
+from tests.core.ingest.bad_corpus import BAD, EXPECTED_MESSAGES
 
 
 def _messages(data: bytes) -> list[str]:
@@ -12,7 +12,7 @@ def _messages(data: bytes) -> list[str]:
     try:
         table = ingest.read_table(data)
         dataset = ingest.build_dataset(table, ingest.suggest_mapping(table), "bad", min_rows=192)
-    except ingest.DataError as error:
+    except DataError as error:
         return [str(error)]
     return [p.message for p in ingest.inspect(dataset) if p.needs_repair]
 

@@ -5,7 +5,7 @@ import os
 import pytest
 import torch
 
-from core import backbones
+from core.lm import load_backbone, load_causal_lm
 
 
 @pytest.fixture(autouse=True)
@@ -15,8 +15,7 @@ def offline(monkeypatch):
 
 
 def test_smollm2_loads_frozen_and_completes_a_fact():
-    loaded = backbones.load_smollm2()
-    model, tokenizer = loaded.model, loaded.tokenizer
+    model, tokenizer = load_causal_lm("smollm2-135m")
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     assert model.config.model_type == "llama" and model.config.hidden_size == 576
     assert not model.training
@@ -28,8 +27,8 @@ def test_smollm2_loads_frozen_and_completes_a_fact():
 
 
 def test_minilm_loads_and_embeds_meaning():
-    loaded = backbones.load_minilm()
-    model, tokenizer = loaded.model, loaded.tokenizer
+    backbone = load_backbone("minilm-l6")
+    model, tokenizer = backbone.body, backbone.tokenizer
     assert model.config.model_type == "bert" and model.config.hidden_size == 384
     sentences = ["A cat sits on the mat.", "A kitten rests on a rug.", "Stock prices fell sharply."]
     inputs = tokenizer(sentences, padding=True, return_tensors="pt")
@@ -48,8 +47,8 @@ def test_tempo_adapts_each_bundled_model_with_lora(name):
     model, _ = build_model(
         "tempo", seq_len=48, pred_len=8, n_channels=1, backbone=name, layers=2, period=12, prompt="pool"
     )
-    assert model(torch.randn(2, 48, 1)).shape == (2, 8, 1)
+    assert model(torch.randn(2, 48, 1)).forecast.shape == (2, 8, 1)
     lora = [n for n, p in model.named_parameters() if p.requires_grad and "lora_" in n]
     assert len(lora) == 2 * 2 * (4 if name == "smollm2-135m" else 3)  # A and B, layers, projections
-    shared = backbones.load_backbone(name, layers=2).body
+    shared = load_backbone(name, layers=2).body
     assert not any("lora_" in n for n, _ in shared.named_parameters())  # the cached body is untouched

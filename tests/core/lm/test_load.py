@@ -1,10 +1,20 @@
-"""The backbone registry: every kind builds frozen and runs; truncation, caching and offline errors."""
+"""Loading language models: every kind builds frozen and runs; truncation, caching, one read for the body
+and the head, and offline errors."""
 
 import huggingface_hub.constants
 import pytest
 import torch
 
-from core.backbones import BackboneUnavailable, backbone_choices, backbone_spec, load_backbone
+from core.lm import (
+    BackboneUnavailable,
+    backbone_choices,
+    backbone_spec,
+    check_shared_vocabulary,
+    load_backbone,
+    load_causal_lm,
+    with_lora,
+)
+from core.lm.load import minilm_tokenizer, smollm2_tokenizer
 
 TINY = ["tiny-random-llama", "tiny-random-gpt2", "tiny-random-bert"]
 CAUSAL = ["tiny-random-llama", "tiny-random-gpt2"]
@@ -189,3 +199,41 @@ def test_a_shared_start_read_once_equals_the_whole_forward(name):
         torch.testing.assert_close(fast[i : i + 1], alone, rtol=1e-4, atol=1e-4)
     (fast * torch.randn_like(fast)).sum().backward()  # a plain sum of a LayerNorm output has no gradient
     assert embeds.grad.abs().sum() > 0
+
+
+def test_one_read_serves_the_body_and_the_causal_model():
+    """A forecaster's body and proxy decoding's writer come from the same read: the same weights."""
+    backbone = load_backbone("tiny-random-llama", layers=1)
+    causal, tokenizer = load_causal_lm("tiny-random-llama")
+    assert tokenizer is backbone.tokenizer
+    first = backbone.body.layers[0].self_attn.q_proj.weight
+    torch.testing.assert_close(first, causal.base_model.layers[0].self_attn.q_proj.weight)
+    assert first.data_ptr() != causal.base_model.layers[0].self_attn.q_proj.weight.data_ptr()  # a copy
+    assert len(causal.base_model.layers) == 2  # cutting the body left the shared read whole
+
+
+def test_an_encoder_cannot_write_text():
+    with pytest.raises(ValueError, match="cannot write text"):
+        load_causal_lm("tiny-random-bert")
+
+
+@pytest.mark.parametrize(
+    "name, targets", [("tiny-random-llama", 4), ("tiny-random-gpt2", 1), ("tiny-random-bert", 3)]
+)
+def test_with_lora_adapts_the_attention_projections_of_a_copy(name, targets):
+    import copy
+
+    body = load_backbone(name).body
+    adapted = with_lora(copy.deepcopy(body), rank=2, alpha=4, dropout=0.0, train_norms_and_positions=True)
+    lora = [n for n, p in adapted.named_parameters() if p.requires_grad and "lora_" in n]
+    assert len(lora) == 2 * 2 * targets  # A and B, two layers, the projections of the architecture
+    assert any(p.requires_grad for n, p in adapted.named_parameters() if "norm" in n.lower() or "ln_" in n)
+    assert not any("lora_" in n for n, _ in body.named_parameters())  # the cached body is untouched
+
+
+def test_a_pair_without_a_shared_vocabulary_is_refused_plainly():
+    with pytest.raises(ValueError, match="do not share a vocabulary"):
+        check_shared_vocabulary(smollm2_tokenizer(), minilm_tokenizer(), "smollm2-135m", "minilm")
+    check_shared_vocabulary(smollm2_tokenizer(), smollm2_tokenizer(), "a", "b")  # same: accepted
+    with pytest.raises(ValueError, match="cannot write text"):
+        load_causal_lm("minilm-l6")

@@ -2,8 +2,10 @@
 
 import pytest
 
-from core.models.presets import CPU_EPOCHS, CPU_LAYERS, preset, time_llm_row
-from core.models.registry import TRAIN_DEFAULTS
+from core.models.contract import CPU_EPOCHS, CPU_LAYERS
+from core.models.presets import preset
+from core.models.registry import MODELS
+from core.models.time_llm import paper_row
 from core.training.trainer import TrainConfig
 
 
@@ -20,7 +22,7 @@ from core.training.trainer import TrainConfig
     ],
 )
 def test_rows_by_data_set_name(name, row, matched):
-    assert time_llm_row(name) == (row, matched)
+    assert paper_row(name) == (row, matched)
 
 
 def test_ili_and_m4_use_100_prototypes_and_their_own_learning_rates():
@@ -51,7 +53,7 @@ def test_an_unknown_data_set_starts_from_the_etth1_row_and_the_ablations_share_i
 
 
 def test_other_models_keep_their_own_defaults():
-    assert preset("dlinear", "ILI").train_options == TRAIN_DEFAULTS["dlinear"]
+    assert preset("dlinear", "ILI").train_options == MODELS["dlinear"].train_defaults
     assert preset("dlinear", "ILI").notes == []
     with pytest.raises(ValueError, match="unknown model"):
         preset("nope", "ETTh1")
@@ -74,3 +76,10 @@ def test_tempo_without_decomposition_gets_no_decomposition_settings():
     assert plain.model_options == {} and not any("period" in note for note in plain.notes)
     short = preset("tempo", "ILI", "cpu", 24, "W-TUE", 36)
     assert any("less than one period" in note for note in short.notes)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_preset_is_a_valid_training_config(name):
+    start = preset(name, "ETTh1", "cpu", 96, "h", 336)
+    TrainConfig(**start.train_options)
+    assert set(start.model_options) <= {f for f in MODELS[name].config_class.__dataclass_fields__}

@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from core.backbones import load_backbone
 from core.decompose import decompose_windows
+from core.lm import load_backbone
+from core.models.contract import ForecastOutput, load_trainable_state, trainable_state
 from core.models.registry import build_model
 from core.models.tempo import TEMPO, TEMPOConfig
-from core.training.trainer import TrainConfig, Trainer, load_trainable_state, trainable_state
+from core.training.trainer import TrainConfig, Trainer
 
 
 def _model(backbone="tiny-random-llama", **options) -> TEMPO:
@@ -120,24 +121,26 @@ def test_semi_soft_prompts_start_from_the_words_of_their_part():
 def test_pool_keys_learn_and_picks_are_counted():
     model = _model(prompt="pool", pool_size=6, top_k=2, prompt_length=2)
     x, y = torch.randn(4, 48, 2), torch.randn(4, 8, 2)
-    loss = torch.nn.functional.mse_loss(model(x), y) + model.auxiliary_loss(y)
+    output = model(x)
+    assert output.auxiliary_loss is not None and output.auxiliary_loss.requires_grad
+    loss = model.training_loss(output, y, torch.nn.functional.mse_loss)
     loss.backward()
     assert model.pool.keys.grad is not None and model.pool.keys.grad.abs().sum() > 0
     assert model.pool.values.grad.abs().sum() > 0
+    assert output.picks.shape == (4, 3, 6)  # per window: each part's picks over its channels
+    assert (output.picks.sum(dim=-1) == 2 * 2).all()  # two channels, each picking k = 2 prompts
     model.eval()
-    model.count_prompt_picks()
-    explanation = model.explain(x)
-    assert explanation.chosen.shape == (8, 3, 2)  # (B·C, parts, k)
-    assert model.prompt_counts.sum() == 8 * 3 * 2  # every part of every row picked k prompts
-    assert model.prompt_counts.shape == (3, 6)
+    (table,) = model.explain(x[:1], ["a", "b"], None)
+    assert len(table.frame) == 2 * 3  # channels × parts
+    assert all(len(picked.split(", ")) == 2 for picked in table.frame["prompts picked"])
 
 
 def test_parts_sum_to_the_forecast_and_checkpoints_hold_trainable_weights_only():
     torch.manual_seed(0)
     model = _model(decomposition_loss_weight=0.5).eval()
     x = torch.randn(3, 48, 2)
-    explanation = model.explain(x)
-    torch.testing.assert_close(explanation.parts.sum(dim=1), model(x))
+    output = model(x)
+    torch.testing.assert_close(output.parts.sum(dim=1), output.forecast)
     state = trainable_state(model)
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     assert set(state) == trainable
@@ -145,25 +148,27 @@ def test_parts_sum_to_the_forecast_and_checkpoints_hold_trainable_weights_only()
     torch.manual_seed(1)
     fresh = _model(decomposition_loss_weight=0.5).eval()
     load_trainable_state(fresh, state)
-    torch.testing.assert_close(fresh(x), model(x))
+    torch.testing.assert_close(fresh(x).forecast, output.forecast)
 
 
 def test_the_decomposition_loss_is_optional_and_compares_parts():
     x, y = torch.randn(2, 48, 2), torch.randn(2, 30, 2)
+    mse = torch.nn.functional.mse_loss
     plain = _model(pred_len=30)
-    plain(x)
-    assert plain.auxiliary_loss(y) is None
+    output = plain(x)
+    torch.testing.assert_close(plain.training_loss(output, y, mse), mse(output.forecast, y))
     weighted = _model(pred_len=30, decomposition_loss_weight=0.5)
-    weighted(x)
-    term = weighted.auxiliary_loss(y)
+    output = weighted(x)
+    term = weighted.training_loss(output, y, mse) - mse(output.forecast, y)
     target_parts = decompose_windows(y.transpose(1, 2).reshape(4, 30).numpy(), 12, "stl")  # (B·C, 3, H)
     target_parts = torch.tensor(target_parts, dtype=torch.float32).view(2, 2, 3, 30).permute(0, 2, 3, 1)
-    by_hand = 0.5 * torch.mean((weighted.last_parts - target_parts) ** 2)
+    by_hand = 0.5 * torch.mean((output.parts - target_parts) ** 2)
     torch.testing.assert_close(term, by_hand)
     assert term.requires_grad
-    only_first = weighted.auxiliary_loss(y[..., 1:], torch.tensor([1]))  # features MS: the target channel
+    target = output.select(torch.tensor([1]))  # features MS: the target channel, parts included
+    only_second = weighted.training_loss(target, y[..., 1:], mse) - mse(target.forecast, y[..., 1:])
     torch.testing.assert_close(
-        only_first, 0.5 * torch.mean((weighted.last_parts[..., 1:] - target_parts[..., 1:]) ** 2)
+        only_second, 0.5 * torch.mean((output.parts[..., 1:] - target_parts[..., 1:]) ** 2)
     )
 
 
@@ -186,20 +191,20 @@ def test_every_variant_from_the_registry(name):
     model, config = build_model(
         name, seq_len=48, pred_len=8, n_channels=2, backbone="tiny-random-gpt2", layers=2, period=12
     )
-    assert model(torch.randn(2, 48, 2)).shape == (2, 8, 2)
+    assert model(torch.randn(2, 48, 2)).forecast.shape == (2, 8, 2)
     assert len(model.heads) == (1 if name == "tempo_no_decomposition" else 3)
     assert (model.soft_prompts is None) == (name == "tempo_no_prompt")
 
 
-def test_pool_picks_are_counted_only_when_asked():
+def test_a_forward_pass_leaves_nothing_on_the_module():
+    """Side outputs come back in the ForecastOutput; the module's state is its weights alone."""
     model = _model(prompt="pool", pool_size=4, top_k=1, prompt_length=1).eval()
-    x = torch.randn(2, 48, 2)
-    model(x)
-    model.explain(x)
-    assert model.prompt_counts.sum() == 0  # validation passes and page views do not count
-    model.count_prompt_picks()
-    model(x)
-    assert model.prompt_counts.sum() == 2 * 2 * 3
+    before = {name for name in vars(model) if not name.startswith("_")}
+    buffers = dict(model.named_buffers())
+    output = model(torch.randn(2, 48, 2))
+    assert isinstance(output, ForecastOutput) and output.picks.sum() == 2 * 2 * 3
+    assert {name for name in vars(model) if not name.startswith("_")} == before
+    assert dict(model.named_buffers()).keys() == buffers.keys()
 
 
 def test_bad_settings_are_plain_errors():

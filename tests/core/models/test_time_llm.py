@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from core.backbones import load_backbone
-from core.models.registry import build_model
-from core.models.time_llm import TimeLLM, TimeLLMConfig, prompt_pieces
+from core.explain import Heatmap, Table, Text
+from core.lm import load_backbone
+from core.models.contract import trainable_state
+from core.models.registry import MODELS, build_model
+from core.models.time_llm import TimeLLM, TimeLLMConfig, paper_row
 from core.patching import patch_count
-from core.training.trainer import TrainConfig, Trainer, trainable_state
+from core.stats import prompt_pieces
+from core.training.trainer import TrainConfig, Trainer
 
 
 def _model(backbone="tiny-random-llama", **options):
@@ -38,10 +41,11 @@ def test_shapes_and_patch_count(seq_len, patch_len, stride, channels):
     model = _model(seq_len=seq_len, patch_len=patch_len, stride=stride, n_channels=channels).eval()
     assert model.n_patches == (seq_len - patch_len) // stride + 2 == patch_count(seq_len, patch_len, stride)
     x = torch.randn(3, seq_len, channels)
-    assert model(x).shape == (3, 8, channels)
-    explanation = model.explain(x)
-    assert explanation.attention.shape == (3 * channels, 4, model.n_patches, 20)
-    assert len(explanation.prompts) == 3 * channels
+    assert model(x).forecast.shape == (3, 8, channels)
+    heatmap, table, text = model.explain(x[:1], [f"c{i}" for i in range(channels)], channels - 1)
+    assert heatmap.values.shape == (1 + 4, model.n_patches, 20)  # the mean of heads, then each head
+    assert len(heatmap.rows) == model.n_patches == len(table.frame) and len(heatmap.columns) == 20
+    assert text.text == model.prompts(x[:1])[channels - 1]
 
 
 @pytest.mark.parametrize("backbone", ["tiny-random-llama", "tiny-random-gpt2", "tiny-random-bert"])
@@ -50,7 +54,7 @@ def test_backbone_stays_frozen_while_the_rest_learns(backbone):
     frozen = {name: p.detach().clone() for name, p in model.llm.body.named_parameters()}
     optimiser = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-2)
     x, y = torch.randn(4, 32, 2), torch.randn(4, 8, 2)
-    loss = torch.nn.functional.mse_loss(model(x), y)
+    loss = torch.nn.functional.mse_loss(model(x).forecast, y)
     loss.backward()
     for part in (model.mapping, model.reprogramming, model.head, model.patch_embedding):
         assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in part.parameters())
@@ -125,7 +129,7 @@ def test_every_variant_from_the_registry(name):
         patch_len=8,
         stride=4,
     )
-    assert model(torch.randn(2, 32, 2)).shape == (2, 8, 2)
+    assert model(torch.randn(2, 32, 2)).forecast.shape == (2, 8, 2)
     expected_body = name in ("time_llm", "time_llm_random_init")
     assert (model.llm is not None) == expected_body
     if name == "time_llm_random_init":
@@ -148,5 +152,43 @@ def test_auto_precision_is_bf16_for_time_llm_on_the_cpu():
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(torch.randn(16, 32, 2), torch.randn(16, 8, 2)), batch_size=8
     )
-    result = Trainer(_model(), TrainConfig(epochs=1, precision="auto")).fit(loader, loader)
+    result = Trainer(
+        _model(), TrainConfig(epochs=1, precision="auto"), cpu_autocast=MODELS["time_llm"].cpu_autocast
+    ).fit(loader, loader)
     assert result.precision == "bf16" and "this model" in result.precision_reason
+
+
+def test_the_explanation_shows_the_strongest_prototypes_and_averages_the_heads():
+    model = _model(n_channels=1).eval()
+    x = torch.randn(1, 32, 1)
+    heatmap, table, _ = model.explain(x, ["load"], 0)
+    assert isinstance(heatmap, Heatmap) and isinstance(table, Table)
+    torch.testing.assert_close(
+        torch.as_tensor(heatmap.values[0]),
+        torch.as_tensor(heatmap.values[1:].mean(axis=0)),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    column_means = heatmap.values[0].mean(axis=0)
+    assert list(column_means) == sorted(column_means, reverse=True)  # strongest first
+    assert heatmap.columns[0].startswith("#") and "load" in heatmap.title
+
+
+def test_the_prompt_is_the_explore_page_s_prompt():
+    """One function builds the text: what the model reads is what the Explore page shows."""
+    from core.stats import prompt_text
+
+    model = _model(n_channels=1, description="Hourly load.", input_mean=[100.0], input_std=[10.0])
+    x = torch.randn(1, 32, 1)
+    raw = x[0, :, 0].numpy() * 10.0 + 100.0
+    assert model.prompts(x)[0] == prompt_text(raw, "Hourly load.", 32, 8)
+    _, _, text = model.explain(x, ["load"], 0)
+    assert isinstance(text, Text) and text.text == model.prompts(x)[0]
+
+
+@pytest.mark.parametrize(
+    "name, key", [("ETTh1", "etth"), ("national_illness", "ili"), ("M4 Hourly", "short")]
+)
+def test_paper_rows_by_data_set_name(name, key):
+    assert paper_row(name) == (key, True)
+    assert paper_row("my sales") == ("etth", False)

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 import safetensors.torch
 import torch
-
-from core.training.store import (
+from core.runs.store import (
     INTERRUPTED_MESSAGE,
     PROJECT_ROOT,
     RUNS_DIR_ENV,

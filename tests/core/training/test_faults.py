@@ -4,28 +4,31 @@ Every fault the project guards against, and where its test lives (this file hold
 tested nowhere else):
 
 - an exception in the middle of an epoch fails the run with its message, the next run succeeds:
-  tests/test_runs.py::test_an_exception_in_a_job_fails_the_run_and_the_app_goes_on
-  (the job manager alone: tests/test_jobs.py::test_exception_fails_the_job_and_the_manager_carries_on)
-- a cancel in the middle of an epoch: tests/test_runs.py::test_cancel_in_the_middle_of_an_epoch
-  (before a step: tests/test_trainer.py::test_cancellation_is_checked_between_steps; a queued job:
-  tests/test_jobs.py::test_cancelled_queued_job_never_runs)
+  tests/core/training/test_runner.py::test_an_exception_in_a_job_fails_the_run_and_the_app_goes_on
+  (the job manager alone:
+  tests/core/training/test_jobs.py::test_exception_fails_the_job_and_the_manager_carries_on)
+- a cancel in the middle of an epoch:
+  tests/core/training/test_runner.py::test_cancel_in_the_middle_of_an_epoch
+  (before a step: tests/core/training/test_trainer.py::test_cancellation_is_checked_between_steps;
+  a queued job: tests/core/training/test_jobs.py::test_cancelled_queued_job_never_runs)
 - two sessions launching at once queue and both finish:
-  tests/test_runs.py::test_two_sessions_launching_at_once_queue_and_both_finish
+  tests/core/training/test_runner.py::test_two_sessions_launching_at_once_queue_and_both_finish
 - a killed process leaves an interrupted run whose checkpoint loads:
-  tests/test_runs.py::test_a_killed_process_leaves_an_interrupted_run_with_a_usable_checkpoint
-  (the store's side: tests/test_store.py::test_mark_interrupted_finds_dead_processes_and_keeps_the_checkpoint)
+  tests/core/training/test_runner.py::test_a_killed_process_leaves_an_interrupted_run_with_a_usable_checkpoint
+  (the store's side:
+  tests/core/runs/test_store.py::test_mark_interrupted_finds_dead_processes_and_keeps_the_checkpoint)
 - a checkpoint write that fails halfway leaves the previous checkpoint:
-  tests/test_store.py::test_failed_checkpoint_write_leaves_the_previous_one
+  tests/core/runs/test_store.py::test_failed_checkpoint_write_leaves_the_previous_one
 - fp16: an inf gradient skips the step and lowers the scale:
-  tests/test_trainer.py::test_grad_scaler_skips_a_step_with_an_inf_gradient
+  tests/core/training/test_trainer.py::test_grad_scaler_skips_a_step_with_an_inf_gradient
 - fp16: one NaN loss is skipped (weights unchanged, scale lowered) and the run still succeeds:
   test_one_nan_loss_under_fp16_is_skipped_and_the_run_succeeds (here)
 - fp16: a loss that stays NaN fails the run with a plain message; the store goes on:
   test_a_persistent_nan_loss_under_fp16_fails_the_run_plainly (here)
 - fp32: a diverging loss fails with a plain message:
-  tests/test_trainer.py::test_a_diverging_loss_fails_with_a_plain_message
+  tests/core/training/test_trainer.py::test_a_diverging_loss_fails_with_a_plain_message
 - a non-finite validation loss fails the run:
-  tests/test_trainer.py::test_a_non_finite_validation_loss_fails_the_run
+  tests/core/training/test_trainer.py::test_a_non_finite_validation_loss_fails_the_run
 - the disk fills up while a run writes its checkpoint: the run fails saying so, the previous
   checkpoint loads, no temporary file is left, other runs are untouched:
   test_a_full_disk_while_writing_a_checkpoint_fails_the_run_and_keeps_the_previous_one (here)
@@ -38,10 +41,12 @@ import safetensors.torch
 import torch
 
 from core.datasets import load_builtin
+from core.models.contract import ForecastOutput
 from core.models.registry import build_model
+from core.runs.spec import RunSpec
+from core.runs.store import RunStore
 from core.training import runner
-from core.training.runner import RunSpec, run_training
-from core.training.store import RunStore
+from core.training.runner import run_training
 from core.training.trainer import TrainConfig, TrainingError
 
 # DLinear on ETTh1 with a short look-back: 33 training steps an epoch, about a second an epoch.
@@ -79,7 +84,7 @@ def _poisoned_build_model(monkeypatch, poisoned_calls, weights_seen):
 
         def after(module, inputs, output):
             if module.training and poisoned_calls(calls["n"]):
-                return output * float("nan")
+                return ForecastOutput(output.forecast * float("nan"))
             return output
 
         model.register_forward_pre_hook(before)

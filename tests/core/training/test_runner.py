@@ -15,13 +15,13 @@ import torch
 from core import metrics
 from core.datasets import load_builtin
 from core.models.registry import build_model
-from core.training.forecasts import unscale
+from core.runs.result import load_result
+from core.runs.spec import RunSpec
+from core.runs.store import RunStore
 from core.training.jobs import CANCELLED, FAILED, SUCCEEDED, JobManager
-from core.training.runner import RunSpec, run_training
-from core.training.store import RunStore
+from core.training.runner import run_training
 from core.training.trainer import TrainConfig
-
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 FAST = dict(epochs=2, batch_size=256, lr=0.005, patience=5, precision="fp32")
 
@@ -46,23 +46,22 @@ def test_a_run_is_stored_completely(etth1_dataset, tmp_path):
     assert run.precision == "fp32" and run.device == "cpu" and run.best_epoch >= 1
     assert run.trainable_params == run.total_params == 2 * (48 * 24 + 24)
     assert run.wall_time_s > 0 and run.finished_at >= run.started_at
-    arrays = store.load_arrays(run.id, "test")
-    assert arrays["forecast"].shape == ((14400 - (11520 - 48)) - 48 - 24 + 1, 24, 7)
+    result = load_result(store, run.id)
+    assert result.forecast.shape == ((14400 - (11520 - 48)) - 48 - 24 + 1, 24, 7)
     assert run.test_metrics["mse"] == pytest.approx(
-        metrics.mse(arrays["actual"], arrays["forecast"]), rel=1e-6
+        metrics.mse(result.actual_scaled, result.forecast_scaled), rel=1e-6
     )
     model, _ = build_model("dlinear", seq_len=48, pred_len=24, n_channels=7)
     model.load_state_dict(store.load_checkpoint(run.id))  # the stored best checkpoint is complete
     history = store.load_history(run.id)
     assert len(history["epochs"]) == 2 and len(history["steps"]["lr"]) == 2 * (8640 - 48 - 24 + 1) // 256
-    forecast, actual = unscale(arrays)
-    assert abs(actual.mean() - etth1_dataset.frame.iloc[11520:14400].to_numpy().mean()) < 1.0
+    assert abs(result.actual.mean() - etth1_dataset.frame.iloc[11520:14400].to_numpy().mean()) < 1.0
 
 
 def test_ms_features_score_the_target_only(etth1_dataset, tmp_path):
     store = RunStore(tmp_path)
     outcome = run_training(_spec(features="MS"), etth1_dataset, store)
-    assert store.load_arrays(outcome.run_id, "test")["forecast"].shape[-1] == 1
+    assert load_result(store, outcome.run_id).forecast.shape[-1] == 1
     model, _ = build_model("dlinear", seq_len=48, pred_len=24, n_channels=7)
     model.load_state_dict(store.load_checkpoint(outcome.run_id))  # the bare model's keys
 
@@ -187,7 +186,7 @@ def test_a_killed_process_leaves_an_interrupted_run_with_a_usable_checkpoint(tmp
     assert run.status == "interrupted" and "stopped before it finished" in run.message
     model, _ = build_model("dlinear", seq_len=48, pred_len=24, n_channels=7)
     model.load_state_dict(store.load_checkpoint(run_id))
-    assert torch.isfinite(model(torch.randn(2, 48, 7))).all()
+    assert torch.isfinite(model(torch.randn(2, 48, 7)).forecast).all()
 
 
 @pytest.mark.skipif(

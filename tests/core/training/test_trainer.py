@@ -7,16 +7,15 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from core.models.registry import MODELS, build_model
-from core.training.trainer import (
-    EarlyStopping,
-    TrainConfig,
-    Trainer,
-    TrainingError,
+from core.models.contract import (
+    CheckpointMismatch,
+    Forecaster,
+    ForecastOutput,
     load_trainable_state,
-    resolve_precision,
     trainable_state,
 )
+from core.models.registry import MODELS, build_model
+from core.training.trainer import EarlyStopping, TrainConfig, Trainer, TrainingError, resolve_precision
 
 
 def _loaders(n=64, seq_len=16, pred_len=4, channels=2, batch=8, seed=0):
@@ -27,8 +26,23 @@ def _loaders(n=64, seq_len=16, pred_len=4, channels=2, batch=8, seed=0):
     return DataLoader(data, batch_size=batch, shuffle=False), DataLoader(data, batch_size=batch)
 
 
-def _model(seq_len=16, pred_len=4):
-    return nn.Sequential(nn.Flatten(1), nn.Linear(seq_len * 2, pred_len * 2), nn.Unflatten(1, (pred_len, 2)))
+class _Linear(Forecaster):
+    """The smallest forecaster: one linear map of the flattened window."""
+
+    def __init__(self, seq_len=16, pred_len=4, extra: float | None = None):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Flatten(1), nn.Linear(seq_len * 2, pred_len * 2), nn.Unflatten(1, (pred_len, 2))
+        )
+        self.extra = extra  # a constant training term of its own, to see it reach the loss
+
+    def forward(self, x):
+        auxiliary = None if self.extra is None else torch.tensor(self.extra)
+        return ForecastOutput(self.net(x), auxiliary_loss=auxiliary)
+
+
+def _model(seq_len=16, pred_len=4, extra=None):
+    return _Linear(seq_len, pred_len, extra)
 
 
 def _fit(config: TrainConfig, **callbacks):
@@ -100,7 +114,7 @@ def test_the_loss_goes_down():
 @pytest.mark.parametrize("optimiser", ["sgd", "rmsprop", "adam", "adamw"])
 def test_every_optimiser_trains_only_trainable_parameters(optimiser):
     model = _model()
-    frozen = model[1].bias
+    frozen = model.net[1].bias
     frozen.requires_grad_(False)
     before = frozen.clone()
     train, val = _loaders()
@@ -109,7 +123,7 @@ def test_every_optimiser_trains_only_trainable_parameters(optimiser):
     )
     Trainer(model, config).fit(train, val)
     assert torch.equal(frozen, before)
-    assert "1.bias" not in trainable_state(model)
+    assert "net.1.bias" not in trainable_state(model)
 
 
 def test_grad_scaler_skips_a_step_with_an_inf_gradient():
@@ -121,7 +135,7 @@ def test_grad_scaler_skips_a_step_with_an_inf_gradient():
         calls["n"] += 1
         return grad * float("inf") if calls["n"] == 3 else grad
 
-    model[1].weight.register_hook(poison)
+    model.net[1].weight.register_hook(poison)
     steps = []
     train, val = _loaders()
     trainer = Trainer(model, TrainConfig(epochs=1, lr=0.01, precision="fp16"), on_step=steps.append)
@@ -150,7 +164,7 @@ def test_auto_precision_on_the_cpu_is_the_measured_fp32():
 def test_a_diverging_loss_fails_with_a_plain_message():
     model = _model()
     with torch.no_grad():
-        model[1].weight.fill_(float("nan"))
+        model.net[1].weight.fill_(float("nan"))
     train, val = _loaders()
     with pytest.raises(TrainingError, match="training diverged"):
         Trainer(model, TrainConfig(epochs=1, precision="fp32")).fit(train, val)
@@ -174,8 +188,8 @@ def test_cancellation_is_checked_between_steps():
     assert len(seen) == 5
 
 
-# Every window forecaster (proxy-tuned decoding writes text; its LoRA dropout is peft's).
-@pytest.mark.parametrize("name", [n for n in MODELS if n != "proxy_tuned"])
+# Every window forecaster (a model with a loss of its own writes text; its LoRA dropout is peft's).
+@pytest.mark.parametrize("name", [n for n in MODELS if not MODELS[n].own_loss])
 def test_every_model_honours_dropout(name):
     tiny = {}
     if name.startswith("time_llm"):
@@ -187,11 +201,11 @@ def test_every_model_honours_dropout(name):
     x = torch.randn(4, 32, 3)
     model.train()
     torch.manual_seed(0)
-    first = model(x)
+    first = model(x).forecast
     torch.manual_seed(1)
-    assert not torch.allclose(first, model(x))  # dropout is active in training
+    assert not torch.allclose(first, model(x).forecast)  # dropout is active in training
     model.eval()
-    assert torch.allclose(model(x), model(x)) and model(x).shape == (4, 8, 3)
+    assert torch.allclose(model(x).forecast, model(x).forecast) and model(x).forecast.shape == (4, 8, 3)
 
 
 def test_unknown_model_options_are_refused():
@@ -235,7 +249,7 @@ def test_checkpoints_load_strictly():
     model = _model()
     state = trainable_state(model)
     load_trainable_state(model, state)
-    with pytest.raises(TrainingError, match="does not fit"):
+    with pytest.raises(CheckpointMismatch, match="does not fit"):
         load_trainable_state(model, {"model." + k: v for k, v in state.items()})
 
 
@@ -247,3 +261,21 @@ def test_smape_loss_trains():
 
 def test_peak_memory_is_recorded_on_the_cpu():
     assert _fit(TrainConfig(epochs=1, precision="fp32")).peak_memory_mb > 10
+
+
+def test_a_model_training_term_joins_the_training_loss_but_not_the_validation_loss():
+    train, val = _loaders()
+    torch.manual_seed(0)
+    plain = Trainer(_model(), TrainConfig(epochs=1, precision="fp32")).fit(train, val)
+    torch.manual_seed(0)  # the same initial weights
+    extra = Trainer(_model(extra=5.0), TrainConfig(epochs=1, precision="fp32")).fit(train, val)
+    assert extra.history["step"]["loss"][0] == pytest.approx(plain.history["step"]["loss"][0] + 5.0, rel=1e-4)
+    assert extra.best_val_loss < 5.0  # validation scores the forecast alone
+
+
+def test_predict_returns_typed_outputs_and_actuals():
+    train, _ = _loaders()
+    trainer = Trainer(_model(), TrainConfig(epochs=1, precision="fp32"))
+    output, actual = trainer.predict(train)
+    assert isinstance(output, ForecastOutput) and output.parts is None
+    assert output.forecast.shape == actual.shape == (64, 4, 2) and output.forecast.dtype == torch.float32
