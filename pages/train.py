@@ -85,12 +85,15 @@ with st.form(f"train_{model_name}"):
         )
         left.caption(f"{entry.label} forecasts the target series alone.")
     else:
+        offered = [f for f in FEATURES if not (entry.multivariate and f == "S")]
         features = left.selectbox(
             "Features",
-            FEATURES,
-            index=FEATURES.index(start.features),
+            offered,
+            index=offered.index(start.features),
             help="M: all channels in and out; S: the target only; MS: all in, target out.",
         )
+        if entry.multivariate:
+            left.caption(f"{entry.label} reads the channels together, so it needs them all (M or MS).")
     protocol = middle.selectbox("Split", PROTOCOLS, index=PROTOCOLS.index(start.protocol))
     drop_last = right.checkbox("Drop the last incomplete test batch", value=False)
 

@@ -149,7 +149,7 @@ class Predictions:
 
 
 @dataclass
-class TestContext:
+class PredictionContext:
     """What a model's `test_predictions` may use of the run."""
 
     data: ProtocolData
@@ -243,7 +243,7 @@ class Forecaster(nn.Module):
 
     # Testing and forecasting
 
-    def test_predictions(self, context: TestContext) -> Predictions:
+    def test_predictions(self, context: PredictionContext) -> Predictions:
         """Every test window (less the last incomplete batch when asked), in batches."""
         data = context.data
         test = WindowDataset(data.splits["test"], context.seq_len, context.pred_len, data.output_index)

@@ -326,9 +326,16 @@ class TimeLLM(Forecaster):
         ]
 
 
+RANDOM_BODY_SEED = 1  # the random backbone's weights come from this seed (the tiny test models' is 0)
+
+
 def _random_copy(body: nn.Module) -> nn.Module:
-    """The same architecture with fresh random weights, frozen like the pre-trained one."""
-    copy = type(body)(body.config)
+    """The same architecture with random weights, frozen like the pre-trained one. The weights are
+    drawn from a fixed seed, without touching the global one: a checkpoint holds trainable weights
+    only, so a rebuilt model must draw the same backbone to forecast as the trained one did."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(RANDOM_BODY_SEED)
+        copy = type(body)(body.config)
     copy.eval()
     for parameter in copy.parameters():
         parameter.requires_grad_(False)

@@ -21,7 +21,15 @@ import torch.nn.functional as F
 
 from core.data import ProtocolData
 from core.lm import WRITING_CHOICES, WRITING_LABELS, check_shared_vocabulary, load_causal_lm, with_lora
-from core.models.contract import Band, Forecaster, ForecastOutput, Predictions, TestContext, Variant, option
+from core.models.contract import (
+    Band,
+    Forecaster,
+    ForecastOutput,
+    PredictionContext,
+    Predictions,
+    Variant,
+    option,
+)
 from core.proxy.decoding import DecodeSettings, Forecast, configuration, continuation_nll, sample_forecast
 from core.proxy.serialize import Alphabet, NumberFormat, WindowText, window_text
 from core.proxy.windows import IGNORE, evenly_spaced, lm_windows
@@ -258,7 +266,7 @@ class ProxyTuned(Forecaster):
         mean, std = self.config.input_mean[0], self.config.input_std[0]
         return ((np.asarray(values, dtype=np.float64) - mean) / std)[..., None].astype(np.float32)
 
-    def test_predictions(self, context: TestContext) -> Predictions:
+    def test_predictions(self, context: PredictionContext) -> Predictions:
         """The evenly spaced test windows decoded three ways; the proxy's is the run's forecast."""
         if context.drop_last_batch:
             raise ValueError(

@@ -22,7 +22,7 @@ from core import metrics
 from core.data import ProtocolData, StandardScaler, prepare
 from core.dataset import Dataset
 from core.decompose import frequency_period
-from core.models.contract import Forecaster, ModelSpec, Predictions, TestContext
+from core.models.contract import Forecaster, ModelSpec, PredictionContext, Predictions
 from core.models.registry import build_model, spec_of
 from core.runs.result import save_predictions, save_series
 from core.runs.spec import RunSpec, default_protocol
@@ -188,6 +188,8 @@ class RunRecorder:
 def check_features(spec: RunSpec, model: ModelSpec) -> None:
     if model.target_only and spec.features != "S":
         raise ValueError(f"{model.label} forecasts the target series alone: choose features S")
+    if model.multivariate and spec.features == "S":
+        raise ValueError(f"{model.label} reads the channels together: choose features M or MS")
 
 
 def model_options(spec: RunSpec, dataset: Dataset, data: ProtocolData) -> dict:
@@ -253,7 +255,7 @@ def run_training(
             model.load_trainable_state(store.load_checkpoint(run_id))
         recorder.report(phase="testing")
         predictions = model.test_predictions(
-            TestContext(
+            PredictionContext(
                 data=data,
                 seq_len=spec.seq_len,
                 pred_len=spec.pred_len,

@@ -135,6 +135,12 @@ def test_every_variant_from_the_registry(name):
     if name == "time_llm_random_init":
         original = load_backbone("tiny-random-llama", layers=2).body
         assert not torch.equal(next(model.llm.body.parameters()), next(original.parameters()))
+        again, _ = build_model(
+            name, seq_len=32, pred_len=8, n_channels=2, backbone="tiny-random-llama", layers=2
+        )
+        assert torch.equal(
+            next(model.llm.body.parameters()), next(again.llm.body.parameters())
+        )  # rebuilt alike
 
 
 def test_d_ff_wider_than_the_backbone_is_refused():
