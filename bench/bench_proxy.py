@@ -59,8 +59,8 @@ SETTINGS = dict(
 
 
 def speed() -> dict:
+    from core.models.proxy_tuned import ProxyConfig, ProxyTuned
     from core.proxy.decoding import DecodeSettings, sample_forecast
-    from core.proxy.model import ProxyConfig, ProxyTuned
 
     series = _ili_target()
     model = ProxyTuned(ProxyConfig(seq_len=96, pred_len=12, **SETTINGS))
@@ -153,7 +153,8 @@ def _train_expert(model, train_set, val_set) -> tuple[object, float]:
     """The expert through the project's Trainer (the forecaster trains its expert on text): 2 epochs,
     batch 8, Adam 1e-3, cosine, `auto`."""
     from core.models.registry import MODELS
-    from core.training.trainer import TrainConfig, Trainer
+    from core.runs.train_config import TrainConfig
+    from core.training.trainer import Trainer
     from core.windows import make_loader
 
     config = TrainConfig(epochs=2, batch_size=8, lr=1e-3, schedule="cosine", patience=2, seed=2021)
@@ -208,7 +209,7 @@ def _forecaster(name: str, model, fit) -> dict:
 def ili(windows: int) -> dict:
     from core.data import prepare
     from core.datasets import load_builtin
-    from core.proxy.model import ProxyConfig, ProxyTuned
+    from core.models.proxy_tuned import ProxyConfig, ProxyTuned
     from core.proxy.windows import evenly_spaced, lm_windows
 
     seq_len, horizon = 96, 24
@@ -283,7 +284,7 @@ def m4(n_series: int) -> dict:
 
     from core import metrics
     from core.evaluation import evaluate_m4, read_m4
-    from core.proxy.model import ProxyConfig, ProxyTuned
+    from core.models.proxy_tuned import ProxyConfig, ProxyTuned
     from core.proxy.windows import evenly_spaced, lm_dataset
 
     # Training windows read 96 values of history (4 days): longer ones made each expert step cost

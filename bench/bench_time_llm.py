@@ -70,7 +70,8 @@ def measure(dataset, backbone: str, layers: int, seq_len: int, precision: str, s
 
     from core.data import prepare
     from core.models.registry import build_model
-    from core.training.trainer import TrainConfig, Trainer
+    from core.runs.train_config import TrainConfig
+    from core.training.trainer import Trainer
     from core.windows import WindowDataset, make_loader
 
     data = prepare(dataset.frame.to_numpy(), dataset.channels, dataset.target, "M", "ett-hour", seq_len)

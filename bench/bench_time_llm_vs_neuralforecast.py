@@ -287,7 +287,8 @@ def run_ours(data, dataset, steps: int, precision: str, test_starts: list[int] |
 
     from core import metrics
     from core.models.registry import build_model
-    from core.training.trainer import TrainConfig, Trainer
+    from core.runs.train_config import TrainConfig
+    from core.training.trainer import Trainer
     from core.windows import WindowDataset, make_loader
 
     train_set, val_set, test_set = (

@@ -26,7 +26,8 @@ def measure(precision: str, batch: int, steps: int = 30) -> dict:
     from torch.utils.data import DataLoader, TensorDataset
 
     from core.models.registry import build_model
-    from core.training.trainer import TrainConfig, Trainer
+    from core.runs.train_config import TrainConfig
+    from core.training.trainer import Trainer
 
     torch.manual_seed(0)
     model, _ = build_model("patchtst", seq_len=336, pred_len=96, n_channels=7)

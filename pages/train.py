@@ -16,9 +16,10 @@ from core.models.contract import SHAPE_FIELDS
 from core.models.presets import preset
 from core.models.registry import MODELS, label_of
 from core.runs.spec import starting_spec, with_changes
+from core.runs.train_config import LOSSES, OPTIMISERS, PRECISIONS, SCHEDULES
 from core.training.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
 from core.training.runner import run_training
-from core.training.trainer import LOSSES, OPTIMISERS, PRECISIONS, SCHEDULES, resolve_device, resolve_precision
+from core.training.trainer import resolve_device, resolve_precision
 from pages import common
 
 JOB_KEY = common.TRAIN_JOB_KEY

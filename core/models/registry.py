@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+from core.models import proxy_tuned as proxy
 from core.models import tempo, time_llm
 from core.models.contract import SHAPE_FIELDS, Explains, Forecaster, ModelSpec
 from core.models.dlinear import DLinear, DLinearConfig
 from core.models.patchtst import PatchTST, PatchTSTConfig
 from core.models.tempo import TEMPO, TEMPOConfig
 from core.models.time_llm import TimeLLM, TimeLLMConfig
-from core.proxy import model as proxy
 
 # Training defaults. DLinear follows its paper (lr 0.005, batch 32, 10 epochs, patience 3; cosine
 # decay in place of halving every epoch); PatchTST's paper trains 100 epochs at lr 1e-4 with

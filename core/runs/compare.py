@@ -155,7 +155,9 @@ def compare(store: RunStore, runs: list[RunRecord]) -> Comparison:
     x, y = sliding_windows(reference.test_inputs, reference.seq_len, pred_len)
     windows_available = len(x)
     x, y = x[common], y[common][:, :, outputs]
-    series = next((results[run.id].series for run in sorted(runs, key=_newest) if results[run.id].series), None)
+    series = next(
+        (results[run.id].series for run in sorted(runs, key=_newest) if results[run.id].series), None
+    )
     season = series.season if series is not None else int(reference.metrics.get("season") or 1)
     mase_scale = series.mase_scale if series is not None else None
     if mase_scale is None:
@@ -167,7 +169,9 @@ def compare(store: RunStore, runs: list[RunRecord]) -> Comparison:
         y_units = y_units[:, :, outputs]
     else:  # runs stored before the series was kept: the longest look-back, from scaled values
         if reference.run.config["channels_in"] != reference.channels:
-            raise ValueError("this run was stored before its input scaler was kept; train it again to compare it")
+            raise ValueError(
+                "this run was stored before its input scaler was kept; train it again to compare it"
+            )
         history_units = reference.to_units(x)
         y_units = reference.to_units(y)
 

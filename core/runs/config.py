@@ -16,7 +16,7 @@ from typing import Any
 
 from core.runs.spec import RunSpec
 from core.runs.store import RunRecord
-from core.training.trainer import TrainConfig
+from core.runs.train_config import TrainConfig
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 SPEC_FIELDS = [f.name for f in fields(RunSpec)]

@@ -28,7 +28,9 @@ def forecast_ahead(model: Forecaster, result: RunResult) -> Predictions:
     if series is None:
         raise ResultMissing("this run was stored before the whole series was kept with it; train it again")
     if len(series.values) < result.seq_len:
-        raise ValueError(f"the data hold {len(series.values)} rows, fewer than the look-back ({result.seq_len})")
+        raise ValueError(
+            f"the data hold {len(series.values)} rows, fewer than the look-back ({result.seq_len})"
+        )
     window = series.scaled(slice(len(series.values) - result.seq_len, None))
     seed = result.run.config.get("train", {}).get("seed", 0)
     return model.forecast_ahead(window, series.output_index, seed=seed)

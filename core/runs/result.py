@@ -86,7 +86,9 @@ def save_series(store: RunStore, run_id: str, dataset: Dataset, data: ProtocolDa
         "values": values.astype(np.float32),
         "scaler_mean": np.asarray(data.scaler.mean, dtype=np.float64),
         "scaler_std": np.asarray(data.scaler.std, dtype=np.float64),
-        "mase_scale": np.array([metrics.seasonal_naive_scale(train[:, i], season) for i in data.output_index]),
+        "mase_scale": np.array(
+            [metrics.seasonal_naive_scale(train[:, i], season) for i in data.output_index]
+        ),
         "season": np.array([season]),
     }
     if dataset.has_time_index:
@@ -217,7 +219,9 @@ class RunResult:
         """A forecast past the end of the data (one window of scaled `Predictions`) as a table in
         the series' units, one column per output channel and, where it has bands, their bounds."""
         if self.series is None:
-            raise ResultMissing("this run was stored before the whole series was kept with it; train it again")
+            raise ResultMissing(
+                "this run was stored before the whole series was kept with it; train it again"
+            )
         index = self.series.future_index(self.pred_len)
         columns = {}
         for c, name in enumerate(self.channels):
@@ -247,14 +251,18 @@ def load_result(store: RunStore, run_id: str) -> RunResult:
     except FileNotFoundError as error:
         raise ResultMissing(f"run {run_id} has no stored test forecasts (its files were removed)") from error
     if "inputs" not in arrays:
-        raise ResultMissing(f"run {run_id} was stored by an older version without its test inputs; train it again")
+        raise ResultMissing(
+            f"run {run_id} was stored by an older version without its test inputs; train it again"
+        )
     config = run.config
     notes = []
     try:
         series = _run_series(store.load_arrays(run_id, SERIES), config)
     except FileNotFoundError:
         series = None
-        notes.append("This run was stored before the whole series was kept with it; train it again to see more.")
+        notes.append(
+            "This run was stored before the whole series was kept with it; train it again to see more."
+        )
     scaler = StandardScaler(
         np.asarray(arrays["scaler_mean"], dtype=np.float64).reshape(-1),
         np.asarray(arrays["scaler_std"], dtype=np.float64).reshape(-1),
@@ -302,7 +310,9 @@ def load_result(store: RunStore, run_id: str) -> RunResult:
         variant_name=str(run.test_metrics.get("variant_name", "")),
         variants={
             name: RunVariant(
-                units(arrays[f"variant_{name}_forecast"]), bands(f"variant_{name}_"), variant_metrics.get(name, {})
+                units(arrays[f"variant_{name}_forecast"]),
+                bands(f"variant_{name}_"),
+                variant_metrics.get(name, {}),
             )
             for name in stored_variants
         },
@@ -311,9 +321,16 @@ def load_result(store: RunStore, run_id: str) -> RunResult:
         scaler=scaler,
         metrics=dict(run.test_metrics),
         cost=Cost(
-            run.wall_time_s, run.trainable_params, run.total_params, run.peak_memory_mb, run.precision, run.device
+            run.wall_time_s,
+            run.trainable_params,
+            run.total_params,
+            run.peak_memory_mb,
+            run.precision,
+            run.device,
         ),
-        notes=notes if spec is not None else [*notes, f"The model '{run.model}' is no longer in the registry."],
+        notes=notes
+        if spec is not None
+        else [*notes, f"The model '{run.model}' is no longer in the registry."],
     )
 
 

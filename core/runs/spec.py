@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from core.models.presets import preset
 from core.models.registry import spec_of
-from core.training.trainer import TrainConfig
+from core.runs.train_config import TrainConfig
 
 
 @dataclass

@@ -34,8 +34,9 @@ from core.dataset import Dataset
 from core.models.registry import MODELS
 from core.runs.spec import RunSpec, starting_spec, with_changes
 from core.runs.store import RunStore
+from core.runs.train_config import LOSSES, OPTIMISERS, PRECISIONS, SCHEDULES
 from core.training.runner import run_training
-from core.training.trainer import LOSSES, OPTIMISERS, PRECISIONS, SCHEDULES, resolve_device
+from core.training.trainer import resolve_device
 
 _TRAIN_FLAGS = {
     "epochs": int,

@@ -12,8 +12,8 @@ APP = str(ROOT / "streamlit_app.py")
 def test_attention_page_explains_a_time_llm_run(runs_dir):
     from core.datasets import load_builtin
     from core.runs.spec import RunSpec
+    from core.runs.train_config import TrainConfig
     from core.training.runner import run_training
-    from core.training.trainer import TrainConfig
 
     tiny = dict(backbone="tiny-random-llama", layers=2, n_prototypes=40, d_ff=8)
     spec = RunSpec(
@@ -42,8 +42,8 @@ def test_a_tempo_run_shows_its_parts_and_prompt_picks(runs_dir):
 
     from core.datasets import load_builtin
     from core.runs.spec import RunSpec
+    from core.runs.train_config import TrainConfig
     from core.training.runner import run_training
-    from core.training.trainer import TrainConfig
 
     options = dict(
         backbone="tiny-random-gpt2", layers=2, decomposition="moving_average", period=11, prompt="pool"

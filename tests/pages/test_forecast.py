@@ -8,9 +8,9 @@ from streamlit.testing.v1 import AppTest
 from core.datasets import load_builtin
 from core.runs.spec import RunSpec
 from core.runs.store import RunStore
+from core.runs.train_config import TrainConfig
 from core.training.jobs import SUCCEEDED
 from core.training.runner import run_training
-from core.training.trainer import TrainConfig
 from pages import common
 from tests.conftest import ROOT
 

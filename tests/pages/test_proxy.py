@@ -42,8 +42,8 @@ def load_builtin_ili_end():
 def _tiny_proxy_run():
     from core.datasets import load_builtin
     from core.runs.spec import RunSpec
+    from core.runs.train_config import TrainConfig
     from core.training.runner import run_training
-    from core.training.trainer import TrainConfig
 
     spec = RunSpec(
         model="proxy_tuned",

@@ -20,8 +20,9 @@ from core.runs.rebuild import explain_window, forecast_ahead, rebuild_model
 from core.runs.result import load_result
 from core.runs.spec import RunSpec
 from core.runs.store import RunStore
+from core.runs.train_config import TrainConfig
 from core.training.runner import run_training
-from core.training.trainer import TrainConfig, Trainer
+from core.training.trainer import Trainer
 from tests.conftest import TINY_PROXY
 
 SEQ_LEN, PRED_LEN = 32, 4

@@ -6,7 +6,7 @@ from core.models.contract import CPU_EPOCHS, CPU_LAYERS
 from core.models.presets import preset
 from core.models.registry import MODELS
 from core.models.time_llm import paper_row
-from core.training.trainer import TrainConfig
+from core.runs.train_config import TrainConfig
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ from core.lm import load_backbone
 from core.models.contract import ForecastOutput, load_trainable_state, trainable_state
 from core.models.registry import build_model
 from core.models.tempo import TEMPO, TEMPOConfig
-from core.training.trainer import TrainConfig, Trainer
+from core.runs.train_config import TrainConfig
+from core.training.trainer import Trainer
 
 
 def _model(backbone="tiny-random-llama", **options) -> TEMPO:

@@ -12,8 +12,9 @@ from core.models.contract import trainable_state
 from core.models.registry import MODELS, build_model
 from core.models.time_llm import TimeLLM, TimeLLMConfig, paper_row
 from core.patching import patch_count
+from core.runs.train_config import TrainConfig
 from core.stats import prompt_pieces
-from core.training.trainer import TrainConfig, Trainer
+from core.training.trainer import Trainer
 
 
 def _model(backbone="tiny-random-llama", **options):

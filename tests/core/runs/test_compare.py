@@ -16,8 +16,8 @@ from core.runs import compare
 from core.runs.result import SERIES, TEST, load_result
 from core.runs.spec import RunSpec
 from core.runs.store import RunStore
+from core.runs.train_config import TrainConfig
 from core.training.runner import run_training
-from core.training.trainer import TrainConfig
 from tests.conftest import ROOT
 
 APP = str(ROOT / "streamlit_app.py")

@@ -11,9 +11,9 @@ from core.datasets import load_builtin
 from core.runs.config import config_json, config_toml, spec_from_config
 from core.runs.spec import RunSpec
 from core.runs.store import RunStore
+from core.runs.train_config import TrainConfig
 from core.training.headless import add_train_arguments, build_request, resolve_spec
 from core.training.runner import run_training
-from core.training.trainer import TrainConfig
 from tests.conftest import ROOT
 
 APP = str(ROOT / "streamlit_app.py")

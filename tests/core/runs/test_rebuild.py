@@ -11,8 +11,8 @@ from core.runs.rebuild import forecast_ahead, rebuild_model
 from core.runs.result import load_result
 from core.runs.spec import RunSpec
 from core.runs.store import RunStore
+from core.runs.train_config import TrainConfig
 from core.training.runner import run_training
-from core.training.trainer import TrainConfig
 from tests.conftest import ROOT
 
 APP = str(ROOT / "streamlit_app.py")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import safetensors.torch
 import torch
+
 from core.runs.store import (
     INTERRUPTED_MESSAGE,
     PROJECT_ROOT,

@@ -45,9 +45,10 @@ from core.models.contract import ForecastOutput
 from core.models.registry import build_model
 from core.runs.spec import RunSpec
 from core.runs.store import RunStore
+from core.runs.train_config import TrainConfig
 from core.training import runner
 from core.training.runner import run_training
-from core.training.trainer import TrainConfig, TrainingError
+from core.training.trainer import TrainingError
 
 # DLinear on ETTh1 with a short look-back: 33 training steps an epoch, about a second an epoch.
 FAST = dict(epochs=2, batch_size=256, lr=0.005, patience=5)

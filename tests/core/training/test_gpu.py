@@ -5,7 +5,8 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from core.models.registry import build_model
-from core.training.trainer import TrainConfig, Trainer, resolve_precision
+from core.runs.train_config import TrainConfig
+from core.training.trainer import Trainer, resolve_precision
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

@@ -18,9 +18,9 @@ from core.models.registry import build_model
 from core.runs.result import load_result
 from core.runs.spec import RunSpec
 from core.runs.store import RunStore
+from core.runs.train_config import TrainConfig
 from core.training.jobs import CANCELLED, FAILED, SUCCEEDED, JobManager
 from core.training.runner import run_training
-from core.training.trainer import TrainConfig
 from tests.conftest import ROOT
 
 FAST = dict(epochs=2, batch_size=256, lr=0.005, patience=5, precision="fp32")

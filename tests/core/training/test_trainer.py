@@ -15,7 +15,8 @@ from core.models.contract import (
     trainable_state,
 )
 from core.models.registry import MODELS, build_model
-from core.training.trainer import EarlyStopping, TrainConfig, Trainer, TrainingError, resolve_precision
+from core.runs.train_config import TrainConfig
+from core.training.trainer import EarlyStopping, Trainer, TrainingError, resolve_precision
 
 
 def _loaders(n=64, seq_len=16, pred_len=4, channels=2, batch=8, seed=0):

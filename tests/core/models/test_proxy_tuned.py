@@ -7,14 +7,15 @@ import pytest
 import torch
 
 from core.lm.load import smollm2_tokenizer
-from core.proxy.model import ProxyConfig, ProxyTuned
+from core.models.proxy_tuned import ProxyConfig, ProxyTuned
 from core.proxy.serialize import (
     Alphabet,
     NumberFormat,
     window_text,
 )
 from core.proxy.windows import lm_windows
-from core.training.trainer import TrainConfig, Trainer
+from core.runs.train_config import TrainConfig
+from core.training.trainer import Trainer
 
 # ---------------------------------------------------------------- the expert
 
