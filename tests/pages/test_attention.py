@@ -77,3 +77,32 @@ def test_a_tempo_run_shows_its_parts_and_prompt_picks(runs_dir):
     picks = at.dataframe[0].value
     assert list(picks["part"]) == ["trend", "seasonal", "residual"]
     assert all(len(row.split(", ")) == 2 for row in picks["prompts picked"])
+
+
+def test_attention_page_draws_a_stemgnn_graph_over_the_channel_names(runs_dir):
+    """A model the page has never heard of explains itself through the contract's panels."""
+    from core.datasets import load_builtin
+    from core.runs.spec import RunSpec
+    from core.runs.train_config import TrainConfig
+    from core.training.runner import run_training
+
+    ili = load_builtin("ILI")
+    spec = RunSpec(
+        model="stemgnn",
+        seq_len=36,
+        pred_len=8,
+        features="M",
+        model_options=dict(hidden=8, feature_maps=4),
+        train=TrainConfig(epochs=1, batch_size=64, precision="fp32"),
+    )
+    outcome = run_training(spec, ili, common.run_store())
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("pages/attention.py").run()
+    assert not at.exception, at.exception
+    assert outcome.run_id in at.selectbox[0].value.id
+    assert not [s for s in at.selectbox if s.label == "Channel"]  # one graph for the whole window
+    spec_text = at.get("plotly_chart")[0].proto.spec
+    assert "The graph between the channels" in spec_text
+    assert all(name in spec_text for name in ili.channels)
+    pairs = at.dataframe[0].value
+    assert list(pairs.columns) == ["channel", "with", "weight"] and len(pairs) == 10
