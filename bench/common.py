@@ -183,6 +183,45 @@ def language_model(model_config: dict) -> dict | None:
     return {"name": model_config["backbone"], "layers": model_config["layers"]}
 
 
+def trained_row(spec, dataset, store, **more) -> dict:
+    """Train and test one run through the project's runner and describe it as one accuracy row
+    (`more`: the row's extra fields)."""
+    from dataclasses import asdict
+
+    from core.training.runner import run_training
+
+    train = asdict(spec.train)
+    started = time.perf_counter()
+    outcome = run_training(spec, dataset, store)
+    wall_time_s = time.perf_counter() - started
+    record = store.get(outcome.run_id)
+    return accuracy_row(
+        spec.model,
+        dataset.name,
+        features=spec.features,
+        target=None if spec.features == "M" else record.config["target"],
+        look_back=spec.seq_len,
+        horizon=spec.pred_len,
+        split=record.config["protocol"],
+        windows=outcome.test_metrics["windows"],
+        checkpoint="best_validation",
+        budget={
+            "epochs": outcome.epochs_run,
+            "best_epoch": outcome.best_epoch,
+            "batch_size": train["batch_size"],
+            "lr": train["max_lr"] or train["lr"],
+            "schedule": train["schedule"],
+        },
+        precision=outcome.precision,
+        backbone=language_model(record.config["model_config"]),
+        metrics={"mse": outcome.test_metrics["mse"], "mae": outcome.test_metrics["mae"]},
+        wall_time_s=wall_time_s,
+        train_time_s=outcome.train_time_s,
+        trainable_params=record.trainable_params,
+        **more,
+    )
+
+
 def budget_runs(dataset, names: list[str], *, epochs: int, batch_size: int, **spec) -> list[dict]:
     """Train and test each model through the project's runner under one protocol and budget.
 
@@ -192,11 +231,9 @@ def budget_runs(dataset, names: list[str], *, epochs: int, batch_size: int, **sp
     """
     import json
     import tempfile
-    from dataclasses import asdict
 
     from core.runs.spec import starting_spec, with_changes
     from core.runs.store import RunStore
-    from core.training.runner import run_training
 
     rows = []
     with tempfile.TemporaryDirectory() as runs:
@@ -210,36 +247,6 @@ def budget_runs(dataset, names: list[str], *, epochs: int, batch_size: int, **sp
                 pred_len=spec["pred_len"],
             )
             run = with_changes(start, spec, {"epochs": epochs, "batch_size": batch_size}, {})
-            settings = asdict(run.train)
-            started = time.perf_counter()
-            outcome = run_training(run, dataset, store)
-            record = store.get(outcome.run_id)
-            wall_time_s = time.perf_counter() - started
-            features = spec["features"]
-            rows.append(
-                accuracy_row(
-                    name,
-                    dataset.name,
-                    features=features,
-                    target=None if features == "M" else record.config["target"],
-                    look_back=spec["seq_len"],
-                    horizon=spec["pred_len"],
-                    split=record.config["protocol"],
-                    windows=outcome.test_metrics["windows"],
-                    checkpoint="best_validation",
-                    budget={
-                        "epochs": outcome.epochs_run,
-                        "best_epoch": outcome.best_epoch,
-                        "batch_size": batch_size,
-                        "lr": settings["max_lr"] or settings["lr"],
-                        "schedule": settings["schedule"],
-                    },
-                    precision=outcome.precision,
-                    backbone=language_model(record.config["model_config"]),
-                    metrics={"mse": outcome.test_metrics["mse"], "mae": outcome.test_metrics["mae"]},
-                    wall_time_s=wall_time_s,
-                    trainable_params=record.trainable_params,
-                )
-            )
+            rows.append(trained_row(run, dataset, store))
             print(name, json.dumps(rows[-1]), flush=True)
     return rows

@@ -223,7 +223,7 @@ def test_a_new_accuracy_bench_renders_through_the_one_table(results, monkeypatch
     )
     rows = [
         accuracy_row(
-            "stemgnn",
+            "graph_model",
             "ETTh1",
             features="M",
             look_back=96,
@@ -236,7 +236,7 @@ def test_a_new_accuracy_bench_renders_through_the_one_table(results, monkeypatch
             **shared,
         ),
         accuracy_row(
-            "pattn",
+            "attention_model",
             "ILI",
             features="S",
             target="OT",
@@ -255,14 +255,14 @@ def test_a_new_accuracy_bench_renders_through_the_one_table(results, monkeypatch
     text, notes = render_results.render(results)
     assert not [note for note in notes if "new_models.json" in note]
     assert "**New models** (`bench/bench_new.py` → `bench/results/new_models.json`, run 2030-02-03)" in text
-    stemgnn, pattn = _rows(text, "stemgnn")[0], _rows(text, "pattn")[0]
-    assert stemgnn[1] == "ETTh1" and stemgnn[5:] == ["0.500", "0.450", "30.0 s", "12.3 k", "–"]
-    assert stemgnn[2] == (
+    graph, attention = _rows(text, "graph_model")[0], _rows(text, "attention_model")[0]
+    assert graph[1] == "ETTh1" and graph[5:] == ["0.500", "0.450", "30.0 s", "12.3 k", "–"]
+    assert graph[2] == (
         "features M, L 96, H 96, ETT borders (12/4/4 months), all 2,785 test windows, best-validation "
         "checkpoint; 3 epochs (best 2), batch 32, lr 0.001 cosine"
     )
-    assert pattn[1] == "ILI" and pattn[2].startswith("features S (OT), L 36, H 24, 70/10/20 split")
-    assert pattn[5:] == ["2.500", "1.100", "–", "–", "–"]
+    assert attention[1] == "ILI" and attention[2].startswith("features S (OT), L 36, H 24, 70/10/20 split")
+    assert attention[5:] == ["2.500", "1.100", "–", "–", "–"]
 
 
 def test_a_gpu_file_renders_its_speed_table(results):
