@@ -5,6 +5,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.datasets import load_builtin
+from core.runs.spec import RunSpec
+from core.runs.store import RunStore
+from core.runs.train_config import TrainConfig
+from core.training.runner import run_training
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 TEST_DATA = Path(__file__).resolve().parent / "data"
@@ -36,3 +42,26 @@ def full_error_details_in_tests():
     from streamlit import config
 
     config.set_option("client.showErrorDetails", "full")
+
+
+@pytest.fixture(scope="session")
+def etth1_dataset():
+    """The bundled ETTh1 as the app loads it (read once: tests do not change it)."""
+    return load_builtin("ETTh1")
+
+
+@pytest.fixture(scope="module")
+def two_runs(etth1_dataset, tmp_path_factory):
+    """Two DLinear runs of one setting (target OT alone, horizon 24) with different look-backs, in a
+    store of each test module's own."""
+    store = RunStore(tmp_path_factory.mktemp("runs"))
+    fast = TrainConfig(epochs=1, batch_size=256, lr=0.005, precision="fp32")
+    ids = [
+        run_training(
+            RunSpec(model="dlinear", seq_len=seq_len, pred_len=24, features="S", train=fast),
+            etth1_dataset,
+            store,
+        ).run_id
+        for seq_len in (48, 96)
+    ]
+    return store, ids

@@ -32,6 +32,7 @@ from torch import nn
 
 from core.data import ProtocolData, kept_windows
 from core.explain import Panel
+from core.lm import backbone_choices
 from core.windows import WindowDataset, make_loader
 
 # Every model config has these three fields; the runner sets them from the data and the sidebar.
@@ -76,6 +77,18 @@ def option(
     if isinstance(default, list | dict):
         return field(default_factory=lambda: type(default)(default), metadata=metadata)
     return field(default=default, metadata=metadata)
+
+
+def language_model_option(help: str):
+    """A config field choosing the language model a forecaster is built on: the bundled SmolLM2 by
+    default, the registry's models offered by their labels (any Hub id works from the CLI)."""
+    offered = backbone_choices()
+    return option(
+        "smollm2-135m",
+        choices=[spec.name for spec in offered],
+        labels={spec.name: spec.label for spec in offered},
+        help=help,
+    )
 
 
 @dataclass

@@ -40,7 +40,7 @@ from torch import nn
 
 from core.decompose import WINDOW_PARTS, decompose_windows, frequency_period
 from core.explain import Panel, Table
-from core.lm import Backbone, backbone_choices, load_backbone, with_lora
+from core.lm import Backbone, load_backbone, with_lora
 from core.models.contract import (
     CPU_EPOCHS,
     GPU_EPOCHS_CAP,
@@ -49,6 +49,7 @@ from core.models.contract import (
     ForecastOutput,
     ModelSpec,
     Preset,
+    language_model_option,
     option,
 )
 from core.models.layers import RevIN
@@ -63,12 +64,7 @@ class TEMPOConfig:
     seq_len: int = 336  # look-back L (the paper: 336 on ETT)
     pred_len: int = 96
     n_channels: int = 7
-    backbone: str = option(  # the paper: GPT-2; the bundled SmolLM2 offline
-        "smollm2-135m",
-        choices=[spec.name for spec in backbone_choices()],
-        labels={spec.name: spec.label for spec in backbone_choices()},
-        help="The language model adapted with LoRA.",
-    )
+    backbone: str = language_model_option("The language model adapted with LoRA.")  # the paper: GPT-2
     layers: int = 6  # backbone layers kept (the paper keeps 6 of GPT-2's 12)
     decomposition: str = option("stl", choices=DECOMPOSITIONS)
     period: int = 24  # the seasonal period in steps

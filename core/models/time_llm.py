@@ -37,7 +37,7 @@ from torch import nn
 
 from core.data import ProtocolData
 from core.explain import Heatmap, Panel, Table, Text
-from core.lm import Backbone, backbone_choices, load_backbone
+from core.lm import Backbone, load_backbone
 from core.models.contract import (
     CPU_EPOCHS,
     CPU_LAYERS,
@@ -48,6 +48,7 @@ from core.models.contract import (
     ForecastOutput,
     ModelSpec,
     Preset,
+    language_model_option,
     option,
 )
 from core.models.layers import RevIN
@@ -63,12 +64,7 @@ class TimeLLMConfig:
     seq_len: int = 96  # look-back L (the paper: 512)
     pred_len: int = 96  # horizon H
     n_channels: int = 7
-    backbone: str = option(  # the bundled Llama-architecture model (the paper: LLaMA-7B)
-        "smollm2-135m",
-        choices=[spec.name for spec in backbone_choices()],
-        labels={spec.name: spec.label for spec in backbone_choices()},
-        help="The frozen language model.",
-    )
+    backbone: str = language_model_option("The frozen language model.")  # the paper: LLaMA-7B
     layers: int = 6  # backbone layers kept (the paper keeps 32 of LLaMA-7B's 32; a CPU cannot)
     n_prototypes: int = 1000  # V' (the seed's table: 1000; 100 for ILI and M4)
     d_model: int = 16  # patch embedding width d_m

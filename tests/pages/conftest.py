@@ -1,8 +1,11 @@
 """What the page tests share: the app's path, opening it, and a run store of each test's own."""
 
+import shutil
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.runs.store import RunStore
 from pages import common
 from tests.conftest import ROOT
 
@@ -28,5 +31,23 @@ def runs_dir(tmp_path, monkeypatch):
     common.run_store.clear()
     common.job_manager.clear()
     yield tmp_path
+    common.run_store.clear()
+    common.job_manager.clear()
+
+
+@pytest.fixture
+def page_runs(two_runs, monkeypatch, tmp_path):
+    """The two runs in a store of this test's own, which the pages open."""
+    store, ids = two_runs
+    shutil.copytree(store.root, tmp_path, dirs_exist_ok=True)
+    copy = RunStore(tmp_path)
+    for run in copy.list_runs():  # other tests add runs to the shared store
+        if run.id not in ids:
+            copy.delete(run.id)
+    copy.close()
+    monkeypatch.setenv("FORECAST_RUNS_DIR", str(tmp_path))
+    common.run_store.clear()
+    common.job_manager.clear()  # a relaunched job must not show on later tests' Train page
+    yield ids
     common.run_store.clear()
     common.job_manager.clear()

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from core import metrics
 from core.data import prepare, sliding_windows
-from core.datasets import load_builtin
 from core.evaluation import evaluate_window_baseline
 from core.models import baselines
 from core.runs import compare
@@ -23,26 +22,6 @@ from tests.conftest import ROOT
 APP = str(ROOT / "streamlit_app.py")
 
 FAST = TrainConfig(epochs=1, batch_size=256, lr=0.005, precision="fp32")
-
-
-@pytest.fixture(scope="module")
-def etth1_dataset():
-    return load_builtin("ETTh1")
-
-
-@pytest.fixture(scope="module")
-def two_runs(etth1_dataset, tmp_path_factory):
-    """Two DLinear runs of one setting (target OT alone, horizon 24) with different look-backs."""
-    store = RunStore(tmp_path_factory.mktemp("runs"))
-    ids = [
-        run_training(
-            RunSpec(model="dlinear", seq_len=seq_len, pred_len=24, features="S", train=FAST),
-            etth1_dataset,
-            store,
-        ).run_id
-        for seq_len in (48, 96)
-    ]
-    return store, ids
 
 
 def _copy_run(store: RunStore, run_id: str, model: str, keep: list[int] | None = None) -> str:

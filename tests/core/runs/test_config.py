@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from core.dataset import ColumnMapping
-from core.datasets import load_builtin
 from core.runs.config import config_json, config_toml, spec_from_config
 from core.runs.spec import RunSpec
 from core.runs.store import RunStore
@@ -19,26 +18,6 @@ from tests.conftest import ROOT
 APP = str(ROOT / "streamlit_app.py")
 
 FAST = TrainConfig(epochs=1, batch_size=256, lr=0.005, precision="fp32")
-
-
-@pytest.fixture(scope="module")
-def etth1_dataset():
-    return load_builtin("ETTh1")
-
-
-@pytest.fixture(scope="module")
-def two_runs(etth1_dataset, tmp_path_factory):
-    """Two DLinear runs of one setting (target OT alone, horizon 24) with different look-backs."""
-    store = RunStore(tmp_path_factory.mktemp("runs"))
-    ids = [
-        run_training(
-            RunSpec(model="dlinear", seq_len=seq_len, pred_len=24, features="S", train=FAST),
-            etth1_dataset,
-            store,
-        ).run_id
-        for seq_len in (48, 96)
-    ]
-    return store, ids
 
 
 def test_a_downloaded_config_trains_the_same_run_again(two_runs, etth1_dataset, tmp_path):

@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from core.data import prepare
-from core.datasets import load_builtin
 from core.runs.rebuild import forecast_ahead, rebuild_model
 from core.runs.result import load_result
 from core.runs.spec import RunSpec
@@ -18,11 +17,6 @@ from tests.conftest import ROOT
 APP = str(ROOT / "streamlit_app.py")
 
 FAST = TrainConfig(epochs=1, batch_size=256, lr=0.005, precision="fp32")
-
-
-@pytest.fixture(scope="module")
-def etth1_dataset():
-    return load_builtin("ETTh1")
 
 
 @pytest.mark.parametrize("features", ["S", "MS", "M"])

@@ -40,7 +40,6 @@ import pytest
 import safetensors.torch
 import torch
 
-from core.datasets import load_builtin
 from core.models.contract import ForecastOutput
 from core.models.registry import build_model
 from core.runs.spec import RunSpec
@@ -52,11 +51,6 @@ from core.training.trainer import TrainingError
 
 # DLinear on ETTh1 with a short look-back: 33 training steps an epoch, about a second an epoch.
 FAST = dict(epochs=2, batch_size=256, lr=0.005, patience=5)
-
-
-@pytest.fixture(scope="module")
-def etth1_dataset():
-    return load_builtin("ETTh1")
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import pytest
 import torch
 
 from core import metrics
-from core.datasets import load_builtin
 from core.models.registry import build_model
 from core.runs.result import load_result
 from core.runs.spec import RunSpec
@@ -24,11 +23,6 @@ from core.training.runner import run_training
 from tests.conftest import ROOT
 
 FAST = dict(epochs=2, batch_size=256, lr=0.005, patience=5, precision="fp32")
-
-
-@pytest.fixture(scope="module")
-def etth1_dataset():
-    return load_builtin("ETTh1")
 
 
 def _spec(**overrides):
