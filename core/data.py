@@ -55,6 +55,41 @@ def split_borders(n_rows: int, seq_len: int, protocol: str) -> dict[str, tuple[i
     raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
 
 
+SPLIT_WORDS = {"train": "training", "val": "validation", "test": "test"}
+
+
+def window_problem(n_rows: int, seq_len: int, pred_len: int, protocol: str) -> str | None:
+    """Why this look-back and horizon leave a split of the data without a whole window, in plain
+    words with lengths that fit; None when every split holds one. The training split needs a
+    look-back plus a horizon of rows; validation and test (which read the look-back before them)
+    need a horizon."""
+    borders = split_borders(n_rows, seq_len, protocol)
+    own = {name: end - start - (0 if name == "train" else seq_len) for name, (start, end) in borders.items()}
+    short = [
+        name
+        for name in ("train", "val", "test")
+        if own[name] < (seq_len + pred_len if name == "train" else pred_len)
+    ]
+    if not short:
+        return None
+    name = short[0]
+    horizon = min(own["val"], own["test"], own["train"] // 2)
+    look_back = own["train"] - horizon
+    need = (
+        f"a look-back plus a horizon ({seq_len + pred_len})" if name == "train" else f"a horizon ({pred_len})"
+    )
+    fix = (
+        f"Choose a horizon of at most {horizon} and a look-back of at most {look_back} in the sidebar, or "
+        "load a longer series."
+        if horizon >= 1 and look_back >= 1
+        else "Load a longer series."
+    )
+    return (
+        f"The series is too short for a look-back of {seq_len} and a horizon of {pred_len}: its "
+        f"{SPLIT_WORDS[name]} part has {own[name]} rows and needs at least {need}. {fix}"
+    )
+
+
 @dataclass
 class StandardScaler:
     """Per-channel standardisation, fit on training rows only (population std, like sklearn)."""
@@ -127,12 +162,16 @@ def prepare(
     features: str,
     protocol: str,
     seq_len: int,
+    pred_len: int = 1,
 ) -> ProtocolData:
     """Select channels, split by the protocol and scale with statistics of the training rows."""
     inputs, output_index = feature_columns(columns, target, features)
     order = [columns.index(c) for c in inputs]
     values = np.asarray(values, dtype=np.float64)[:, order]
     borders = split_borders(len(values), seq_len, protocol)
+    problem = window_problem(len(values), seq_len, pred_len, protocol)
+    if problem is not None:
+        raise ValueError(problem)
     train_start, train_end = borders["train"]
     scaler = StandardScaler.fit(values[train_start:train_end])
     scaled = scaler.transform(values)

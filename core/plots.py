@@ -11,7 +11,19 @@ from core.decompose import Decomposition
 from core.explain import Heatmap
 from core.patching import make_patches, patch_starts
 
-_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
+# Ten distinct colours (D3's category10), so that a comparison of up to ten rows repeats none.
+_PALETTE = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 _LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified")
 
 
@@ -222,6 +234,8 @@ def heatmap_figure(panel: Heatmap, layer: int = 0) -> go.Figure:
             z=values,
             x=panel.columns,
             y=panel.rows,
+            zmin=0,  # weights: the colours start at none, so near-equal weights look near-equal
+            zmax=float(values.max()) if values.size else 1,
             colorscale="Blues",
             colorbar=dict(title="weight"),
             hovertemplate="%{y} → %{x}: %{z:.3f}<extra></extra>",

@@ -75,7 +75,10 @@ def prompt_pieces(
     the task) and each window's statistics, numbers rounded so that they cost few tokens."""
     found = prompt_statistics(windows)
     task = f"Task: forecast the next {pred_len} steps given the previous {seq_len} steps."
-    head = f"Dataset: {description.strip()} {task}" if description.strip() else task
+    description = description.strip()
+    if description and description[-1] not in ".!?":
+        description += "."  # a sentence of its own before the task
+    head = f"Dataset: {description} {task}" if description else task
     own = [
         f" min {lo:.4g}, max {hi:.4g}, median {mid:.4g}, trend {direction}, "
         f"top lags {', '.join(map(str, lag_row))}."

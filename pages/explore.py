@@ -102,9 +102,9 @@ st.dataframe(
 )
 st.code(stats.prompt_text(values, dataset.description, seq_len, pred_len), language=None, wrap_lines=True)
 st.caption(
-    "Exactly the text the model builds for this window (the data set's description, the task, and the "
-    "window's statistics in the series' own units); a description typed on the Train page replaces "
-    "the data set's."
+    "Exactly the text the model builds for this window: the data set's description (from the Data "
+    "page; the Train page's description box starts from it, and what is typed there is what the model "
+    "reads), the task, and the window's statistics in the series' own units."
 )
 st.plotly_chart(
     plots.autocorrelation_figure(stats.autocorrelation(values, len(values) - 1), list(found.lags[0])),

@@ -4,6 +4,8 @@ data, downloads of the forecasts and the run's config, and a relaunch from that 
 Everything shown comes from the run's `RunResult` (`core.runs.result`), whatever the model.
 """
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -88,6 +90,8 @@ def band_caption(bands: dict) -> str:
 
 channels = result.channels
 future_key = f"future_{run.id}"
+# Downloads say which run they came from: its name (model and data set) and id.
+file_stem = re.sub(r"[^A-Za-z0-9]+", "_", f"{run.name or run.model}").strip("_").lower() + f"_{run.id}"
 left, right = st.columns(2)
 window = 0
 if len(result.window_index) > 1:
@@ -150,8 +154,9 @@ if series is not None:
         width="stretch",
     )
     st.caption(
-        f"The whole series with its training (green), validation (orange) and test (red) rows shaded. "
-        f"Test window {position + 1} is drawn where it falls; drag the range slider to move along the data."
+        f"The whole series with its training (green), validation (orange) and test (red) rows shaded; "
+        f"the chart opens on test window {position + 1} (one of the forecasts scored on data the model "
+        "never trained on), and the range slider below it moves along the rest."
         + (
             f" The last {spans.unused} rows belong to no split (the {run.config['protocol']} protocol stops "
             "before them); the forecast past the end reads them."
@@ -257,20 +262,23 @@ else:
         st.download_button(
             "Download the forecast past the end (CSV)",
             future.to_csv(float_format="%.6g").encode(),
-            file_name=f"forecast_ahead_{run.id}.csv",
+            file_name=f"{file_stem}_forecast_ahead.csv",
             mime="text/csv",
         )
 
 st.subheader("Downloads and relaunch")
 left, middle, right = st.columns(3)
 left.download_button(
-    "Every test forecast (CSV)", forecast_csv(run.id), file_name=f"forecast_{run.id}.csv", mime="text/csv"
+    "Every test forecast (CSV)",
+    forecast_csv(run.id),
+    file_name=f"{file_stem}_test_forecasts.csv",
+    mime="text/csv",
 )
 middle.download_button(
-    "Run config (JSON)", config_json(run).encode(), file_name=f"{run.id}.json", mime="application/json"
+    "Run config (JSON)", config_json(run).encode(), file_name=f"{file_stem}.json", mime="application/json"
 )
 right.download_button(
-    "Run config (TOML)", config_toml(run).encode(), file_name=f"{run.id}.toml", mime="text/plain"
+    "Run config (TOML)", config_toml(run).encode(), file_name=f"{file_stem}.toml", mime="text/plain"
 )
 dataset = common.current_dataset()
 same_data = dataset.content_hash() == run.dataset_hash

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core import plots
-from core.data import FEATURES, PROTOCOLS
+from core.data import FEATURES, PROTOCOLS, window_problem
 from core.models.contract import SHAPE_FIELDS
 from core.models.presets import preset
 from core.models.registry import MODELS, label_of
@@ -77,7 +77,19 @@ def option_input(column, field, default):
     )
 
 
-with st.form(f"train_{model_name}"):
+def too_short(protocol: str) -> str | None:
+    """Why the loaded series cannot be cut into windows of this look-back and horizon, if it cannot."""
+    try:
+        return window_problem(len(dataset.frame), seq_len, pred_len, protocol)
+    except ValueError as error:
+        return str(error)
+
+
+if problem := too_short(start.protocol):
+    st.warning(problem, icon=":material/straighten:")
+
+# Enter in a field does not submit: a spreadsheet habit must not start a training job.
+with st.form(f"train_{model_name}", enter_to_submit=False):
     st.markdown("**Data**")
     left, middle, right = st.columns(3)
     if entry.target_only:
@@ -187,6 +199,9 @@ with st.form(f"train_{model_name}"):
     training["seed"] = int(row[1].number_input("Seed", 0, 2**31 - 1, defaults.seed))
     launched = st.form_submit_button("Launch training", type="primary")
 
+if launched and (problem := too_short(protocol)):
+    st.error(f"Not launched. {problem}")
+    launched = False
 if launched:
     settings = {"features": features, "protocol": protocol, "drop_last_batch": 32 if drop_last else None}
     try:
@@ -247,17 +262,21 @@ def show_job(snapshot) -> None:
         if phase not in (None, "training") and progress.get("phase_total"):  # a phase with its own count
             finished, count = progress.get("phase_done", 0), progress["phase_total"]
             st.progress(min(finished / count, 1.0), text=f"{phase}: {finished} of {count}")
+        elif "step_global_step" not in progress:  # no step yet: the model is being built or read
+            st.progress(0.0, text=f"{phase or 'starting'}: the first training step comes next")
         else:
             st.progress(
                 min(done / total, 1.0),
-                text=f"epoch {progress.get('step_epoch', 0)}, step {progress.get('step_step', 0)} of "
-                f"{progress.get('step_steps_per_epoch', '?')} · {_eta(snapshot)}",
+                text=f"epoch {progress['step_epoch']}, step {progress['step_step']} of "
+                f"{progress['step_steps_per_epoch']} · {_eta(snapshot)}",
             )
-            metrics = st.columns(3)
-            metrics[0].metric("Samples per second", f"{progress.get('step_samples_per_s', 0):,.0f}")
-            metrics[1].metric("Step loss", f"{progress.get('step_loss', float('nan')):.4f}")
-            scale = progress.get("step_loss_scale")
-            metrics[2].metric("Loss scale (fp16)", "-" if scale is None else f"{scale:g}")
+            scaled = progress.get("precision") == "fp16"  # only fp16 trains with a loss scale
+            metrics = st.columns(3 if scaled else 2)
+            metrics[0].metric("Samples per second", f"{progress['step_samples_per_s']:,.0f}")
+            metrics[1].metric("Step loss", f"{progress['step_loss']:.4f}")
+            if scaled:
+                scale = progress.get("step_loss_scale")
+                metrics[2].metric("Loss scale (fp16)", "-" if scale is None else f"{scale:g}")
         cancel_button(snapshot)
     steps = progress.get("steps", {})
     if progress.get("epochs") or steps.get("loss"):
@@ -324,6 +343,7 @@ def _when(timestamp: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else ""
 
 
+@st.fragment(run_every=5.0)
 def runs_table() -> None:
     """Every kind of run in the store, failed, cancelled and interrupted ones too; one query and a
     file check per run, so it is cheap enough to draw on every rerun."""

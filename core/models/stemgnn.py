@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.explain import Heatmap, Panel, Table
-from core.models.contract import Forecaster, ForecastOutput
+from core.models.contract import Forecaster, ForecastOutput, option
 from core.models.layers import RevIN
 
 
@@ -48,14 +48,17 @@ class StemGNNConfig:
     seq_len: int = 336  # look-back L (the paper: 12 steps on its traffic sets)
     pred_len: int = 96  # horizon H
     n_channels: int = 7  # N, the graph's nodes
-    hidden: int = 32  # d: the GRU's hidden size and the attention's width
-    blocks: int = 2  # StemGNN blocks (the paper stacks 2)
-    filter_order: int = 3  # K: Chebyshev terms of each block's spectral graph filter
-    feature_maps: int = 8  # of the Spe-Seq cell's convolutions
-    kernel: int = 3  # their width over the frequencies
-    glu_layers: int = 3  # gated convolutions per part (real, imaginary), as in the paper's cell
-    dropout: float = 0.5  # on the attention weights (the official code's rate) and before the heads
-    revin: bool = True  # each window and channel normalised on its own, as the other models here
+    hidden: int = option(
+        32, help="How much of each column's recent past is kept to decide how columns are tied."
+    )
+    blocks: int = option(2, help="Blocks stacked; each forecasts what the ones before it left unexplained.")
+    filter_order: int = option(3, help="Terms of each block's filter over the graph's frequencies.")
+    feature_maps: int = option(8, help="Feature maps of the convolutions over each frequency spectrum.")
+    kernel: int = option(3, help="Width of those convolutions, in frequencies.")
+    glu_layers: int = option(3, help="Gated convolution layers per part of the spectrum (the paper: 3).")
+    # on the attention weights (the official code's rate) and before the heads
+    dropout: float = option(0.5, help="Share of weights switched off at random while training.")
+    revin: bool = option(True, help="Normalise each window on its own, and map the forecast back.")
 
 
 class LatentCorrelation(nn.Module):
@@ -222,6 +225,20 @@ class StemGNN(Forecaster):
             for j in range(i + 1, len(channels))
         ]
         strongest.sort(key=lambda row: -row[2])
+        equal = 1 / len(channels)  # every channel tied to every other alike
+        low, high = float(w.min()), float(w.max())
+        if high - low < 0.1 * equal:
+            spread = (
+                f"The weights are nearly equal here (from {low:.3f} to {high:.3f}; ties that were all alike "
+                f"would each be {equal:.3f}): the model has not learned to tie some channels more than "
+                "others, as after a short training or when the channels move independently."
+            )
+        else:
+            first, last = strongest[0], strongest[-1]
+            spread = (
+                f"The strongest tie is {first[0]} with {first[1]} ({first[2]:.3f}), the weakest {last[0]} "
+                f"with {last[1]} ({last[2]:.3f}); ties that were all alike would each be {equal:.3f}."
+            )
         return [
             Heatmap(
                 "The graph between the channels, learned from this window",
@@ -231,8 +248,8 @@ class StemGNN(Forecaster):
                 row_title="channel",
                 column_title="channel",
                 caption="StemGNN reads each channel's window, then weighs every pair of channels by "
-                "attention (each row sums to one before the graph is made symmetric). Its spectral "
-                "convolutions pass information along these weights.",
+                "attention (each row sums to one before the graph is made symmetric); its spectral "
+                f"convolutions pass information along these weights. {spread}",
             ),
             Table(
                 "The most strongly tied pairs",

@@ -280,11 +280,11 @@ class TimeLLM(Forecaster):
         named = sorted(set(shown.tolist()) | set(best.indices.flatten().tolist()))
         words = nearest_tokens(prototypes[named], self.vocabulary, self.tokenizer)
         label = {i: f"#{i} {' / '.join(w)}" for i, w in zip(named, words, strict=True)}
+        length, width = self.config.seq_len, self.config.patch_len
         patches = [
-            f"patch {p + 1} (steps {start + 1}–{start + self.config.patch_len})"
-            for p, start in enumerate(
-                patch_starts(self.config.seq_len, self.config.patch_len, self.config.stride)
-            )
+            f"patch {p + 1} (steps {start + 1}–{min(start + width, length)}"
+            + (", then the last value repeated)" if start + width > length else ")")
+            for p, start in enumerate(patch_starts(length, width, self.config.stride))
         ]
         layers = torch.cat([mean[None], weights])[:, :, shown]  # (1 + K, P, shown)
         name = channels[channel]
@@ -298,8 +298,9 @@ class TimeLLM(Forecaster):
                 column_title="text prototype (its nearest words)",
                 layers=["mean of heads", *(f"head {k + 1}" for k in range(weights.shape[0]))],
                 caption=f"{mean.shape[1]} prototypes in all; the {len(shown)} with the highest mean weight "
-                "in this window are shown. Each prototype is a learned mix of the vocabulary's embeddings, "
-                "named by the three tokens nearest to it (cosine similarity).",
+                f"in this window are shown (a patch's weights sum to one, so equal attention would give each "
+                f"prototype {1 / mean.shape[1]:.4f}). Each prototype is a learned mix of the vocabulary's "
+                "embeddings, named by the three tokens nearest to it (cosine similarity).",
             ),
             Table(
                 "Each patch's strongest prototypes (mean of heads)",

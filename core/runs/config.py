@@ -79,7 +79,7 @@ def config_toml(run: RunRecord) -> str:
     settings = spec_settings(run.config)
     lines = [
         f"# Run {run.id} ({_comment(run.name)}), trained on {_comment(run.dataset_name)}.",
-        f"# Train it again: python -m core train --config {run.id}.toml",
+        "# Train it again: python -m core train --config <this file>",
         "# `data` is a built-in data set's name or the path of a CSV file: for an uploaded file,",
         "# write the path where that file is on this machine. `columns` are the channels it was",
         "# loaded with (target included), read from the CSV in place of the suggested ones.",

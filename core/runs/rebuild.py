@@ -40,6 +40,6 @@ def explain_window(model: Forecaster, result: RunResult, window: int, channel: i
     """The model's explanation of test window `window` (0 = the split's first); `channel` is an
     input channel's position for models that explain one channel at a time."""
     windows = result.test_windows()
-    x = torch.as_tensor(np.ascontiguousarray(windows[window : window + 1]), dtype=torch.float32)
+    x = torch.tensor(np.array(windows[window : window + 1], dtype=np.float32))  # a writable copy
     channels = list(result.run.config.get("channels_in") or [f"channel {c + 1}" for c in range(x.shape[2])])
     return model.explain(x, channels, channel)

@@ -215,7 +215,15 @@ def run_training(
     target = spec.target or dataset.target
     protocol = spec.protocol or default_protocol(dataset.name)
     seed_everything(spec.train.seed)
-    data = prepare(dataset.frame.to_numpy(), dataset.channels, target, spec.features, protocol, spec.seq_len)
+    data = prepare(
+        dataset.frame.to_numpy(),
+        dataset.channels,
+        target,
+        spec.features,
+        protocol,
+        spec.seq_len,
+        spec.pred_len,
+    )
     options = model_options(spec, dataset, data)
     recorder = RunRecorder(store if _is_rank_zero() else None, context)
     recorder.report(phase="building the model")

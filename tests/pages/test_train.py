@@ -83,10 +83,15 @@ def test_bad_options_give_a_plain_failure(runs_dir):
     at = _train_page()
     at.selectbox[[s.label for s in at.selectbox].index("Split")].set_value("ett-minute")  # ETTh1 is too short
     at.button[0].click().run()
+    assert any(e.value.startswith("Not launched.") and "needs 57600 rows" in e.value for e in at.error)
+    assert "train_job" not in at.session_state  # refused before a job started
+    at.selectbox(key="model").set_value("patchtst").run()
+    at.number_input[[n.label for n in at.number_input].index("n heads")].set_value(5)  # 16 is not a multiple
+    at.button[0].click().run()
     snapshot = common.job_manager().wait(at.session_state["train_job"], timeout=60)
     assert snapshot.state == "failed"
     at.run()
-    assert any("needs 57600 rows" in e.value and "Error" not in e.value for e in at.error)
+    assert any("not divisible by 5 heads" in e.value and "Error" not in e.value for e in at.error)
 
 
 def test_time_llm_starts_from_the_papers_row_for_the_loaded_data(runs_dir):
@@ -176,8 +181,8 @@ def test_a_queued_job_is_shown_waiting_after_the_running_one(fresh_jobs):
     running = at.session_state["train_job"]
     queued = None
     try:
-        for _ in range(100):  # the first job takes the device's one slot within moments
-            if manager.get(running).state == "running":
+        for _ in range(400):  # the first job takes the device's one slot and steps within moments
+            if "step_global_step" in manager.get(running).progress:
                 break
             time.sleep(0.05)
         at.button[0].click().run()  # a second launch waits behind the first
@@ -187,7 +192,7 @@ def test_a_queued_job_is_shown_waiting_after_the_running_one(fresh_jobs):
         name = manager.get(queued).name
         assert [h.value for h in at.subheader] == [f"{name}: running", f"{name}: queued"]
         assert any(i.value.startswith("Waiting for the running job to finish") for i in at.info)
-        assert len(at.get("progress")) == 1 and len(at.metric) == 3  # the running job's alone
+        assert len(at.get("progress")) == 1 and len(at.metric) == 2  # the running job's (fp32: no loss scale)
         assert all(queued not in chart.key for chart in at.get("plotly_chart") if chart.key)
         cancels = [b.key for b in at.button if b.key and b.key.startswith("cancel_")]
         assert cancels == [f"cancel_{running}", f"cancel_{queued}"]
@@ -280,3 +285,20 @@ def test_the_page_and_the_command_line_start_a_model_alike(name, runs_dir, monke
         return build_config(name, seq_len=96, pred_len=96, n_channels=len(data.columns), **options)
 
     assert resolved(from_page) == resolved(from_cli)
+
+
+def test_enter_in_a_field_does_not_launch_and_a_series_too_short_is_refused_before_launch(runs_dir):
+    from core.datasets import load_builtin
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["dataset"] = load_builtin("ILI")  # 966 weekly rows
+    at.session_state["look_back"] = 96
+    at.session_state["horizon"] = 120  # longer than the validation part (97 rows)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert [f.proto.form.enter_to_submit for f in at.get("form")] == [False]
+    warning = " ".join(w.value for w in at.warning)
+    assert "validation part has 97 rows" in warning and "horizon of at most" in warning
+    at.button[0].click().run()
+    assert any(e.value.startswith("Not launched.") for e in at.error)
+    assert "train_job" not in at.session_state
