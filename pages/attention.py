@@ -11,7 +11,7 @@ from core import plots
 from core.explain import Heatmap, Table, Text
 from core.models.registry import MODELS
 from core.runs.rebuild import explain_window, rebuild_model
-from core.runs.result import ResultMissing, load_result
+from core.runs.result import ResultMissing
 from pages import common
 
 store = common.run_store()
@@ -52,14 +52,9 @@ def model_of(run_id: str):
     return rebuild_model(common.run_store(), run_id)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Reading the run's results…")
-def result_of(run_id: str):
-    return load_result(common.run_store(), run_id)
-
-
 try:
     model = model_of(run.id)
-    result = result_of(run.id)
+    result = common.run_result(run.id)
 except (ResultMissing, FileNotFoundError, KeyError, ValueError) as error:
     st.error(f"This run cannot be explained: {error}.")
     st.stop()

@@ -103,3 +103,11 @@ def run_store():
     store = RunStore()
     store.mark_interrupted()
     return store
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the run's results…")
+def run_result(run_id: str):
+    """A finished run's results never change: read once per run for every page, not on every rerun."""
+    from core.runs.result import load_result
+
+    return load_result(run_store(), run_id)

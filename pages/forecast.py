@@ -12,7 +12,7 @@ import streamlit as st
 from core import plots
 from core.runs.config import config_json, config_toml, spec_from_config
 from core.runs.rebuild import forecast_ahead, rebuild_model
-from core.runs.result import ResultMissing, load_result
+from core.runs.result import ResultMissing
 from core.training.runner import run_training
 from core.training.trainer import TrainingError, resolve_device
 from pages import common
@@ -38,14 +38,8 @@ run = st.selectbox(
 )
 
 
-@st.cache_resource(max_entries=4, show_spinner="Reading the run's results…")
-def result_of(run_id: str):
-    """A finished run's results never change: read once per run, not on every rerun."""
-    return load_result(store, run_id)
-
-
 try:
-    result = result_of(run.id)
+    result = common.run_result(run.id)
 except ResultMissing as error:
     st.error(f"This run's forecasts cannot be shown: {error}.")
     st.stop()
@@ -70,7 +64,7 @@ for note in result.notes:
 @st.cache_data(show_spinner="Writing the CSV…", max_entries=4)
 def forecast_csv(run_id: str) -> bytes:
     """Built once per run (it can reach tens of megabytes), not on every rerun of the page."""
-    return result_of(run_id).forecast_table().to_csv(index=False, float_format="%.6g").encode()
+    return common.run_result(run_id).forecast_table().to_csv(index=False, float_format="%.6g").encode()
 
 
 def band_columns(bands: dict, window: int, channel: int) -> dict:
@@ -104,6 +98,7 @@ channel = right.selectbox(
 )
 series = result.series
 position = int(result.window_index[window])
+rows = result.window_rows(window)  # the series' rows this window's forecast covers
 
 if series is not None:
     spans = result.spans
@@ -114,7 +109,6 @@ if series is not None:
         name: (series.index[a], series.index[min(b, last)])
         for name, (a, b) in (("train", spans.train), ("validation", spans.validation), ("test", spans.test))
     }
-    rows = result.window_rows(window)
     test_frame = pd.DataFrame(
         {"forecast": result.forecast[window, :, channel], "actual": result.actual[window, :, channel]}
         | band_columns(result.bands, window, channel),
@@ -174,8 +168,8 @@ else:
     )
 
 if result.variants:
-    steps = series.index[result.window_rows(window)] if series is not None else pd.RangeIndex(result.pred_len)
-    look_back = slice(result.window_rows(window).start - result.seq_len, result.window_rows(window).start)
+    steps = series.index[rows] if series is not None else pd.RangeIndex(result.pred_len)
+    look_back = slice(rows.start - result.seq_len, rows.start)
     history_window = (
         pd.Series(
             series.values[look_back, series.channels_in.index(channels[channel])],

@@ -222,15 +222,20 @@ class RunResult:
             raise ResultMissing(
                 "this run was stored before the whole series was kept with it; train it again"
             )
-        index = self.series.future_index(self.pred_len)
+        forecast = self.to_units(predictions.forecast[0])  # (H, C)
+        bands = {
+            (round(50 - coverage * 50), round(50 + coverage * 50)): (
+                self.to_units(band.lower[0]),
+                self.to_units(band.upper[0]),
+            )
+            for coverage, band in sorted(predictions.bands.items())
+        }
         columns = {}
         for c, name in enumerate(self.channels):
-            columns[name] = self.to_units(predictions.forecast[0])[:, c]
-            for coverage, band in sorted(predictions.bands.items()):
-                low, high = round(50 - coverage * 50), round(50 + coverage * 50)
-                columns[f"{name} {low}%"] = self.to_units(band.lower[0])[:, c]
-                columns[f"{name} {high}%"] = self.to_units(band.upper[0])[:, c]
-        return pd.DataFrame(columns, index=index)
+            columns[name] = forecast[:, c]
+            for (low, high), (lower, upper) in bands.items():
+                columns[f"{name} {low}%"], columns[f"{name} {high}%"] = lower[:, c], upper[:, c]
+        return pd.DataFrame(columns, index=self.series.future_index(self.pred_len))
 
     def forecast_table(self) -> pd.DataFrame:
         """One row per stored test window, horizon step and channel, in the series' units."""
@@ -336,14 +341,6 @@ def load_result(store: RunStore, run_id: str) -> RunResult:
 
 def _default_part_names(parts: np.ndarray | None) -> list[str]:
     return [] if parts is None else [f"part {i + 1}" for i in range(parts.shape[1])]
-
-
-def load_series(store: RunStore, run_id: str) -> RunSeries | None:
-    """Only the whole series a run saw (for the baselines on the Compare page), or None."""
-    try:
-        return _run_series(store.load_arrays(run_id, SERIES), store.get(run_id).config)
-    except FileNotFoundError:
-        return None
 
 
 def _run_series(arrays: dict[str, np.ndarray], config: dict) -> RunSeries:
