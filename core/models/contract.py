@@ -271,6 +271,15 @@ class Forecaster(nn.Module):
             picks=None if output.picks is None else output.picks.sum(dim=0).numpy(),
         )
 
+    def calibration_residuals(self, context: PredictionContext) -> np.ndarray | None:
+        """Absolute errors (n, H, C_out) of every validation window, in time order: what the run's
+        prediction intervals are calibrated on (see `core.intervals`). None for a model whose
+        forecasts carry bands of their own."""
+        data = context.data
+        val = WindowDataset(data.splits["val"], context.seq_len, context.pred_len, data.output_index)
+        output, actual = context.predict(make_loader(val, context.batch_size, shuffle=False))
+        return np.abs(output.forecast.numpy().astype(np.float64) - actual.numpy().astype(np.float64))
+
     @torch.no_grad()
     def forecast_ahead(self, window: np.ndarray, output_index: list[int], seed: int = 0) -> Predictions:
         """The forecast of the steps after one scaled window (L, C_in): a single-window `Predictions`
