@@ -41,6 +41,49 @@ def top_lags(values: np.ndarray, k: int = 5) -> np.ndarray:
     return order + 1
 
 
+def _listing(numbers: list[int]) -> str:
+    words = [str(k) for k in numbers]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def describe_lags(lags, acf: np.ndarray, unit: str = "step") -> str:
+    """What a window's top lags mean, in a sentence a non-specialist reads.
+
+    `lags` are strongest first (as `top_lags` gives them), `acf` the window's autocorrelation at
+    lags 1.. (`acf[k - 1]` is lag k), `unit` what one step is called ("hour"). Lags 1, 2, 3… on
+    top mean persistence: each value stays close to the ones just before it. A lag further away
+    among them (with its neighbours) is an echo: a hint of a pattern that repeats at that lag.
+    """
+    lags = [int(k) for k in lags]
+    unit = "step" if unit[:1].isdigit() else unit  # "15 minutes" steps are counted as steps
+    units = f"{unit}s"
+    best = float(acf[lags[0] - 1])
+    if best < 0.2:
+        return (
+            f"The window hardly resembles its own past at any distance (at best {best:.2f}, "
+            f"{lags[0]} {unit if lags[0] == 1 else units} back): no recent value is a reliable guide."
+        )
+    text = f"The window looks most like itself {_listing(sorted(lags))} {units} back"
+    run = 0
+    while run + 1 in lags:
+        run += 1  # lags 1..run are all among the top ones
+    echoes = [k for k in lags if k > run + 1]
+    if run:
+        lag1 = float(acf[0])
+        strength = "strongly" if lag1 >= 0.8 else "fairly" if lag1 >= 0.5 else "weakly"
+        text += (
+            f": each value stays close to the ones just before it, so the series is {strength} "
+            f"persistent from {unit} to {unit} (similarity {lag1:.2f} one {unit} back)"
+        )
+    if echoes:
+        echo = echoes[0]
+        text += (
+            f"{'; it also' if run else ':'} {'l' if run else 'L'}ooks like itself {echo} {units} back "
+            f"(similarity {acf[echo - 1]:.2f}), a hint of a pattern that repeats every {echo} {units}"
+        )
+    return text + "."
+
+
 @dataclass
 class PromptStatistics:
     """What Time-LLM writes into its prompt about windows (N, L), in the series' own units."""

@@ -68,3 +68,28 @@ def test_revin_normalises_and_inverts():
     np.testing.assert_allclose(normalised.mean(axis=0), 0.0, atol=1e-12)
     np.testing.assert_allclose(normalised.std(axis=0), 1.0, atol=1e-5)
     np.testing.assert_allclose(normalised * std + mean, window)
+
+
+def test_top_lags_one_to_five_read_as_persistence():
+    window = np.cumsum(np.random.default_rng(3).normal(size=96)) + 0.05 * np.arange(96)
+    found = stats.prompt_statistics(window)
+    assert found.lags[0].tolist() == [1, 2, 3, 4, 5]
+    text = stats.describe_lags(found.lags[0], stats.autocorrelation(window, 95), "hour")
+    assert text.startswith("The window looks most like itself 1, 2, 3, 4 and 5 hours back")
+    assert "strongly persistent from hour to hour" in text
+
+
+def test_a_lag_further_out_reads_as_a_repeating_pattern():
+    t = np.arange(96)
+    window = np.sin(2 * np.pi * t / 24) + np.random.default_rng(0).normal(0, 0.3, 96)
+    lags = stats.top_lags(window, 5)
+    assert 24 in lags
+    text = stats.describe_lags(lags, stats.autocorrelation(window, 95), "hour")
+    assert "a hint of a pattern that repeats every 24 hours" in text
+
+
+def test_noise_reads_as_no_reliable_guide():
+    window = np.random.default_rng(0).normal(size=96)
+    text = stats.describe_lags(stats.top_lags(window, 5), stats.autocorrelation(window, 95), "15 minutes")
+    assert text.startswith("The window hardly resembles its own past")
+    assert "steps back" in text  # a step of 15 minutes is counted in steps
