@@ -45,70 +45,241 @@ def series_figure(frame: pd.DataFrame, columns: list[str], title: str = "") -> g
     return fig
 
 
-def decomposition_figure(decomposition: Decomposition, title: str = "") -> go.Figure:
-    """Observed, trend, seasonal and residual in four rows that share the time axis."""
-    rows = [("observed", "Observed"), ("trend", "Trend"), ("seasonal", "Seasonal"), ("resid", "Residual")]
-    fig = make_subplots(
-        rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.03, subplot_titles=[label for _, label in rows]
+DRAWN_POINTS = 5_000  # the most points one line of a long series is drawn with (see _thin)
+
+
+def _thin(x, y, max_points: int = DRAWN_POINTS):
+    """At most `max_points` of a long line: the lowest and highest point of each stretch, in time
+    order, so that no peak or dip is lost. Short lines come back as they are."""
+    y = np.asarray(y, dtype=np.float64)
+    n = len(y)
+    if n <= max_points:
+        return x, y
+    size = -(-n // (max_points // 2))  # points per stretch
+    rows = -(-n // size)
+    low = np.full(rows * size, np.inf)
+    high = np.full(rows * size, -np.inf)
+    low[:n] = np.where(np.isnan(y), np.inf, y)
+    high[:n] = np.where(np.isnan(y), -np.inf, y)
+    starts = np.arange(rows) * size
+    picks = np.union1d(
+        starts + low.reshape(rows, size).argmin(1), starts + high.reshape(rows, size).argmax(1)
     )
+    return pd.Index(x)[picks], y[picks]
+
+
+_TOP_RIGHT_LEGEND = dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom")
+
+
+def _time_title(index) -> str:
+    return "time" if isinstance(index, pd.DatetimeIndex) else "row"
+
+
+def decomposition_figure(decomposition: Decomposition, title: str = "") -> go.Figure:
+    """The series with its trend, and what is left over, sharing the time axis (long lines thinned
+    by `_thin`). The seasonal pattern has a figure of its own, `seasonal_figure`."""
     frame = decomposition.frame
-    for row, (column, label) in enumerate(rows, start=1):
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.1,
+        row_heights=[0.65, 0.35],
+        subplot_titles=["The series and its slow trend", "What is left over"],
+    )
+    lines = [("observed", "series", "#9a9a9a", 1, 1), ("trend", "trend", _PALETTE[0], 2, 1)]
+    lines.append(("resid", "left over", _PALETTE[3], 1, 2))
+    for column, name, color, width, row in lines:
+        x, y = _thin(frame.index, frame[column])
         fig.add_trace(
-            go.Scattergl(
-                x=frame.index,
-                y=frame[column],
-                name=label,
-                mode="lines",
-                line=dict(width=1, color=_PALETTE[row - 1]),
-            ),
+            go.Scattergl(x=x, y=y, name=name, mode="lines", line=dict(width=width, color=color)),
             row=row,
             col=1,
         )
-    fig.update_layout(title=title, height=720, showlegend=False, **_LAYOUT)
+    fig.update_xaxes(title_text=_time_title(frame.index), row=2, col=1)
+    fig.update_layout(title=title, height=520, legend=_TOP_RIGHT_LEGEND, **_LAYOUT)
     return fig
 
 
-def patches_figure(window: np.ndarray, patch_len: int, stride: int) -> go.Figure:
-    """The window, and below it each patch drawn where it lies; padding shown as open markers."""
+def _cycle_buttons(index: pd.DatetimeIndex, period: int, counts=(2, 4, 8)) -> list[dict]:
+    """Range-selector buttons of 2, 4 and 8 cycles, when a cycle has a fixed length in time."""
+    steps = np.diff(index.asi8)  # in the index's own time unit
+    if len(steps) == 0 or steps.min() != steps.max():
+        return []  # months and years vary in length: the range slider alone
+    cycle = period * (index[1] - index[0]).total_seconds()
+    units = [("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)]
+    buttons = []
+    for count in counts:
+        for unit, size in units:
+            if (count * cycle) % size == 0:
+                buttons.append(
+                    dict(
+                        count=int(count * cycle // size),
+                        step=unit,
+                        stepmode="backward",
+                        label=f"{count} cycles",
+                    )
+                )
+                break
+    return [*buttons, dict(step="all", label="all drawn")]
+
+
+def seasonal_figure(
+    decomposition: Decomposition, cycles: int = 8, max_points: int = DRAWN_POINTS
+) -> go.Figure:
+    """The seasonal pattern, opened on its last `cycles` cycles with a range slider for the rest.
+
+    The most recent `max_points` steps are drawn point for point; anything earlier is thinned to
+    its highs and lows (one line, drawn fainter and named so), which shows how the pattern's size
+    changed without drawing years of cycles as a solid band.
+    """
+    seasonal = decomposition.frame["seasonal"]
+    period = decomposition.period
+    recent = seasonal.iloc[-max_points:]
+    shown = min(len(recent), cycles * period)
+    fig = go.Figure()
+    if len(seasonal) > len(recent):
+        earlier = seasonal.iloc[: len(seasonal) - len(recent)]
+        x, y = _thin(earlier.index, earlier.to_numpy(), max_points)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines",
+                name="earlier (highs and lows only)",
+                line=dict(width=1, color="#b8c4d6"),
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=recent.index,
+            y=recent.to_numpy(),
+            mode="lines",
+            name="seasonal pattern",
+            line=dict(color=_PALETTE[2]),
+        )
+    )
+    index = seasonal.index
+    slider = dict(visible=True, thickness=0.1)
+    fig.update_xaxes(
+        range=[recent.index[-shown], recent.index[-1]], rangeslider=slider, title_text=_time_title(index)
+    )
+    if isinstance(index, pd.DatetimeIndex):
+        fig.update_xaxes(rangeselector=dict(buttons=_cycle_buttons(recent.index, period)))
+    fig.update_yaxes(title_text="above or below the trend")
+    fig.update_layout(
+        title=f"The seasonal pattern, last {shown // period} cycles of {period} steps",
+        height=380,
+        showlegend=len(fig.data) > 1,
+        legend=_TOP_RIGHT_LEGEND,
+        **_LAYOUT,
+    )
+    return fig
+
+
+MAX_PATCH_LANES = 48  # patches drawn one below the other; a longer window shows its last ones
+
+
+def _window_axis(index, length: int, extra: int):
+    """The window's x values (timestamps or row numbers), continued `extra` steps past its end."""
+    if index is None or len(index) < 2:
+        start = 0 if index is None or len(index) == 0 else index[0]
+        return np.arange(length + extra) + start
+    step = index[-1] - index[-2]
+    ahead = [index[-1] + step * k for k in range(1, extra + 1)]
+    if isinstance(index, pd.DatetimeIndex):
+        return index.append(pd.DatetimeIndex(ahead))
+    return np.concatenate([np.asarray(index), np.asarray(ahead)])
+
+
+def patches_figure(
+    window: np.ndarray, patch_len: int, stride: int, index=None, name: str = "value"
+) -> go.Figure:
+    """The window over time and, below it, each patch in a row of its own over the stretch of time
+    it covers (its values drawn inside the row); padding past the window's end as open markers.
+
+    `index` holds the window's timestamps or row numbers (row numbers 0.. when None).
+    """
     window = np.asarray(window, dtype=np.float64)
     length = len(window)
     patches = make_patches(window, patch_len, stride)  # (P, Lp)
-    span = float(np.ptp(window)) or 1.0
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=np.arange(length), y=window, name="series", mode="lines", line=dict(color="#444", width=2)
-        )
+    starts = patch_starts(length, patch_len, stride)
+    x = _window_axis(index, length, stride)  # (T + S,) the padding continues the time axis
+    lanes = list(enumerate(starts))[-MAX_PATCH_LANES:]
+    low, span = float(window.min()), float(np.ptp(window)) or 1.0
+    lower = f"Its {len(starts)} patches of {patch_len} steps, a new one every {stride} steps"
+    if len(lanes) < len(starts):
+        lower += f" (the last {len(lanes)} drawn)"
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        row_heights=[0.3, 0.7],
+        subplot_titles=["The look-back window", lower],
     )
-    for p, start in enumerate(patch_starts(length, patch_len, stride)):
+    fig.add_trace(
+        go.Scatter(x=x[:length], y=window, name=name, mode="lines", line=dict(color="#444", width=2)),
+        row=1,
+        col=1,
+    )
+    traces, shapes = [], []
+    for p, start in lanes:
         steps = np.arange(start, start + patch_len)
-        offset = -(p + 1) * 0.35 * span
         color = _PALETTE[p % len(_PALETTE)]
-        padded = steps >= length
-        fig.add_trace(
+        centre = -(p + 1)  # patch 1 on top
+        shapes.append(
+            dict(
+                type="rect",
+                xref="x2",
+                yref="y2",
+                x0=x[start],
+                x1=x[start + patch_len - 1],
+                y0=centre - 0.45,
+                y1=centre + 0.45,
+                fillcolor=_rgba(color, 0.12),
+                line_width=0,
+                layer="below",
+            )
+        )
+        traces.append(
             go.Scatter(
-                x=steps,
-                y=patches[p] + offset,
+                x=x[steps],
+                y=centre - 0.4 + 0.8 * (patches[p] - low) / span,
                 mode="lines+markers",
                 name=f"patch {p + 1}",
                 line=dict(color=color, width=1.5),
-                marker=dict(size=5, symbol=np.where(padded, "circle-open", "circle")),
-                hovertemplate=f"patch {p + 1}, step %{{x}}<extra></extra>",
+                marker=dict(size=4, symbol=np.where(steps >= length, "circle-open", "circle")),
+                hovertemplate=f"patch {p + 1}<br>%{{x}}<extra></extra>",
             )
         )
-    fig.add_vrect(
-        x0=length - 0.5,
-        x1=length + stride - 0.5,
-        fillcolor="#ccc",
-        opacity=0.3,
-        line_width=0,
-        annotation_text="padding",
-        annotation_position="top left",
+    fig.add_traces(traces, rows=2, cols=1)  # at once: one call per trace costs ~5 ms each
+    numbers = [p + 1 for p, _ in lanes][:: max(1, len(lanes) // 16)]
+    fig.update_yaxes(title_text=name, row=1, col=1)
+    fig.update_yaxes(
+        title_text="patch", tickvals=[-k for k in numbers], ticktext=[str(k) for k in numbers], row=2, col=1
     )
-    fig.update_yaxes(showticklabels=False)
-    fig.update_layout(
-        title="Patches (each drawn below the series, at its own place in time)",
-        height=300 + 18 * len(patches),
+    fig.update_xaxes(title_text=_time_title(index), row=2, col=1)
+    for axis in ("", "2"):  # the padding, shaded in both rows
+        shapes.append(
+            dict(
+                type="rect",
+                xref=f"x{axis}",
+                yref=f"y{axis} domain",
+                x0=x[length - 1],
+                x1=x[-1],
+                y0=0,
+                y1=1,
+                fillcolor="rgba(204, 204, 204, 0.3)",
+                line_width=0,
+                layer="below",
+            )
+        )
+    note = dict(x=x[length - 1], y=1, xref="x", yref="y domain", text="padding", showarrow=False)
+    fig.update_layout(  # shapes and notes in one update: added one by one they cost ~10 ms each
+        shapes=shapes,
+        annotations=[*fig.layout.annotations, dict(note, xanchor="left", yanchor="bottom")],
+        height=320 + 16 * len(lanes),
         showlegend=False,
         **_LAYOUT,
     )
@@ -116,14 +287,14 @@ def patches_figure(window: np.ndarray, patch_len: int, stride: int) -> go.Figure
 
 
 def revin_figure(window: np.ndarray, normalised: np.ndarray, index=None) -> go.Figure:
-    """The look-back window in its own units and after RevIN (zero mean, unit variance)."""
+    """The look-back window in its own units and after RevIN (average 0, spread 1)."""
     x = np.arange(len(window)) if index is None else index
     fig = make_subplots(
         rows=2,
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.08,
-        subplot_titles=["Before: the series' own units", "After RevIN: mean 0, std 1"],
+        vertical_spacing=0.12,
+        subplot_titles=["Before: in the series' own units", "After: average 0, spread 1"],
     )
     fig.add_trace(
         go.Scatter(x=x, y=window, mode="lines", name="before", line=dict(color=_PALETTE[0])), row=1, col=1
@@ -132,20 +303,32 @@ def revin_figure(window: np.ndarray, normalised: np.ndarray, index=None) -> go.F
         go.Scatter(x=x, y=normalised, mode="lines", name="after", line=dict(color=_PALETTE[1])), row=2, col=1
     )
     fig.add_hline(y=0, line_dash="dot", line_color="#999", row=2, col=1)
-    fig.update_layout(height=420, showlegend=False, **_LAYOUT)
+    fig.update_xaxes(title_text=_time_title(index), row=2, col=1)
+    fig.update_yaxes(title_text="value", row=1, col=1)
+    fig.update_yaxes(title_text="rescaled", row=2, col=1)
+    fig.update_layout(height=440, showlegend=False, **_LAYOUT)
     return fig
 
 
-def autocorrelation_figure(acf: np.ndarray, highlighted: list[int]) -> go.Figure:
-    """Autocorrelation by lag (lag 0 left out), the prompt's top lags highlighted."""
+def autocorrelation_figure(acf: np.ndarray, highlighted: list[int], unit: str = "step") -> go.Figure:
+    """How much the window resembles itself k steps back (lag 0 left out), the prompt's lags in red."""
     lags = np.arange(1, len(acf) + 1)
     colors = np.where(np.isin(lags, highlighted), _PALETTE[3], "#9ab")
-    fig = go.Figure(go.Bar(x=lags, y=acf, marker_color=colors, name="autocorrelation"))
+    units = "steps" if unit[:1].isdigit() else f"{unit}s"
+    fig = go.Figure(
+        go.Bar(
+            x=lags,
+            y=acf,
+            marker_color=colors,
+            name="similarity",
+            hovertemplate=f"%{{x}} {units} back: %{{y:.2f}}<extra></extra>",
+        )
+    )
     fig.update_layout(
-        title="Autocorrelation (non-circular, lag 0 excluded); top lags in red",
-        xaxis_title="lag",
-        yaxis_title="r",
-        height=300,
+        title="How much the window resembles itself, step by step back (red: the lags in the prompt)",
+        xaxis_title=f"{units} back (lag)",
+        yaxis_title="similarity (autocorrelation)",
+        height=320,
         **_LAYOUT,
     )
     return fig

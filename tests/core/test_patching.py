@@ -1,10 +1,11 @@
-"""Patching arithmetic."""
+"""Patching arithmetic, and the chart of a window's patches."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from core import patching
+from core import patching, plots
 
 SEED_PATCHES = [[1, 2, 3, 4], [3, 4, 5, 6], [5, 6, 7, 8], [7, 8, 9, 10], [9, 10, 10, 10]]
 
@@ -36,3 +37,29 @@ def test_count_formula_matches_the_patches(length, patch_len, stride):
 def test_patch_longer_than_series_is_refused():
     with pytest.raises(ValueError, match="does not fit"):
         patching.patch_count(8, 16, 8)
+
+
+def test_the_patch_chart_is_drawn_over_the_window_s_own_time():
+    index = pd.date_range("2024-01-01", periods=96, freq="h")
+    window = np.sin(np.arange(96) / 5.0)
+    fig = plots.patches_figure(window, 16, 8, index, "OT")
+    series, first_patch, last_patch = fig.data[0], fig.data[1], fig.data[-1]
+    assert list(series.x) == list(index)
+    assert first_patch.x[0] == index[0] and first_patch.x[-1] == index[15]
+    assert last_patch.x[-1] == index[-1] + pd.Timedelta(hours=8)  # the padding continues the time axis
+    assert len(fig.data) == 1 + patching.patch_count(96, 16, 8)
+    assert fig.layout.xaxis2.title.text == "time" and fig.layout.yaxis.title.text == "OT"
+    assert fig.layout.yaxis2.title.text == "patch"
+
+
+def test_the_patch_chart_counts_rows_without_timestamps():
+    fig = plots.patches_figure(np.arange(10.0), 4, 2, pd.RangeIndex(500, 510))
+    assert list(fig.data[0].x) == list(range(500, 510))
+    assert list(fig.data[-1].x) == [508, 509, 510, 511]  # the last patch reaches two steps of padding
+    assert fig.layout.xaxis2.title.text == "row"
+
+
+def test_a_long_window_draws_its_last_patches_only():
+    fig = plots.patches_figure(np.random.default_rng(0).normal(size=512), 16, 1)
+    assert len(fig.data) == 1 + plots.MAX_PATCH_LANES
+    assert f"(the last {plots.MAX_PATCH_LANES} drawn)" in fig.layout.annotations[1].text
