@@ -10,11 +10,28 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 
 class DataError(ValueError):
     """A problem with the user's data, worded for the user: what is wrong and how to fix it."""
+
+
+class AmbiguousDateOrder(DataError):
+    """Every date in the timestamp column reads both day first and month first ('03/01/2021').
+
+    Not a fault of the file: the user must say which it is. A page asks and builds again with
+    `ColumnMapping.dayfirst` set; elsewhere the message says how to write the dates unambiguously.
+    """
+
+    def __init__(self, message: str, column: str, example: str):
+        super().__init__(message)
+        self.column = column  # the timestamp column
+        self.example = example  # one of its dates, as written
+
+    def __reduce__(self):  # pickled whole (an exception pickles only its first argument)
+        return type(self), (str(self), self.column, self.example)
 
 
 @dataclass
@@ -30,6 +47,10 @@ class Table:
     id_candidates: list[str]  # text columns that look like series ids (long layout)
     notes: list[str] = field(default_factory=list)  # what the reader decided, for the user
     first_data_line: int = 2  # the file line of the first data row (for messages)
+    # What reading left out of the data or read as missing (summary rows, a repeated header, a units
+    # row, Excel error cells); `build_dataset` passes it on in the Dataset's notes.
+    changes: list[str] = field(default_factory=list)
+    units: dict[str, str] = field(default_factory=dict)  # numeric column -> unit ('kWh', '£')
 
     @property
     def layout(self) -> str:
@@ -45,6 +66,9 @@ class ColumnMapping:
     channels: list[str] = field(default_factory=list)  # extra input channels, target excluded
     id_column: str | None = None  # long layout only
     series_id: str | None = None  # which series of a long file
+    # Dates such as 03/01/2021: True day first, False month first, None read from the dates
+    # themselves (a day over 12 decides; `AmbiguousDateOrder` when none is).
+    dayfirst: bool | None = None
 
 
 @dataclass
@@ -58,6 +82,14 @@ class Dataset:
     source: str = ""
     freq: str | None = None  # pandas offset alias, None for step-indexed series
     notes: list[str] = field(default_factory=list)  # what reading it assumed, for the user
+    units: dict[str, str] = field(default_factory=dict)  # channel -> unit ('kWh'); absent: unknown
+    # The file line of each row while the rows are as read (for messages); None for built-ins and
+    # after a repair has sorted, dropped or inserted rows.
+    file_lines: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def unit(self, column: str) -> str:
+        """The unit of a channel ('kWh', '£'), or '' when the file did not say."""
+        return self.units.get(column, "")
 
     @property
     def channels(self) -> list[str]:
@@ -86,10 +118,12 @@ class Dataset:
 
 @dataclass
 class Problem:
-    kind: str  # duplicates | unsorted | gaps | missing | constant | irregular
+    kind: str  # duplicates | unsorted | gaps | missing | constant | irregular | outlier
     message: str
     needs_repair: bool  # the series cannot be used as it is
     blocking: bool = False  # ... and `repair` cannot fix it: the file or the column choice must change
+    warning: bool = False  # usable as it is, but worth a look before training (a probable outlier)
+    columns: list[str] = field(default_factory=list)  # every column a problem about many is about
 
 
 def describe_frequency(freq: str | None) -> str:

@@ -14,7 +14,7 @@ import pandas as pd
 
 TIMESTAMP_NAMES = ("date", "ds", "timestamp", "time", "datetime", "period", "month", "week", "day")
 ID_NAMES = ("unique_id", "id", "series", "series_id", "item_id", "key")
-VALUE_NAMES = ("y", "value", "target", "ot")
+VALUE_NAMES = ("y", "value", "target", "ot", "sales")  # names a target goes by
 _TIME_ONLY = r"\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*"
 
 
@@ -38,12 +38,12 @@ def _mostly_numeric(column: pd.Series) -> bool:
     return pd.to_numeric(text, errors="coerce").notna().mean() >= 0.5
 
 
-def _parse_once(text: pd.Series, dayfirst: bool) -> tuple[pd.Series, str | None]:
+def _parse_once(text: pd.Series, dayfirst: bool, fmt: str = "mixed") -> tuple[pd.Series, str | None]:
     """One reading of a date column; time-zone offsets are resolved to naive local or UTC times."""
     try:
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=dayfirst)
+        parsed = pd.to_datetime(text, errors="coerce", format=fmt, dayfirst=dayfirst)
     except ValueError:  # several UTC offsets, for example across a daylight-saving change
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=dayfirst, utc=True)
+        parsed = pd.to_datetime(text, errors="coerce", format=fmt, dayfirst=dayfirst, utc=True)
         return parsed.dt.tz_convert(
             None
         ), "Timestamps carry different UTC offsets; they were converted to UTC."
@@ -96,7 +96,8 @@ def _parse_dates(values: pd.Series, prefer_dayfirst: bool = False) -> tuple[pd.S
 
 def _combine_date_and_time(frame: pd.DataFrame, prefer_dayfirst: bool) -> tuple[pd.DataFrame, str | None]:
     """A date column and a time-of-day column become one timestamp column."""
-    times = [c for c in frame.columns if _is_text(frame[c]) and _share(frame[c], _TIME_ONLY) > 0.9]
+    text = [c for c, dtype in frame.dtypes.items() if _is_text_dtype(dtype)]
+    times = [c for c in text if _share(frame[c], _TIME_ONLY) > 0.9]
     if not times:
         return frame, None
     for date in frame.columns:
@@ -116,7 +117,15 @@ def _combine_date_and_time(frame: pd.DataFrame, prefer_dayfirst: bool) -> tuple[
 
 
 def _is_text(column: pd.Series) -> bool:
-    return not pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    return _is_text_dtype(column.dtype)
+
+
+def _is_number_dtype(dtype) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def _is_text_dtype(dtype) -> bool:
+    return not pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
 def _share(column: pd.Series, pattern: str) -> float:
@@ -127,7 +136,9 @@ def _share(column: pd.Series, pattern: str) -> float:
 def _timestamp_candidates(frame: pd.DataFrame, prefer_dayfirst: bool = False) -> list[str]:
     """Text columns whose values nearly all parse as dates, likely names first; also a year column."""
     found = []
-    for name in frame.columns:
+    for name, dtype in frame.dtypes.items():
+        if not _is_text_dtype(dtype) and name.lower() != "year":
+            continue  # numbers are no dates, but a column of years
         column = frame[name].dropna()
         if column.empty:
             continue
@@ -141,6 +152,15 @@ def _timestamp_candidates(frame: pd.DataFrame, prefer_dayfirst: bool = False) ->
         if parsed.notna().mean() >= 0.9:
             found.append(name)
     return sorted(found, key=lambda n: (n.lower() not in TIMESTAMP_NAMES, frame.columns.get_loc(n)))
+
+
+def _distinct_counts(values: pd.DataFrame) -> pd.Series:
+    """`values.nunique()` for float columns, missing values left out, in one pass for all columns
+    (pandas counts column by column, which takes seconds for a file of a thousand columns)."""
+    ordered = np.sort(values.to_numpy(dtype=float), axis=0)  # NaN sorts last
+    changes = (np.diff(ordered, axis=0) != 0) & ~np.isnan(ordered[1:])
+    counts = changes.sum(axis=0) + ~np.isnan(ordered[:1]).any(axis=0) if len(ordered) else 0
+    return pd.Series(counts, index=values.columns)
 
 
 def _looks_like_years(column: pd.Series) -> bool:

@@ -33,7 +33,8 @@ def load_dataset(
 
     Raises `DataError` for what `build_dataset` refuses, for problems no repair can fix, for what
     is still unusable after the chosen repairs, and for a series shorter than `min_rows` (a repair
-    can drop rows). The notes are what reading the series assumed, then what the repair changed.
+    can drop rows). The notes are what reading the series assumed, then what the repair changed,
+    then the warnings (probable outliers, kept as they are).
     """
     dataset = build_dataset(table, mapping, name, description=description, source=source, min_rows=min_rows)
     problems = inspect(dataset)
@@ -47,7 +48,7 @@ def load_dataset(
         if left:
             raise DataError("Still not usable after the chosen repairs: " + " ".join(left))
     require_rows(dataset, min_rows)
-    return dataset, dataset.notes + changes
+    return dataset, dataset.notes + changes + [p.message for p in problems if p.warning]
 
 
 def load_csv_file(

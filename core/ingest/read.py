@@ -3,7 +3,8 @@
 Decoding tries UTF-8 (with or without BOM), UTF-16 as Excel's "Unicode text" writes it, else
 Latin-1. Binary files, archives, workbooks, web pages, JSON and a series written across one line or
 sideways are refused with what to do instead. The delimiter, decimal mark and thousands separator are
-sniffed; unnamed columns are named or left out, and Excel serial day numbers become dates again.
+sniffed; lines that are no data are set aside (`core.ingest.rows`); unnamed columns are named or left
+out, and Excel serial day numbers become dates again.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ from core.ingest.columns import (
     VALUE_NAMES,
     _combine_date_and_time,
     _id_candidates,
+    _is_number_dtype,
     _mostly_numeric,
     _parse_dates,
     _regularity,
     _timestamp_candidates,
     infer_frequency,
 )
+from core.ingest.rows import EXCEL_ERRORS, NA_MARKERS, set_aside, unit_from_name
+from core.ingest.words import _clip, _plural
 
 DEFAULT_MAX_UPLOAD_MB = 200  # the same limit as server.maxUploadSize in .streamlit/config.toml
 DELIMITERS = [",", ";", "\t", "|"]
@@ -47,7 +51,6 @@ _MAGIC = {  # the first bytes of a file -> what it is, and what to do instead
     b"PAR1": ("a Parquet file", _EXPORT),
 }
 
-NA_MARKERS = ["-", "—", "?", "n/a", "N/A", "na", "null", "NULL", "none", "None", "missing"]
 _FIELD_CHECK_LINES = 2000  # surplus fields are looked for here; pandas itself refuses them later on
 
 
@@ -87,9 +90,11 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
     header_line = skipped + next(i for i, line in enumerate(lines) if line.strip()) + 1  # 1-based
     first_data_line = header_line + 1 if has_header else header_line
     _check_field_counts(lines, delimiter, len(header), header_line - skipped, skipped)
+    header_index = header_line - skipped - 1
+    lines, changes, row_units = set_aside(lines, header_index, delimiter, has_header, skipped)
     try:
         frame = pd.read_csv(
-            io.StringIO("\n".join(lines[header_line - skipped - 1 :])),
+            io.StringIO("\n".join(lines[header_index:])),
             sep=delimiter,
             decimal=decimal,
             thousands=thousands,
@@ -97,7 +102,7 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
             index_col=False,
             skipinitialspace=True,
             skip_blank_lines=False,  # keeps row labels equal to file lines for messages
-            na_values=NA_MARKERS,
+            na_values=NA_MARKERS + list(EXCEL_ERRORS),
         )
     except (pd.errors.ParserError, ValueError) as error:
         raise DataError(
@@ -115,7 +120,7 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
         frame, unnamed_notes = _name_unnamed_columns(frame, header)
         notes.extend(unnamed_notes)
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.dropna(axis=0, how="all")
+    frame = frame.dropna(axis=0, how="all").copy()  # blank lines, lines set aside; one block a dtype
     if frame.empty:
         raise DataError("The file has a header row but no data rows. Add rows of values.")
     prefer_dayfirst = delimiter == ";" or decimal == ","
@@ -129,7 +134,11 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
     if serial_notes:
         notes.extend(serial_notes)
         timestamps = _timestamp_candidates(frame, prefer_dayfirst)
-    numeric = [c for c in frame.columns if c not in timestamps and _mostly_numeric(frame[c])]
+    numeric = [
+        c
+        for c, dtype in frame.dtypes.items()
+        if c not in timestamps and (_is_number_dtype(dtype) or _mostly_numeric(frame[c]))
+    ]
     ids = _id_candidates(frame, timestamps, numeric)
     numeric = [c for c in numeric if c not in ids]
     if not numeric and timestamps and set(frame.columns) <= set(timestamps):
@@ -143,7 +152,11 @@ def read_table(data: bytes, max_bytes: int | None = DEFAULT_MAX_UPLOAD_MB * 1024
             "No column holds numbers, so there is nothing to forecast. The file needs at least one "
             "column of numeric values (for example 'date,value')."
         )
-    return Table(frame, delimiter, decimal, encoding, timestamps, numeric, ids, notes, first_data_line)
+    units = {c: row_units.get(c) or unit_from_name(c) for c in numeric}
+    units = {c: unit for c, unit in units.items() if unit}
+    return Table(
+        frame, delimiter, decimal, encoding, timestamps, numeric, ids, notes, first_data_line, changes, units
+    )
 
 
 def _refuse_binary(data: bytes) -> None:
@@ -375,10 +388,12 @@ def _read_excel_serials(frame: pd.DataFrame, timestamps: list[str]) -> tuple[pd.
     no regular grid is refused: they cannot be told apart from other numbers.
     """
     notes = []
+    numbers = frame.select_dtypes("number")
+    plausible = (numbers.min() >= _EXCEL_SERIALS[0]) & (numbers.max() <= _EXCEL_SERIALS[1])  # at once
     for position, name in enumerate(frame.columns):
-        column = frame[name]
-        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        if not plausible.get(name, False):
             continue
+        column = frame[name]
         values = column.dropna().to_numpy(dtype=float)
         if len(values) < 3 or values.min() < _EXCEL_SERIALS[0] or values.max() > _EXCEL_SERIALS[1]:
             continue
@@ -493,7 +508,7 @@ def _sniff_thousands(lines: list[str], delimiter: str, decimal: str) -> str | No
     """A thousands separator ('1,234.5' or '1.234,5'), when numbers are written with one."""
     mark = "," if decimal == "." else "."  # a comma mark in a comma file only inside quotes
     grouped = rf"[-+]?\d{{1,3}}(\{mark}\d{{3}})+(\{decimal}\d+)?"
-    if any(re.fullmatch(grouped, cell) for cell in _cells(lines, delimiter)):
+    if any(mark in cell and re.fullmatch(grouped, cell) for cell in _cells(lines, delimiter)):
         return mark
     return None
 
@@ -510,16 +525,6 @@ def _is_number(cell: str, decimal: str) -> bool:
 
 
 # ----------------------------------------------------------------- helpers, the later steps use some too
-
-
-def _plural(count: int, noun: str) -> str:
-    """'1 row', '2 rows': a count with its noun, which takes an s unless the count is one."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def _clip(value, width: int = 40) -> str:
-    text = str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _size(n_bytes: int) -> str:

@@ -4,7 +4,8 @@ from tests.conftest import TEST_DATA
 
 BAD = TEST_DATA / "bad"
 
-# file name -> a fragment of the plain-language message the user must see
+# file name -> a fragment of the plain-language message the user must see: why it is refused, or
+# the note or warning on what was left out, read as missing or worth a look
 EXPECTED_MESSAGES = {
     "empty.csv": "The file is empty",
     "header_only.csv": "header row but no data rows",
@@ -53,4 +54,43 @@ EXPECTED_MESSAGES = {
     "header_comma_decimal_comma.csv": "data rows by semicolons, with decimal commas (as in '20,0')",
     # a manual log whose date cells Excel saved as day numbers (45293.003004), at irregular times
     "excel_serial_irregular.csv": "Column 'date' holds numbers such as 45293.003004, not dates",
+    # an export continued by hand in another locale: ISO dates, then day/month/year
+    "mixed_date_formats.csv": (
+        "The 'date' column mixes two date formats: lines 2–121 look like 2021-01-01 (year-month-day) "
+        "and lines 122–241 like 01/05/2021 (day/month or month/day). Save the column in one format"
+    ),
+    # two shops' exports pasted together, one writing day/month/year, the other month/day/year
+    "mixed_day_month_order.csv": "mixes day-first and month-first dates: lines 14–32, 45–60",
+    # twelve days of hourly readings: no day number is over 12, so 03/01/2021 reads both ways
+    "ambiguous_day_month.csv": "The dates in column 'time' can be read day first or month first",
+    # a spreadsheet's sum and mean under the data; once refused with advice that loaded them as data
+    "summary_rows_end.csv": "Dropped 2 summary rows at the end: line 242 'Total', line 243 'Average'.",
+    # a report with its grand total and mean over the data
+    "summary_rows_start.csv": "Dropped 2 summary rows at the start: line 2 'Grand total:', line 3 'MEAN:'.",
+    # two exports joined: the second one's header row in the middle
+    "repeated_header.csv": "The header row repeats on line 122: the file looks like 2 files joined.",
+    # a units row under the header, as meter portals export
+    "units_row.csv": "Line 2 under the header holds units, not data (',£,°C')",
+    # the same with the units in brackets, a date format among them
+    "units_row_bracketed.csv": "holds units, not data ('(yyyy-mm-dd hh:mm),(kWh),(°C)')",
+    # formulas that failed in the spreadsheet, saved as their error values
+    "excel_errors.csv": (
+        "Read 4 Excel error cells (#DIV/0! ×2, #N/A, #VALUE!) as missing values: lines 14, 42–43 and 102."
+    ),
+    # a meter reading typed with five extra digits
+    "outlier.csv": "probably an outlier: 99999 on line 53. Check it before training; it was kept.",
+    # a sensor array's export: 1,200 channels, all but two stuck at zero
+    "wide_constant_columns.csv": "1,198 of 1,200 columns never change: 'c3', 'c4',",
+}
+
+# the files above that load, once what is not data is left out: file -> (rows, target, units)
+LOADED = {
+    "summary_rows_end.csv": (240, "sales", {}),
+    "summary_rows_start.csv": (240, "sales", {}),
+    "repeated_header.csv": (240, "sales", {}),
+    "units_row.csv": (288, "sales", {"sales": "£", "temp": "°C"}),
+    "units_row_bracketed.csv": (288, "temp", {"load": "kWh", "temp": "°C"}),
+    "excel_errors.csv": (288, "temp", {}),
+    "outlier.csv": (288, "load", {}),
+    "wide_constant_columns.csv": (200, "c2", {}),
 }

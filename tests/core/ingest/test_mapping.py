@@ -1,5 +1,6 @@
 """Applying a column mapping: the suggested one, long files, the time index, and what is refused."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,11 +17,45 @@ def test_a_file_without_a_header_or_timestamps_gets_an_integer_index():
     assert dataset.freq is None and not dataset.has_time_index
 
 
-def test_target_prefers_ot_then_y_then_the_last_numeric_column(etth1):
+def test_target_prefers_a_target_name(etth1):
     table = ingest.read_table(etth1.head(50).to_csv(index=False).encode())
     mapping = ingest.suggest_mapping(table)
     assert (mapping.timestamp, mapping.target) == ("date", "OT")
     assert mapping.channels == ["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL"]
+
+
+@pytest.mark.parametrize("name", ["y", "Value", "TARGET", "ot", "Sales", "sales (£)"])
+def test_a_column_named_like_a_target_is_the_target_wherever_it_stands(name):
+    rows = "".join(f"2024-01-{d + 1:02d},{d % 3},{100 + d},{d * d}\n" for d in range(20))
+    table = ingest.read_table(f"date,{name},b,c\n{rows}".encode())
+    assert ingest.suggest_mapping(table).target == name
+
+
+def test_without_a_target_name_the_most_variable_column_is_the_target():
+    rng = np.random.default_rng(0)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "time": pd.date_range("2024-01-01", periods=n, freq="h").strftime("%Y-%m-%d %H:%M"),
+            "demand": 50 + 40 * np.sin(np.arange(n) / 24 * 2 * np.pi) + rng.normal(0, 2, n),  # CV ~0.6
+            "promo": (rng.random(n) < 0.05).astype(int),  # a flag: passed over
+            "hour": np.arange(n) % 24,  # a calendar column: passed over
+            "row": np.arange(n),  # a counter: passed over
+            "humidity": 60 + rng.normal(0, 3, n),  # CV ~0.05
+            "flat": 1,
+        }
+    )
+    table = ingest.read_table(frame.to_csv(index=False).encode())
+    assert ingest.suggest_mapping(table).target == "demand"
+    table = ingest.read_table(frame[["time", "demand", "humidity"]][::-1].to_csv(index=False).encode())
+    assert ingest.suggest_mapping(table).target == "demand"  # not the last column
+
+
+def test_only_flags_or_constants_still_give_a_target():
+    table = ingest.read_table(b"date,flag,flat\n2024-01-01,0,1\n2024-01-02,1,1\n2024-01-03,0,1\n")
+    assert ingest.suggest_mapping(table).target == "flag"
+    table = ingest.read_table(b"date,a,b\n2024-01-01,1,2\n2024-01-02,1,2\n2024-01-03,1,2\n")
+    assert ingest.suggest_mapping(table).target == "a"
 
 
 def test_long_layout_with_a_series_picker():
@@ -84,10 +119,10 @@ def _daily(replace: dict[int, tuple[str, str]], rows: int = 20) -> str:
             {1: ("2024-01-02", "x"), 2: ("2024-01-03", "y")},
             "line 3 holds 'x' (2 such cells). Fix or empty those cells, or pick",
         ),
-        ({1: ("soon", "1")}, "has 1 cell that is not a date, on line 3 ('soon'). Fix it, or choose"),
+        ({1: ("soon", "1")}, "has 1 cell that is not a date, on line 3 ('soon'). Fix it, or delete its row"),
         (
             {1: ("soon", "1"), 2: ("later", "2")},
-            "has 2 cells that are not dates, the first on line 3 ('soon'). Fix those cells, or choose",
+            "that are not dates, the first on line 3 ('soon'). Fix those cells, or delete their rows",
         ),
         ({1: ("2024-01-02", "inf")}, "on line 3. Replace it with a real number or leave the cell empty."),
         (

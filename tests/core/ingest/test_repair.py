@@ -1,10 +1,13 @@
 """Inspecting a series for problems, repairing them, and refusing repairs that would invent the data."""
 
+from dataclasses import replace
+
+import numpy as np
 import pandas as pd
 import pytest
 
 from core import ingest
-from core.dataset import ColumnMapping, DataError
+from core.dataset import ColumnMapping, DataError, Dataset
 from tests.core.conftest import load_text
 
 
@@ -104,3 +107,56 @@ def test_counts_in_problems_and_changes_agree_with_their_nouns():
     header = ",".join(str(d.date()) for d in pd.date_range("2024-01-01", periods=12))
     with pytest.raises(DataError, match=r"with 1 row of values under them"):
         ingest.read_table((header + "\n" + ",".join(["1"] * 12) + "\n").encode())
+
+
+def test_many_columns_make_one_problem_of_each_kind():
+    n = 40
+    columns = {f"s{i}": [float(i)] * n for i in range(30)}  # 30 constant columns
+    columns |= {f"m{i}": [None if r == 5 else float(r + i) for r in range(n)] for i in range(3)}
+    columns |= {f"e{i}": [float(r) if r % 4 == 0 else None for r in range(n)] for i in range(2)}
+    frame = pd.DataFrame(columns, index=pd.date_range("2024-01-01", periods=n, freq="h", name="time"))
+    frame["load"] = np.arange(n) % 7 + 1.0
+    dataset = Dataset(frame, "load", "wide", freq="h")
+    problems = {p.kind + ("!" if p.blocking else ""): p for p in ingest.inspect(dataset)}
+    assert sorted(problems) == ["constant", "missing", "missing!"]
+    assert problems["constant"].message.startswith("30 of 36 columns never change: 's0', 's1',")
+    assert "and 20 more" in problems["constant"].message and len(problems["constant"].columns) == 30
+    assert problems["missing"].message == (
+        "3 columns have missing values, 3 in all: 'm0', 'm1' and 'm2'. Repair: fill them."
+    )
+    assert problems["missing!"].columns == ["e0", "e1"]
+    assert "2 columns have values in fewer than half of the 40 rows" in problems["missing!"].message
+
+
+def _minutes(values: list[float], name: str = "value") -> str:
+    stamps = pd.date_range("2024-01-01", periods=len(values), freq="min")
+    return f"time,{name}\n" + "".join(f"{t},{v}\n" for t, v in zip(stamps, values, strict=True))
+
+
+def test_values_far_outside_their_column_are_flagged_not_changed():
+    values = [10.0 + (i % 5) for i in range(60)]
+    values[17], values[40] = 5000.0, -900.0
+    dataset = load_text(_minutes(values))
+    [problem] = ingest.inspect(dataset)
+    assert problem.kind == "outlier" and problem.warning and not problem.needs_repair
+    assert "2 values more than 10 interquartile ranges outside the rest of the column" in problem.message
+    assert "5000 on line 19, -900 on line 42" in problem.message
+    repaired, _ = ingest.repair(replace(dataset, frame=dataset.frame.iloc[::-1]))
+    assert repaired.file_lines is None and repaired.frame["value"].max() == 5000
+    [problem] = [p for p in ingest.inspect(repaired) if p.kind == "outlier"]
+    assert "5000 at 2024-01-01 00:17:00" in problem.message  # no lines after a sort: the time
+
+
+def test_a_column_whose_middle_half_is_one_value_has_no_outliers():
+    dataset = load_text(_minutes([0.0] * 50 + [3.0, 12.5, 40.0], "rain"))
+    assert not [p for p in ingest.inspect(dataset) if p.kind == "outlier"]
+
+
+def test_two_series_side_by_side_are_not_stitched_into_one():
+    stamps = pd.date_range("2024-01-01", periods=50, freq="h")
+    rows = [f"{t},{v}\n" for t in stamps for v in (10, 500)]  # two meters, no column naming them
+    dataset = load_text("time,value\n" + "".join(rows))
+    [problem] = [p for p in ingest.inspect(dataset) if p.kind == "duplicates"]
+    assert problem.blocking and problem.message.startswith("50 of 100 rows repeat a timestamp, too many")
+    with pytest.raises(DataError, match="too many to drop"):
+        ingest.repair(dataset)
