@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core import datasets, decompose, ingest
-from core.dataset import Dataset, Table
+from core.dataset import ColumnMapping, Dataset, Problem, Table
 
 DATASET_KEY = "dataset"  # the loaded core.dataset.Dataset (a non-widget key)
 NOTES_KEY = "dataset_notes"  # what was changed when it was loaded, shown on the Data page
@@ -111,3 +111,22 @@ def run_result(run_id: str):
     from core.runs.result import load_result
 
     return load_result(run_store(), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def review_upload(
+    data: bytes,
+    max_bytes: int,
+    mapping: ColumnMapping,
+    name: str,
+    description: str,
+    source: str,
+    min_rows: int,
+) -> tuple[Dataset, list[Problem]]:
+    """An upload built with a column mapping, and what `inspect` finds in it: the same bytes and
+    choices give the same answer, so a rerun of the Data page does not read the file again."""
+    table = read_table(data, max_bytes)
+    dataset = ingest.build_dataset(
+        table, mapping, name, description=description, source=source, min_rows=min_rows
+    )
+    return dataset, ingest.inspect(dataset)

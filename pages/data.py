@@ -6,10 +6,12 @@ import logging
 import streamlit as st
 
 from core import datasets, ingest, plots
-from core.dataset import ColumnMapping, DataError
+from core.dataset import AmbiguousDateOrder, ColumnMapping, DataError
 from pages import common
 
-NO_TIMESTAMP = "none (equally spaced rows)"
+DATE_ORDERS = {"Day first (31/12/2024)": True, "Month first (12/31/2024)": False}
+MANY_CHANNELS = 20  # more possible extra channels than this go into an expander
+LISTED = 10  # a problem's message names this many columns; more are listed on request
 CANDIDATE_KEY = "candidate"  # (name, bytes, source) of a Hub file under review, not yet loaded
 UPLOADS_KEY = "uploads_loaded"  # bumped after each load, which gives the uploader a fresh, empty key
 FAILED_LOAD_KEY = "failed_load"  # why the last click on a load button did not load, shown once
@@ -85,6 +87,11 @@ def review_candidate(name: str, data: bytes, source: str) -> None:
         st.caption(f"'{dataset.name}' is still loaded.")
 
 
+def date_order(key: str) -> None:
+    """The question a file with dates such as 03/01/2024 leaves open: no choice until one is made."""
+    st.radio("How are the dates written?", list(DATE_ORDERS), index=None, key=key, horizontal=True)
+
+
 def _review_candidate(name: str, data: bytes, source: str) -> None:
     """Parse a file, let the user map its columns, show what is wrong, and load it on request."""
     digest = hashlib.sha256(data).hexdigest()[:12]
@@ -109,7 +116,7 @@ def _review_candidate(name: str, data: bytes, source: str) -> None:
         )
         mapping_columns = st.columns(3)
     timestamp = mapping_columns[0].selectbox(
-        "Timestamp column", table.timestamp_candidates + [NO_TIMESTAMP], key=f"time_{digest}"
+        "Timestamp column", table.timestamp_candidates + [ingest.NO_TIMESTAMP], key=f"time_{digest}"
     )
     numeric = table.numeric_candidates
     target = mapping_columns[1].selectbox(
@@ -119,33 +126,41 @@ def _review_candidate(name: str, data: bytes, source: str) -> None:
     # is chosen. The key follows the target, so a new target starts from this default.
     suggested = {*suggestion.channels, suggestion.target}
     others = [c for c in numeric if c != target]
-    channels = mapping_columns[2].multiselect(
-        "Extra channels",
-        others,
-        default=[c for c in others if c in suggested],
-        key=f"channels_{digest}_{target}",
-    )
+    channels_key = f"channels_{digest}_{target}"
+    default = [c for c in others if c in suggested]
+    place = mapping_columns[2]
+    if len(others) > MANY_CHANNELS:  # a wide file: a thousand chips would push the page a long way down
+        place = place.expander(f"Extra channels ({len(others):,} columns)")
+    channels = place.multiselect("Extra channels", others, default=default, key=channels_key)
     description = st.text_input(
         "Describe the series in a sentence (language-model prompts will use it)",
         key=f"description_{digest}",
     )
+    order_key = f"dayfirst_{digest}_{timestamp}"
     mapping = ColumnMapping(
-        None if timestamp == NO_TIMESTAMP else timestamp, target, channels, id_column, series_id
+        None if timestamp == ingest.NO_TIMESTAMP else timestamp,
+        target,
+        channels,
+        id_column,
+        series_id,
+        dayfirst=DATE_ORDERS.get(st.session_state.get(order_key)),
     )
     label = name if series_id is None else f"{name} [{series_id}]"
     try:
-        candidate = ingest.build_dataset(
-            table,
-            mapping,
-            label,
-            description=description,
-            source=source,
-            min_rows=seq_len + pred_len,
+        candidate, problems = common.review_upload(
+            data, common.upload_limit_bytes(), mapping, label, description, source, seq_len + pred_len
         )
+    except AmbiguousDateOrder as question:  # only the user can tell: ask, and build again
+        st.warning(str(question))
+        date_order(order_key)
+        st.caption(f"'{dataset.name}' is still loaded.")
+        return
     except DataError as error:
         st.error(str(error))
         st.caption(f"'{dataset.name}' is still loaded.")
         return
+    if order_key in st.session_state:  # asked before: the answer stays in sight, and can change
+        date_order(order_key)
 
     for note in candidate.notes:
         st.caption(note)
@@ -156,10 +171,13 @@ def _review_candidate(name: str, data: bytes, source: str) -> None:
     )
     with st.expander("Preview of the target", expanded=True):
         st.plotly_chart(plots.series_figure(candidate.frame, [candidate.target], label), width="stretch")
-    problems = ingest.inspect(candidate)
     for problem in problems:
-        show = st.error if problem.blocking else st.warning if problem.needs_repair else st.info
+        worth_a_look = problem.needs_repair or problem.warning
+        show = st.error if problem.blocking else st.warning if worth_a_look else st.info
         show(problem.message)
+        if len(problem.columns) > LISTED:  # one message for many columns, each of them on request
+            with st.expander(f"Show all {len(problem.columns):,} columns"):
+                st.write(", ".join(problem.columns))
     if ingest.blocking(problems):  # no repair can fix these: offer none, and no button
         st.caption(f"'{dataset.name}' is still loaded.")
         return
