@@ -108,6 +108,11 @@ def step_words(freq: str | None) -> str:
     return "step"
 
 
+def span(steps: int, freq: str | None) -> str:
+    """A number of steps as a span of time, without "next": "day", "7 days", "year", "30 steps"."""
+    return describe(steps, freq).removeprefix("next ").split(" (")[0]
+
+
 def describe(steps: int, freq: str | None) -> str:
     """A number of steps in calendar words: "next 4 days (96 hours)", "next day", "next 30 steps"."""
     one = step_words(freq)

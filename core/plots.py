@@ -543,12 +543,13 @@ def forecast_overview_figure(
     future: pd.DataFrame | None = None,
     focus: tuple | None = None,
     title: str = "",
+    unit: str = "",
 ) -> go.Figure:
-    """The whole series of one channel with its train/validation/test spans shaded, one test
-    window's forecast, and the forecast past the end of the data, under a range slider.
+    """The whole series of one channel with its training/validation/test spans shaded, one past
+    (test) forecast beside what happened, and the forecast past the end, under a range slider.
 
-    `splits[name] = (first x, last x)` of each split's scored rows. `test_window` and `future` are
-    indexed by x with a `forecast` column and, where the model gives a band, `lower` and `upper`;
+    `splits[name] = (first x, last x)` of each part's scored rows. `test_window` and `future` are
+    indexed by x with a `forecast` column and, for each band, `lower_80`/`upper_80` (…);
     `test_window` also has `actual`. `focus = (x0, x1)` is the span shown at first.
     """
     fig = go.Figure()
@@ -559,27 +560,43 @@ def forecast_overview_figure(
             fillcolor=SPLIT_COLOURS.get(name, "#999"),
             opacity=0.06,
             line_width=0,
-            annotation_text=name,
+            annotation_text=f"{name} part",
             annotation_position="top left",
         )
     fig.add_trace(
         go.Scatter(x=history.index, y=history.to_numpy(), mode="lines", name="data", line=dict(color="#444"))
     )
     for frame, name, color in (
-        (test_window, "test forecast", _PALETTE[1]),
+        (test_window, "past forecast", _PALETTE[1]),
         (future, "forecast", _PALETTE[3]),
     ):
         if frame is None:
             continue
-        if "lower" in frame:
-            _add_band(fig, frame.index, frame["lower"], frame["upper"], color, name)
+        levels = sorted({int(c.split("_")[1]) for c in frame.columns if c.startswith("lower_")}, reverse=True)
+        for level in levels:  # the widest first, the palest
+            common = dict(x=frame.index, mode="lines", line=dict(width=0), hoverinfo="skip")
+            fig.add_trace(
+                go.Scatter(
+                    y=frame[f"upper_{level}"], showlegend=False, legendgroup=f"{name}{level}", **common
+                )
+            )
+            fig.add_trace(
+                go.Scatter(
+                    y=frame[f"lower_{level}"],
+                    fill="tonexty",
+                    fillcolor=_rgba(color, 0.12 if level >= 90 else 0.25),
+                    name=f"{level}% range",
+                    legendgroup=f"{name}{level}",
+                    **common,
+                )
+            )
         if "actual" in frame:
             fig.add_trace(
                 go.Scatter(
                     x=frame.index,
                     y=frame["actual"],
                     mode="lines",
-                    name="actual",
+                    name="what happened",
                     line=dict(color=_PALETTE[0]),
                 )
             )
@@ -594,6 +611,8 @@ def forecast_overview_figure(
         )
     fig.update_layout(title=title, height=460, **_LAYOUT)
     fig.update_xaxes(rangeslider=dict(visible=True, thickness=0.08))
+    if unit:
+        fig.update_yaxes(title_text=unit)
     if focus is not None:
         fig.update_xaxes(range=list(focus))
         # The range slider does not rescale y: fit it to what the opening span shows.

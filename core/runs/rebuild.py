@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from core.explain import Panel
-from core.models.contract import Forecaster, Predictions
+from core.models.contract import Band, Forecaster, Predictions
 from core.models.registry import rebuild
 from core.runs.result import ResultMissing, RunResult
 from core.runs.store import RunStore
@@ -33,7 +33,13 @@ def forecast_ahead(model: Forecaster, result: RunResult) -> Predictions:
         )
     window = series.scaled(slice(len(series.values) - result.seq_len, None))
     seed = result.run.config.get("train", {}).get("seed", 0)
-    return model.forecast_ahead(window, series.output_index, seed=seed)
+    predictions = model.forecast_ahead(window, series.output_index, seed=seed)
+    if not predictions.bands:  # the run's conformal half-widths, from its latest windows
+        predictions.bands = {
+            level: Band(predictions.forecast - width, predictions.forecast + width)
+            for level, width in result.ahead_half_widths.items()
+        }
+    return predictions
 
 
 def explain_window(model: Forecaster, result: RunResult, window: int, channel: int | None) -> list[Panel]:

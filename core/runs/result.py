@@ -19,6 +19,7 @@ from core import metrics
 from core.data import ProtocolData, StandardScaler, sliding_windows
 from core.dataset import Dataset
 from core.decompose import frequency_period
+from core.intervals import level_key
 from core.models.contract import Band, Predictions
 from core.models.registry import MODELS, label_of
 from core.runs.store import RunRecord, RunStore
@@ -52,8 +53,15 @@ def _read_bands(arrays: dict[str, np.ndarray], prefix: str) -> dict[float, np.nd
     return found
 
 
-def save_predictions(store: RunStore, run_id: str, predictions: Predictions, data: ProtocolData) -> None:
-    """The test predictions (scaled), the test rows the model read, and the output channels' scaler."""
+def save_predictions(
+    store: RunStore,
+    run_id: str,
+    predictions: Predictions,
+    data: ProtocolData,
+    ahead: dict[float, np.ndarray] | None = None,
+) -> None:
+    """The test predictions (scaled), the test rows the model read, the output channels' scaler,
+    and the half-widths (H, C) of the bands of a forecast past the data (`ahead`, by coverage)."""
     outputs = data.output_index
     arrays = {
         "forecast": predictions.forecast,
@@ -64,6 +72,8 @@ def save_predictions(store: RunStore, run_id: str, predictions: Predictions, dat
         "scaler_std": np.asarray(data.scaler.std, dtype=np.float64)[outputs],
     }
     arrays |= _band_arrays("", predictions.bands)
+    for coverage, width in (ahead or {}).items():
+        arrays[f"ahead_{_band_key(coverage)}_halfwidth"] = np.asarray(width, dtype=np.float64)
     if predictions.parts is not None:
         arrays["parts"] = predictions.parts
     if predictions.picks is not None:
@@ -178,6 +188,7 @@ class RunResult:
     forecast_scaled: np.ndarray  # (N, H, C) standardised with the training rows' statistics
     actual_scaled: np.ndarray
     bands: dict[float, Band]  # by nominal coverage, in the series' units
+    ahead_half_widths: dict[float, np.ndarray]  # (H, C) scaled: conformal bands past the data
     parts: np.ndarray | None  # (N, n, H, C) in units: the channel's mean is counted in the first part
     part_names: list[str]
     picks: np.ndarray | None  # (n_parts, M) prompt picks counted over the test windows
@@ -217,35 +228,62 @@ class RunResult:
 
     def future_frame(self, predictions: Predictions) -> pd.DataFrame:
         """A forecast past the end of the data (one window of scaled `Predictions`) as a table in
-        the series' units, one column per output channel and, where it has bands, their bounds."""
+        the series' units: one row per future time stamp and output channel, with the forecast and,
+        for each band, `lower_80`, `upper_80` (…) columns."""
         if self.series is None:
             raise ResultMissing(
                 "this run was stored before the whole series was kept with it; train it again"
             )
+        index = self.series.future_index(self.pred_len)
         forecast = self.to_units(predictions.forecast[0])  # (H, C)
         bands = {
-            (round(50 - coverage * 50), round(50 + coverage * 50)): (
-                self.to_units(band.lower[0]),
-                self.to_units(band.upper[0]),
-            )
-            for coverage, band in sorted(predictions.bands.items())
+            level: Band(self.to_units(band.lower[0]), self.to_units(band.upper[0]))
+            for level, band in predictions.bands.items()
         }
-        columns = {}
-        for c, name in enumerate(self.channels):
-            columns[name] = forecast[:, c]
-            for (low, high), (lower, upper) in bands.items():
-                columns[f"{name} {low}%"], columns[f"{name} {high}%"] = lower[:, c], upper[:, c]
-        return pd.DataFrame(columns, index=self.series.future_index(self.pred_len))
+        frames = [
+            pd.DataFrame(
+                {"channel": name, "forecast": forecast[:, c]} | interval_columns(bands, (slice(None), c)),
+                index=index,
+            )
+            for c, name in enumerate(self.channels)
+        ]
+        return pd.concat(frames)
 
-    def forecast_table(self) -> pd.DataFrame:
-        """One row per stored test window, horizon step and channel, in the series' units."""
-        windows, horizon, n_channels = self.forecast.shape
-        index = pd.MultiIndex.from_product(  # windows and steps count from 1, as the pages do
-            [range(1, windows + 1), range(1, horizon + 1), self.channels], names=["window", "step", "channel"]
-        )
-        return pd.DataFrame(
-            {"actual": self.actual.reshape(-1), "forecast": self.forecast.reshape(-1)}, index=index
-        ).reset_index()
+    def forecast_table(self, first: int = 1, last: int | None = None) -> pd.DataFrame:
+        """Stored test windows `first` to `last` (counted from 1, as the pages do; all by default) as
+        a long table in the series' units: per window, horizon step and channel, the time stamp
+        (or row number) forecast, the actual value, the forecast and its bands' bounds."""
+        windows = slice(first - 1, last)
+        forecast, actual = self.forecast[windows], self.actual[windows]
+        count, horizon, n_channels = forecast.shape
+        numbers = np.arange(first, first + count)
+        columns = {
+            "window": np.repeat(numbers, horizon * n_channels),
+            "step": np.tile(np.repeat(np.arange(1, horizon + 1), n_channels), count),
+        }
+        if self.series is not None:
+            rows = self.spans.test[0] + self.window_index[windows, None] + np.arange(horizon)  # (N, H)
+            columns[self.series.index.name or "timestamp"] = np.repeat(
+                self.series.index[rows.reshape(-1)], n_channels
+            )
+        columns |= {
+            "channel": np.tile(np.asarray(self.channels, dtype=object), count * horizon),
+            "actual": actual.reshape(-1),
+            "forecast": forecast.reshape(-1),
+        }
+        columns |= {
+            name: values.reshape(-1) for name, values in interval_columns(self.bands, (windows,)).items()
+        }
+        return pd.DataFrame(columns)
+
+
+def interval_columns(bands: dict[float, Band], where: tuple) -> dict[str, np.ndarray]:
+    """`lower_80`, `upper_80`, `lower_95`, … of each band, at `where` of its arrays."""
+    columns = {}
+    for level, band in sorted(bands.items()):
+        key = level_key(level)
+        columns[f"lower_{key}"], columns[f"upper_{key}"] = band.lower[where], band.upper[where]
+    return columns
 
 
 def load_result(store: RunStore, run_id: str) -> RunResult:
@@ -309,6 +347,11 @@ def load_result(store: RunStore, run_id: str) -> RunResult:
         forecast_scaled=forecast,
         actual_scaled=actual,
         bands=bands(""),
+        ahead_half_widths={
+            int(key[len("ahead_band") : -len("_halfwidth")]) / 100: np.asarray(value, dtype=np.float64)
+            for key, value in arrays.items()
+            if key.startswith("ahead_band") and key.endswith("_halfwidth")
+        },
         parts=parts,
         part_names=list(config.get("part_names") or _default_part_names(parts)),
         picks=arrays.get("picks"),

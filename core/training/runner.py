@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from core import metrics
+from core import intervals, metrics, verdict
 from core.data import ProtocolData, StandardScaler, prepare
 from core.dataset import Dataset
 from core.decompose import frequency_period
@@ -93,6 +93,7 @@ class RunRecorder:
             "part_names": list(model.part_names),
             "freq": dataset.freq,
             "data_columns": dataset.channels,  # the loaded columns, for a relaunch from the CLI
+            "units": {c: dataset.unit(c) for c in data.columns if dataset.unit(c)},  # for the pages
         }
         if self.store is not None:
             self.run_id = self.store.create_run(
@@ -110,12 +111,20 @@ class RunRecorder:
             self.store.update(self.run_id, **fields)
 
     def succeed(
-        self, dataset: Dataset, data: ProtocolData, predictions: Predictions, test_metrics: dict, fit, wall
+        self,
+        dataset: Dataset,
+        data: ProtocolData,
+        predictions: Predictions,
+        test_metrics: dict,
+        fit,
+        wall,
+        ahead: dict[float, np.ndarray],
     ):
-        """Store the test predictions and the series the run saw, then mark the run succeeded."""
+        """Store the test predictions, the bands' half-widths for a forecast past the data and the
+        series the run saw, then mark the run succeeded."""
         if self.store is None:
             return
-        save_predictions(self.store, self.run_id, predictions, data)
+        save_predictions(self.store, self.run_id, predictions, data, ahead)
         save_series(self.store, self.run_id, dataset, data)
         self.update(
             status="succeeded",
@@ -185,6 +194,29 @@ class RunRecorder:
             raise
 
 
+SMALL_MODEL_PARAMS = 250_000  # below this many parameters a CPU trains on one thread
+
+
+@contextmanager
+def cpu_threads(model: torch.nn.Module, device: torch.device):
+    """One intra-op thread for a small model on a CPU, the default otherwise, restored after.
+
+    A small model's steps are too short to share between threads: DLinear (ETTh1, target only,
+    look-back 336, horizon 24) took 24 s for two epochs on 2 threads of this 2-core machine while
+    it was busy, and 2.6 s on one (`torch.nn.Linear(336, 24)` on a batch of 32: 3 ms a call
+    against 0.08 ms). Torch's thread count is process-wide; the job manager runs one job per device.
+    """
+    small = device.type == "cpu" and sum(p.numel() for p in model.parameters()) < SMALL_MODEL_PARAMS
+    before = torch.get_num_threads()
+    if small:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if small:
+            torch.set_num_threads(before)
+
+
 def check_features(spec: RunSpec, model: ModelSpec) -> None:
     if model.target_only and spec.features != "S":
         raise ValueError(f"{model.label} forecasts the target series alone: choose features S")
@@ -207,8 +239,15 @@ def run_training(
     dataset: Dataset,
     store: RunStore | None,
     context: JobContext | None = None,
+    *,
+    validate_only: bool = False,
 ) -> RunOutcome:
-    """Train, test and record one run. On rank > 0 under torchrun nothing is written."""
+    """Train, test and record one run. On rank > 0 under torchrun nothing is written.
+
+    `validate_only` trains and stops at the best validation loss, never reading the test split: a
+    try while settings are chosen (it needs `store` None)."""
+    if validate_only and store is not None:
+        raise ValueError("a validation-only try is not stored: pass no store")
     entry = spec_of(spec.model)
     check_features(spec, entry)
     started = time.perf_counter()
@@ -258,12 +297,25 @@ def run_training(
             precision=trainer.precision,
             precision_reason=trainer.precision_reason,
         )
-        fit = trainer.fit(train_loader, val_loader)
-        if recorder.store is not None and store.has_checkpoint(run_id):  # test the checkpoint as stored
-            model.load_trainable_state(store.load_checkpoint(run_id))
-        recorder.report(phase="testing")
-        predictions = model.test_predictions(
-            PredictionContext(
+        with cpu_threads(model, trainer.device):
+            fit = trainer.fit(train_loader, val_loader)
+            if validate_only:
+                return RunOutcome(
+                    None,
+                    {},
+                    fit.best_val_loss,
+                    fit.best_epoch,
+                    fit.precision,
+                    fit.precision_reason,
+                    fit.device,
+                    time.perf_counter() - started,
+                    fit.wall_time_s,
+                    fit.epochs_run,
+                )
+            if recorder.store is not None and store.has_checkpoint(run_id):  # test the checkpoint as stored
+                model.load_trainable_state(store.load_checkpoint(run_id))
+            recorder.report(phase="testing")
+            context = PredictionContext(
                 data=data,
                 seq_len=spec.seq_len,
                 pred_len=spec.pred_len,
@@ -276,11 +328,15 @@ def run_training(
                 report=recorder.report,
                 check_cancelled=recorder.check_cancelled,
             )
-        )
-        test_metrics = test_scores(predictions, data, dataset.freq, spec.seq_len, spec.pred_len)
+            predictions = model.test_predictions(context)
+            recorder.report(phase="calibrating the prediction intervals")
+            ahead = add_intervals(predictions, model.calibration_residuals(context), spec.pred_len)
+            test_metrics = test_scores(predictions, data, dataset.freq, spec.seq_len, spec.pred_len)
+            if predictions.bands:  # conformal (ours) or the model's own (sample quantiles)
+                test_metrics["intervals"] = "split conformal, rolled forward" if ahead else "the model's own"
     wall = time.perf_counter() - started
     recorder.save_history()
-    recorder.succeed(dataset, data, predictions, test_metrics, fit, wall)
+    recorder.succeed(dataset, data, predictions, test_metrics, fit, wall, ahead)
     recorder.report(test_metrics=test_metrics, phase="done")
     return RunOutcome(
         run_id=run_id,
@@ -296,17 +352,74 @@ def run_training(
     )
 
 
+def add_intervals(
+    predictions: Predictions, calibration: np.ndarray | None, pred_len: int
+) -> dict[float, np.ndarray]:
+    """Give test forecasts without bands of their own split-conformal bands at 80 % and 95 %,
+    calibrated on the validation windows' residuals and rolled forward (see `core.intervals`).
+    Returns the half-widths (H, C) for a forecast past the end of the data; none for a model
+    whose forecasts carry bands of their own."""
+    if calibration is None or predictions.bands:
+        return {}
+    predictions.bands = intervals.rolling_bands(
+        predictions.forecast, predictions.actual, predictions.window_index, calibration, pred_len
+    )
+    return intervals.latest_half_widths(calibration, predictions.forecast, predictions.actual)
+
+
+def _baselines(
+    predictions: Predictions, data: ProtocolData, seq_len: int, pred_len: int, season: int, scales
+) -> dict:
+    """Naive, seasonal naive and Naive2 on the run's own test windows (see `core.verdict`), in
+    chunks of windows so that wide data never holds every window's look-back at once."""
+    x_all, _ = data.windows("test", seq_len, pred_len)  # views
+    outputs = data.output_index
+    unit_scaler = StandardScaler(data.scaler.mean[outputs], data.scaler.std[outputs])
+    found: dict[str, list] = {}
+    index = np.asarray(predictions.window_index)
+    for first in range(0, len(index), 512):
+        chunk = verdict.baseline_forecasts(
+            x_all[index[first : first + 512]],
+            outputs,
+            pred_len,
+            season,
+            unit_scaler.inverse_transform,
+            unit_scaler.transform,
+        )
+        for name, forecast in chunk.items():
+            found.setdefault(name, []).append(forecast)
+    forecasts = {name: np.concatenate(parts) for name, parts in found.items()}
+    return verdict.score_baselines(forecasts, predictions.actual, predictions.forecast, scales)
+
+
 def test_scores(
     predictions: Predictions, data: ProtocolData, freq: str | None, seq_len: int, pred_len: int
 ) -> dict:
     """The run's test metrics (see `score`), over the windows it forecast, with its variants' and
-    the model's own figures."""
+    the model's own figures; the errors in the series' units; the baselines on the same windows
+    and the skill against seasonal naive (see `core.verdict`); and the bands' coverage."""
     outputs = data.output_index
     train = data.splits["train"][:, outputs]
     mean, std = data.scaler.mean[outputs], data.scaler.std[outputs]
     result = score(predictions.forecast, predictions.actual, train, freq, mean, std)
     result["windows"] = int(len(predictions.window_index))
     result["windows_available"] = int(len(data.splits["test"]) - seq_len - pred_len + 1)
+    unit_scaler = StandardScaler(np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64))
+    result["units"] = verdict.units_errors(
+        unit_scaler.inverse_transform(predictions.actual.astype(np.float64)),
+        unit_scaler.inverse_transform(predictions.forecast.astype(np.float64)),
+        [data.columns[i] for i in outputs],
+    )
+    season = result["season"]
+    scales = [metrics.seasonal_naive_scale(train[:, c], season) for c in range(train.shape[1])]
+    result["baselines"] = _baselines(predictions, data, seq_len, pred_len, season, scales)
+    against = "snaive" if "snaive" in result["baselines"] else "naive"
+    base = result["baselines"][against]["mase"]
+    result["skill"] = 1 - result["mase"] / base if base > 0 and np.isfinite(base) else None
+    result["skill_against"] = against
+    for level, band in predictions.bands.items():
+        result[f"coverage_{intervals.level_key(level)}"] = intervals.coverage(predictions.actual, band)
+
     if predictions.variants:
         result["variant_name"] = predictions.name
         result["variants"] = {

@@ -123,8 +123,10 @@ def test_every_model_keeps_the_contract(name, tiny_data, tmp_path):
         assert {key for key in vars(model) if not key.startswith("_")} == before
 
     ahead = result.future_frame(forecast_ahead(model, result))
-    assert len(ahead) == PRED_LEN and ahead.index[0] > tiny_data.frame.index[-1]
-    assert set(result.channels) <= set(ahead.columns) and np.isfinite(ahead.to_numpy()).all()
+    assert ahead.index[0] > tiny_data.frame.index[-1]
+    assert len(ahead) == PRED_LEN * len(result.channels) and set(ahead["channel"]) == set(result.channels)
+    numbers = ahead.drop(columns="channel")
+    assert {"lower_80", "upper_80"} <= set(numbers.columns) and np.isfinite(numbers.to_numpy()).all()
 
     explains = entry.explains is not None and (
         entry.explains.when is None or entry.explains.when(run.config["model_config"])

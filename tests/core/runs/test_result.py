@@ -1,6 +1,5 @@
 """A stored run read back: the downloadable table of its test forecasts."""
 
-
 from core.runs.result import load_result
 
 

@@ -52,6 +52,29 @@ def test_a_run_is_stored_completely(etth1_dataset, tmp_path):
     assert abs(result.actual.mean() - etth1_dataset.frame.iloc[11520:14400].to_numpy().mean()) < 1.0
 
 
+def test_a_run_is_judged_against_baselines_and_gets_calibrated_bands(etth1_dataset, tmp_path):
+    store = RunStore(tmp_path)
+    outcome = run_training(_spec(), etth1_dataset, store)
+    test = outcome.test_metrics
+    assert set(test["baselines"]) == {"naive", "snaive", "naive2"} and test["skill_against"] == "snaive"
+    assert test["skill"] == pytest.approx(1 - test["mase"] / test["baselines"]["snaive"]["mase"])
+    result = load_result(store, outcome.run_id)
+    naive = np.repeat(result.actual_scaled[:1, :1] * 0 + result.test_windows()[:, -1:, :], 24, axis=1)
+    assert test["baselines"]["naive"]["mse"] == pytest.approx(metrics.mse(result.actual_scaled, naive))
+    assert set(test["units"]) == set(etth1_dataset.channels)
+    ot = result.channels.index("OT")
+    assert test["units"]["OT"]["mae"] == pytest.approx(
+        np.abs(result.forecast[..., ot] - result.actual[..., ot]).mean()
+    )
+    assert sorted(result.bands) == [0.8, 0.95] and test["intervals"] == "split conformal, rolled forward"
+    for level, key in [(0.8, "coverage_80"), (0.95, "coverage_95")]:
+        band = result.bands[level]
+        inside = (result.actual >= band.lower - 1e-6) & (result.actual <= band.upper + 1e-6)
+        assert test[key] == pytest.approx(inside.mean(), abs=1e-4) and 0.5 < test[key] <= 1.0
+    assert np.all(result.bands[0.95].upper >= result.bands[0.8].upper - 1e-9)
+    assert result.ahead_half_widths[0.8].shape == (24, 7)
+
+
 def test_ms_features_score_the_target_only(etth1_dataset, tmp_path):
     store = RunStore(tmp_path)
     outcome = run_training(_spec(features="MS"), etth1_dataset, store)

@@ -1,0 +1,126 @@
+"""How good a forecast is, against what anyone could do without a model, in plain words.
+
+Every run is scored beside three baselines forecasting the very same test windows: naive (repeat
+the last value), seasonal naive (repeat the last season) and Naive2 (the M4 competition's
+benchmark: naive on the seasonally adjusted series). The verdict compares the model's MASE with
+the seasonal naive's (Naive2's for monthly, quarterly and yearly data, as in M4): skill =
+1 − MASE_model / MASE_baseline, the share of the baseline's error the model removes; it also
+counts the test windows on which the model's error is the lower one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core import horizon, metrics
+from core.models import baselines
+
+TIE = 0.02  # skills within ±2 % are called "about as accurate"
+
+
+def baseline_forecasts(
+    x_scaled: np.ndarray,
+    output_index: list[int],
+    pred_len: int,
+    season: int,
+    to_units,
+    from_units,
+) -> dict[str, np.ndarray]:
+    """Naive, seasonal naive and Naive2 forecasts (N, H, C_out), scaled, of the input windows
+    (N, L, C_in). Naive2 runs on the series' own units (its seasonal adjustment is multiplicative);
+    seasonal naive needs a look-back of at least a season and is left out otherwise."""
+    x = np.asarray(x_scaled, dtype=np.float64)[:, :, output_index]
+    found = {"naive": baselines.naive(x, pred_len)}
+    if 1 < season <= x.shape[1]:
+        found["snaive"] = baselines.seasonal_naive(x, pred_len, season)
+        found["naive2"] = from_units(baselines.naive2_windows(to_units(x), pred_len, season))
+    return found
+
+
+def window_wins(actual: np.ndarray, forecast: np.ndarray, other: np.ndarray) -> float:
+    """The share of windows on which `forecast` has the lower mean absolute error than `other`."""
+    mine = np.abs(forecast - actual).mean(axis=(1, 2))
+    theirs = np.abs(other - actual).mean(axis=(1, 2))
+    return float(np.mean(mine < theirs))
+
+
+def comparator(scores: dict, freq: str | None) -> str | None:
+    """The baseline a run is judged against: Naive2 for monthly, quarterly and yearly data (M4's
+    benchmark), else seasonal naive, else naive (no season in the look-back)."""
+    baselines_scored = scores.get("baselines") or {}
+    monthly_or_longer = horizon.step_words(freq) in ("month", "quarter", "year")
+    for name in ("naive2", "snaive", "naive") if monthly_or_longer else ("snaive", "naive"):
+        if name in baselines_scored:
+            return name
+    return None
+
+
+def baseline_words(name: str, season: int, freq: str | None) -> str:
+    if name == "naive":
+        return "repeating the last value (naive)"
+    if name == "snaive":
+        return f"repeating the last {horizon.span(season, freq)} (seasonal naive)"
+    return "the M4 competition's benchmark (Naive2: the last value, adjusted for the season)"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    headline: str  # one sentence, the worse news first
+    advice: str  # what to try when the model does not win; empty when it does
+    better: bool | None  # None: about as good
+
+
+def verdict(scores: dict, freq: str | None) -> Verdict | None:
+    """The verdict of a run's test metrics (`runner.test_scores`); None for runs stored before
+    baselines were scored."""
+    name = comparator(scores, freq)
+    if name is None or scores.get("mase") is None:
+        return None
+    base = scores["baselines"][name]
+    skill = 1 - scores["mase"] / base["mase"] if base["mase"] else float("nan")
+    words = baseline_words(name, int(scores.get("season") or 1), freq)
+    wins = base.get("model_wins")
+    share = "" if wins is None else f"; better on {wins:.0%} of the test windows"
+    if not np.isfinite(skill):
+        return Verdict(f"Compared with {words}: not measurable on these windows.", "", None)
+    if skill > TIE:
+        return Verdict(f"{skill:.0%} lower error than {words}{share}.", "", True)
+    advice = (
+        "Try a longer look-back, the 'thorough' budget, or another model; a series this hard to beat "
+        "may simply be close to a random walk, where repeating the last value is the honest forecast."
+    )
+    if skill < -TIE:
+        return Verdict(f"Worse than {words}: {-skill:.0%} higher error{share}.", advice, False)
+    return Verdict(f"About as accurate as {words} ({skill:+.0%} error){share}.", advice, None)
+
+
+def score_baselines(
+    forecasts: dict[str, np.ndarray],
+    actual: np.ndarray,
+    model_forecast: np.ndarray,
+    scales: list[float],
+) -> dict[str, dict]:
+    """Each baseline's MSE and MAE (scaled, as the research tables), MASE, and the share of windows
+    on which the model beats it."""
+    return {
+        name: {
+            "mse": metrics.mse(actual, forecast),
+            "mae": metrics.mae(actual, forecast),
+            "mase": metrics.channel_mase(actual, forecast, scales),
+            "model_wins": window_wins(actual, model_forecast, forecast),
+        }
+        for name, forecast in forecasts.items()
+    }
+
+
+def units_errors(actual_units: np.ndarray, forecast_units: np.ndarray, channels: list[str]) -> dict:
+    """MAE and RMSE of each output channel in its own units."""
+    return {
+        channel: {
+            "mae": metrics.mae(actual_units[..., c], forecast_units[..., c]),
+            "rmse": metrics.rmse(actual_units[..., c], forecast_units[..., c]),
+        }
+        for c, channel in enumerate(channels)
+    }

@@ -1,0 +1,49 @@
+"""The verdict against baselines on the same windows, in words."""
+
+import numpy as np
+
+from core import verdict
+
+
+def _scores(mase, baseline_mase, wins=0.7, name="snaive"):
+    return {"mase": mase, "season": 24, "baselines": {name: {"mase": baseline_mase, "model_wins": wins}}}
+
+
+def test_a_winner_is_told_by_how_much_and_how_often():
+    found = verdict.verdict(_scores(0.77, 1.0), "h")
+    assert found.better is True and found.advice == ""
+    assert found.headline == (
+        "23% lower error than repeating the last day (seasonal naive); better on 70% of the test windows."
+    )
+
+
+def test_a_loser_hears_it_first_with_advice():
+    found = verdict.verdict(_scores(2.99, 2.74, wins=0.35, name="naive"), "D")
+    assert found.better is False and found.headline.startswith("Worse than repeating the last value")
+    assert "9% higher error" in found.headline and "longer look-back" in found.advice
+
+
+def test_a_near_tie_is_called_one():
+    assert verdict.verdict(_scores(1.01, 1.0), "h").headline.startswith("About as accurate as")
+
+
+def test_monthly_data_is_judged_against_naive2():
+    scores = _scores(0.5, 1.0)
+    scores["baselines"]["naive2"] = {"mase": 0.8, "model_wins": 0.6}
+    assert verdict.comparator(scores, "MS") == "naive2"
+    assert verdict.comparator(scores, "h") == "snaive"
+    assert verdict.verdict({"mase": 1.0}, "h") is None  # a run stored before baselines were scored
+
+
+def test_baselines_of_windows_and_the_share_of_windows_won():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(6, 48, 2)) + 5
+    found = verdict.baseline_forecasts(x, [1], 12, 24, lambda v: v, lambda v: v)
+    assert set(found) == {"naive", "snaive", "naive2"}
+    assert np.all(found["naive"] == x[:, -1:, 1:2])
+    assert np.all(found["snaive"][:, :12] == x[:, 24:36, 1:2])
+    assert "snaive" not in verdict.baseline_forecasts(x, [1], 12, 96, lambda v: v, lambda v: v)
+    actual = np.zeros((4, 2, 1))
+    good, bad = np.zeros_like(actual), np.ones_like(actual)
+    good[0] = 5.0  # loses one window of four
+    assert verdict.window_wins(actual, good, bad) == 0.75
