@@ -1,4 +1,9 @@
-"""Forecasting dashboard: entry point. Page config, navigation and the shared sidebar."""
+"""Forecasting dashboard: entry point. Page config, navigation and the shared sidebar.
+
+The navigation is drawn here, in the sidebar, from `PAGES`; Streamlit's own list of the files in
+`pages/` is switched off (`client.showSidebarNavigation` in .streamlit/config.toml), so a first
+load never flashes it.
+"""
 
 import streamlit as st
 
@@ -6,19 +11,23 @@ from pages import common
 
 st.set_page_config(page_title="Forecasting dashboard", page_icon=":material/monitoring:", layout="wide")
 
+PAGES = [
+    st.Page("pages/home.py", title="Start here", icon=":material/home:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/table_view:"),
+    st.Page("pages/explore.py", title="Explore", icon=":material/query_stats:"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/forecast.py", title="Forecast", icon=":material/show_chart:"),
+    st.Page("pages/attention.py", title="Attention", icon=":material/grid_on:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/leaderboard:"),
+]
+
 dataset = common.current_dataset()
-navigation = st.navigation(
-    [
-        st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
-        st.Page("pages/explore.py", title="Explore", icon=":material/query_stats:"),
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-        st.Page("pages/forecast.py", title="Forecast", icon=":material/show_chart:"),
-        st.Page("pages/attention.py", title="Attention", icon=":material/grid_on:"),
-        st.Page("pages/compare.py", title="Compare", icon=":material/leaderboard:"),
-    ]
-)
+navigation = st.navigation(PAGES, position="hidden")
 
 with st.sidebar:
+    for page in PAGES:
+        st.page_link(page)
+    st.divider()
     st.markdown(f"**Data set:** {dataset.name}")
     st.caption(f"{len(dataset.frame):,} rows · target {dataset.target}")
     common.window_inputs()

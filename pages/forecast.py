@@ -1,21 +1,49 @@
-"""Forecast page: one stored run's forecasts in the series' own units, a forecast past the end of the
-data, downloads of the forecasts and the run's config, and a relaunch from that config.
+"""Forecast page: one stored run's forecast in the series' own units, with its ranges and a verdict
+against simple baselines; the forecasts it was checked on; downloads; and training it again.
 
 Everything shown comes from the run's `RunResult` (`core.runs.result`), whatever the model.
 """
 
+import io
 import re
+import time
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
-from core import plots
+from core import horizon, plots, verdict
 from core.runs.config import config_json, config_toml, spec_from_config
 from core.runs.rebuild import forecast_ahead, rebuild_model
 from core.runs.result import ResultMissing
 from core.training.runner import run_training
 from core.training.trainer import TrainingError, resolve_device
 from pages import common
+
+AUTO_FORECAST_PARAMS = 5_000_000  # models smaller than this forecast ahead as the page opens
+CSV_ROWS = 500_000  # larger test-forecast ranges are offered as Parquet only
+BASELINE_NAMES = {
+    "naive": "Naive (repeat the last value)",
+    "snaive": "Seasonal naive (repeat the last season)",
+    "naive2": "Naive2 (M4's benchmark)",
+}
+
+
+def relaunch(run, dataset, changes: dict) -> None:
+    """Train `run` again on `dataset` with some settings changed, and watch it on the Train page."""
+    try:
+        spec = replace(spec_from_config(run.config), **changes)
+        device = resolve_device(spec.train.device)
+    except (ValueError, TypeError, TrainingError) as error:
+        st.error(f"This run's config cannot be trained again here: {error}")
+        return
+    st.session_state[common.TRAIN_JOB_KEY] = common.job_manager().submit(
+        f"{run.name} (again)",
+        lambda context: run_training(spec, dataset, common.run_store(), context),
+        device=device.type,
+    )
+    st.switch_page("pages/train.py")
+
 
 store = common.run_store()
 runs = [r for r in store.list_runs() if r.status == "succeeded"]
@@ -27,14 +55,17 @@ if not runs:
 
 ids = [r.id for r in runs]
 selected = st.session_state.get(common.SELECTED_RUN_KEY)
+
+
+def _when(timestamp: float | None) -> str:
+    return time.strftime("%d %b %Y %H:%M", time.localtime(timestamp)) if timestamp else "?"
+
+
 run = st.selectbox(
     "Run",
     runs,
     index=ids.index(selected) if selected in ids else 0,
-    format_func=lambda r: (
-        f"{r.name} · {r.id} · features {r.config.get('features')}, look-back {r.config.get('seq_len')}, "
-        f"horizon {r.config.get('pred_len')} · test MSE {r.test_metrics.get('mse', float('nan')):.4f}"
-    ),
+    format_func=lambda r: f"{r.name} · trained {_when(r.finished_at)} · {r.id}",
 )
 
 
@@ -44,96 +75,214 @@ except ResultMissing as error:
     st.error(f"This run's forecasts cannot be shown: {error}.")
     st.stop()
 cost = result.cost
-st.caption(
-    f"{result.label} on {run.dataset_name} · precision {cost.precision} on {cost.device} · best epoch "
-    f"{run.best_epoch} · {cost.wall_time_s or 0:.1f} s · {cost.trainable_params or 0:,} trainable parameters"
-)
 metrics = result.metrics
-columns = st.columns(4)
-for column, name in zip(columns, ["mse", "mae", "rmse", "mase"], strict=True):
-    column.metric(name.upper(), f"{metrics.get(name, float('nan')):.4f}")
-st.caption(
-    f"Over {metrics.get('windows', '?')} test windows, on values standardised with training-split "
-    "statistics, as the published tables use. The Compare page adds MAPE, sMAPE and OWA in the series' "
-    "own units, beside the naive, seasonal naive and Naive2 baselines."
+freq = run.config.get("freq")
+channels = result.channels
+target = run.config.get("target")
+channel = (
+    st.selectbox(
+        "Series",
+        range(len(channels)),
+        index=channels.index(target) if target in channels else len(channels) - 1,
+        format_func=channels.__getitem__,
+        key=f"channel_{run.id}",
+        help="The run forecasts these columns; the verdict and errors below are the chosen one's.",
+    )
+    if len(channels) > 1
+    else 0
 )
+name = channels[channel]
+unit = (run.config.get("units") or {}).get(name, "")
+found = verdict.verdict(metrics, freq)
+span = horizon.describe(result.pred_len, freq)
+st.caption(
+    f"{result.label}, forecasting the {span} after each point from the "
+    f"{horizon.span(result.seq_len, freq)} before it · trained in "
+    f"{cost.wall_time_s or 0:.0f} s on {cost.device} ({cost.precision})"
+)
+if found is None:
+    st.info(
+        "This run was stored before runs were compared with simple baselines; train it again for a verdict."
+    )
+elif found.better is True:
+    st.success(f"**{found.headline}**", icon=":material/thumb_up:")
+elif found.better is False:
+    st.error(f"**{found.headline}** {found.advice}", icon=":material/thumb_down:")
+else:
+    st.warning(f"**{found.headline}** {found.advice}", icon=":material/balance:")
+errors = (metrics.get("units") or {}).get(name)
+columns = st.columns(4)
+if errors:
+    suffix = f" {unit}" if unit else ""
+    columns[0].metric(
+        "Typical error (MAE)",
+        f"{errors['mae']:.3g}{suffix}",
+        help="Mean absolute error over every test window and step, in the series' own units.",
+    )
+    columns[1].metric(
+        "RMSE",
+        f"{errors['rmse']:.3g}{suffix}",
+        help="Root mean squared error: like the MAE, but large misses count more.",
+    )
+for column, level in zip(columns[2:], (80, 95), strict=True):
+    if f"coverage_{level}" in metrics:
+        column.metric(
+            f"{level}% range held",
+            f"{metrics[f'coverage_{level}']:.0%} of values",
+            help=f"How often the actual value fell inside the {level}% range on the test windows; close to "
+            f"{level}% means the range is honest.",
+        )
+st.caption(
+    f"Checked on {metrics.get('windows', '?'):,} forecasts of data the model never saw in training (the test "
+    "part of the series)."
+    + (
+        f" Ranges: {metrics['intervals']} (calibrated on the validation part)."
+        if metrics.get("intervals") == "split conformal, rolled forward"
+        else ""
+    )
+)
+with st.expander("Research protocol: standardised errors, as the published tables report them"):
+    table = {key.upper(): [metrics.get(key, float("nan"))] for key in ("mse", "mae", "rmse", "mase", "smape")}
+    st.dataframe(
+        pd.DataFrame(table, index=[result.label]),
+        column_config={k: st.column_config.NumberColumn(format="%.4f") for k in table},
+    )
+    baselines = metrics.get("baselines") or {}
+    if baselines:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "MSE": [b["mse"] for b in baselines.values()],
+                    "MAE": [b["mae"] for b in baselines.values()],
+                    "MASE": [b["mase"] for b in baselines.values()],
+                    f"{result.label} better on": [
+                        f"{b['model_wins']:.0%} of windows" for b in baselines.values()
+                    ],
+                },
+                index=[BASELINE_NAMES.get(b, b) for b in baselines],
+            ),
+            column_config={k: st.column_config.NumberColumn(format="%.4f") for k in ("MSE", "MAE", "MASE")},
+        )
+    st.caption(
+        "MSE, MAE and RMSE on values standardised with the training part's mean and spread, over every "
+        "output column; MASE divides the error by that of repeating the last season in the training part; "
+        "sMAPE is in percent. The baselines forecast the same test windows."
+    )
 for note in result.notes:
     st.caption(note)
+_, wanted = common.window_lengths()
+if wanted != result.pred_len:
+    dataset_now = common.current_dataset()
+    if dataset_now.content_hash() == run.dataset_hash:
+        st.info(
+            f"This run forecasts the {span}; the sidebar now asks for the "
+            f"{horizon.describe(wanted, freq)}. A trained model's reach is fixed.",
+            icon=":material/straighten:",
+        )
+        if st.button(f"Train it again for the {horizon.describe(wanted, freq)}", key=f"reach_{run.id}"):
+            relaunch(run, dataset_now, {"pred_len": wanted})
 
 
-@st.cache_data(show_spinner="Writing the CSV…", max_entries=4)
-def forecast_csv(run_id: str) -> bytes:
-    """Built once per run (it can reach tens of megabytes), not on every rerun of the page."""
-    return common.run_result(run_id).forecast_table().to_csv(index=False, float_format="%.6g").encode()
+@st.cache_data(show_spinner=False, max_entries=4)
+def test_table_bytes(run_id: str, first: int, last: int, kind: str) -> bytes:
+    """Test forecasts `first` to `last` as a file, written when a download is clicked."""
+    table = common.run_result(run_id).forecast_table(first, last)
+    if kind == "csv":
+        return table.to_csv(index=False, float_format="%.6g").encode()
+    buffer = io.BytesIO()
+    table.to_parquet(buffer, index=False)
+    return buffer.getvalue()
 
 
 def band_columns(bands: dict, window: int, channel: int) -> dict:
-    """The widest band of one window and channel as `lower` and `upper` columns, if there is one."""
-    if not bands:
-        return {}
-    band = bands[max(bands)]
-    return {"lower": band.lower[window, :, channel], "upper": band.upper[window, :, channel]}
+    """`lower_80`, `upper_80`, `lower_95`, … of one window and channel, for the charts."""
+    return {
+        f"{side}_{round(level * 100)}": getattr(band, side)[window, :, channel]
+        for level, band in sorted(bands.items())
+        for side in ("lower", "upper")
+    }
 
 
 def band_caption(bands: dict) -> str:
     if not bands:
         return ""
-    coverage = max(bands)
-    return f" The band is the model's central {coverage:.0%} interval."
+    levels = " and ".join(f"{level:.0%}" for level in sorted(bands))
+    return f" The shaded ranges are where the value should fall {levels} of the time."
 
 
-channels = result.channels
+def future_table(run_id: str) -> pd.DataFrame:
+    """The forecast past the end of the data; the page keeps it for the session."""
+    found = common.run_result(run_id)
+    with st.spinner("Forecasting past the end of the data…"):
+        return found.future_frame(forecast_ahead(rebuild_model(store, run_id), found))
+
+
 future_key = f"future_{run.id}"
 # Downloads say which run they came from: its name (model and data set) and id.
 file_stem = re.sub(r"[^A-Za-z0-9]+", "_", f"{run.name or run.model}").strip("_").lower() + f"_{run.id}"
-left, right = st.columns(2)
-window = 0
-if len(result.window_index) > 1:
-    label = "Test window" if len(result.window_index) == result.windows_available else "Forecast test window"
-    window = (
-        left.slider(label, 1, len(result.window_index), len(result.window_index), key=f"window_{run.id}") - 1
-    )
-channel = right.selectbox(
-    "Channel", range(len(channels)), index=len(channels) - 1, format_func=channels.__getitem__
-)
 series = result.series
+cheap = (cost.total_params or 0) < AUTO_FORECAST_PARAMS  # small models forecast ahead on opening
+if series is not None and cheap and future_key not in st.session_state:
+    try:
+        st.session_state[future_key] = future_table(run.id)
+    except Exception as error:  # a damaged checkpoint, a model that no longer loads: say so, plainly
+        st.error(f"The forecast past the end of the data could not be made: {error}")
+future = st.session_state.get(future_key)
+
+st.subheader(f"{name}: the forecast")
+view = "future"
+if series is not None and future is not None:
+    view = st.radio(
+        "Show",
+        ["future", "test"],
+        format_func={
+            "future": f"the {span} after the data",
+            "test": "a past stretch the model never saw, with what really happened",
+        }.get,
+        horizontal=True,
+        key=f"focus_{run.id}",
+    )
+else:
+    view = "test"
+window = len(result.window_index) - 1
+if view == "test" and len(result.window_index) > 1:
+    window = (
+        st.slider(
+            "Which past forecast (1 = the earliest of the test part)",
+            1,
+            len(result.window_index),
+            len(result.window_index),
+            key=f"window_{run.id}",
+        )
+        - 1
+    )
 position = int(result.window_index[window])
 rows = result.window_rows(window)  # the series' rows this window's forecast covers
 
 if series is not None:
     spans = result.spans
-    column = series.channels_in.index(channels[channel])
+    column = series.channels_in.index(name)
     history = pd.Series(series.values[:, column], index=series.index)
     last = len(series.index) - 1
     splits = {
-        name: (series.index[a], series.index[min(b, last)])
-        for name, (a, b) in (("train", spans.train), ("validation", spans.validation), ("test", spans.test))
-    }
-    test_frame = pd.DataFrame(
-        {"forecast": result.forecast[window, :, channel], "actual": result.actual[window, :, channel]}
-        | band_columns(result.bands, window, channel),
-        index=series.index[rows],
-    )
-    future = st.session_state.get(future_key)
-    future_frame = None
-    if future is not None and channels[channel] in future:
-        name = channels[channel]
-        future_frame = pd.DataFrame({"forecast": future[name]}, index=future.index)
-        bounds = [c for c in future.columns if c.startswith(f"{name} ") and c.endswith("%")]
-        if len(bounds) >= 2:
-            future_frame["lower"], future_frame["upper"] = future[bounds[0]], future[bounds[-1]]
-    at_end = future_frame is not None and (
-        st.radio(
-            "Show",
-            ["the test window", "the end of the data"],
-            index=1,
-            horizontal=True,
-            key=f"focus_{run.id}",
-            help="Where the chart opens; the range slider below it moves along the whole series.",
+        split: (series.index[a], series.index[min(b, last)])
+        for split, (a, b) in (
+            ("training", spans.train),
+            ("validation", spans.validation),
+            ("test", spans.test),
         )
-        == "the end of the data"
-    )
-    if at_end:
+    }
+    test_frame = None
+    if view == "test":
+        test_frame = pd.DataFrame(
+            {"forecast": result.forecast[window, :, channel], "actual": result.actual[window, :, channel]}
+            | band_columns(result.bands, window, channel),
+            index=series.index[rows],
+        )
+    future_frame = None
+    if view == "future" and future is not None:
+        future_frame = future.loc[future["channel"] == name].drop(columns="channel")
+    if future_frame is not None:
         start = max(len(series.index) - 4 * result.pred_len - result.seq_len, 0)
         focus = (series.index[start], future_frame.index[-1])
     else:
@@ -143,26 +292,31 @@ if series is not None:
         )
     st.plotly_chart(
         plots.forecast_overview_figure(
-            history, splits, test_frame, future_frame, focus, title=channels[channel]
+            history, splits, test_frame, future_frame, focus, title=name, unit=unit
         ),
         width="stretch",
     )
     st.caption(
-        f"The whole series with its training (green), validation (orange) and test (red) rows shaded; "
-        f"the chart opens on test window {position + 1} (one of the forecasts scored on data the model "
-        "never trained on), and the range slider below it moves along the rest."
+        (
+            f"The dashed line is the forecast of the {span} after the last row ({series.index[-1]})."
+            if view == "future"
+            else f"The dashed line is the forecast made at {series.index[rows.start - 1]} (test window "
+            f"{position + 1}), beside what really happened (solid)."
+        )
+        + band_caption(result.bands)
+        + " Drag the slider under the chart to move along the whole series; the shading marks the parts "
+        "the model trained on, was tuned on, and was tested on."
         + (
-            f" The last {spans.unused} rows belong to no split (the {run.config['protocol']} protocol stops "
+            f" The last {spans.unused} rows belong to no part (the {run.config['protocol']} protocol stops "
             "before them); the forecast past the end reads them."
             if spans.unused > 0
             else ""
         )
-        + band_caption(result.bands)
     )
 else:
     st.plotly_chart(
         plots.forecast_figure(
-            result.actual[window, :, channel], result.forecast[window, :, channel], title=channels[channel]
+            result.actual[window, :, channel], result.forecast[window, :, channel], title=name
         ),
         width="stretch",
     )
@@ -234,69 +388,89 @@ if result.parts is not None:
         "forecast above (the channel's mean is counted in the first part)."
     )
 
-st.subheader("Past the end of the data")
+st.subheader("Downloads")
 if series is None:
     st.info("This run was stored before the whole series was kept with it; train it again to forecast ahead.")
-else:
+elif future is None:
     st.caption(
-        f"The trained model reads the last {result.seq_len} rows of the data and forecasts the "
-        f"{result.pred_len} steps after {series.index[-1]}."
+        f"The trained model reads the last {horizon.span(result.seq_len, freq)} "
+        f"of the data and forecasts the {span} after {series.index[-1]}. This model is "
+        "large, so it forecasts on request."
     )
     if st.button("Forecast past the end", icon=":material/trending_flat:", key=f"ahead_{run.id}"):
         try:
-            with st.spinner("Loading the model and forecasting…"):
-                predictions = forecast_ahead(rebuild_model(store, run.id), result)
-                st.session_state[future_key] = result.future_frame(predictions)
+            st.session_state[future_key] = future_table(run.id)
             st.rerun()
         except Exception as error:  # a damaged checkpoint, a model that no longer loads: say so, plainly
             st.error(f"The forecast past the end could not be made: {error}")
-    future = st.session_state.get(future_key)
-    if future is not None:
+if future is not None:
+    with st.expander(f"The forecast of the {span} as a table"):
         st.dataframe(future, height=240)
+    st.download_button(
+        f"The forecast of the {span} (CSV, with its ranges)",
+        future.to_csv(float_format="%.6g").encode(),
+        file_name=f"{file_stem}_forecast_ahead.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+
+count = len(result.window_index)
+with st.expander("The past forecasts it was checked on (test part)"):
+    first, last = (1, count)
+    if count > 1:
+        first, last = st.slider(
+            "Forecasts to include (1 = the earliest)",
+            1,
+            count,
+            (max(1, count - 99), count),
+            key=f"range_{run.id}",
+        )
+    rows_out = (last - first + 1) * result.pred_len * len(channels)
+    st.caption(
+        f"{rows_out:,} rows: one per forecast, step ahead and column, with its time stamp, the actual value, "
+        "the forecast and its 80% and 95% ranges."
+    )
+    if rows_out <= CSV_ROWS:
         st.download_button(
-            "Download the forecast past the end (CSV)",
-            future.to_csv(float_format="%.6g").encode(),
-            file_name=f"{file_stem}_forecast_ahead.csv",
+            "Download as CSV",
+            lambda: test_table_bytes(run.id, first, last, "csv"),
+            file_name=f"{file_stem}_test_forecasts_{first}-{last}.csv",
             mime="text/csv",
         )
-
-st.subheader("Downloads and relaunch")
-left, middle, right = st.columns(3)
-left.download_button(
-    "Every test forecast (CSV)",
-    forecast_csv(run.id),
-    file_name=f"{file_stem}_test_forecasts.csv",
-    mime="text/csv",
-)
-middle.download_button(
-    "Run config (JSON)", config_json(run).encode(), file_name=f"{file_stem}.json", mime="application/json"
-)
-right.download_button(
-    "Run config (TOML)", config_toml(run).encode(), file_name=f"{file_stem}.toml", mime="text/plain"
-)
-dataset = common.current_dataset()
-same_data = dataset.content_hash() == run.dataset_hash
-st.caption(
-    "The TOML file trains the run again from a terminal: `python -m core train --config <file>`. "
-    + (
-        "The button below trains it again here, on the same data."
-        if same_data
-        else f"To train it again here, load the data it was trained on ({run.dataset_name}) on the Data "
-        f"page: the loaded data set, {dataset.name}, is not it."
-    )
-)
-if st.button(
-    "Train again with these settings", icon=":material/replay:", key=f"again_{run.id}", disabled=not same_data
-):
-    try:
-        spec = spec_from_config(run.config)
-        device = resolve_device(spec.train.device)
-    except (ValueError, TypeError, TrainingError) as error:
-        st.error(f"This run's config cannot be trained again here: {error}")
     else:
-        st.session_state[common.TRAIN_JOB_KEY] = common.job_manager().submit(
-            f"{run.name} (again)",
-            lambda context: run_training(spec, dataset, store, context),
-            device=device.type,
+        st.caption(
+            f"Ranges over {CSV_ROWS:,} rows come as Parquet (pandas, R and Excel's Power Query open it)."
         )
-        st.switch_page("pages/train.py")
+    st.download_button(
+        "Download as Parquet",
+        lambda: test_table_bytes(run.id, first, last, "parquet"),
+        file_name=f"{file_stem}_test_forecasts_{first}-{last}.parquet",
+        mime="application/vnd.apache.parquet",
+    )
+
+with st.expander("Settings of this run, and training it again"):
+    left, right = st.columns(2)
+    left.download_button(
+        "Run config (JSON)", config_json(run).encode(), file_name=f"{file_stem}.json", mime="application/json"
+    )
+    right.download_button(
+        "Run config (TOML)", config_toml(run).encode(), file_name=f"{file_stem}.toml", mime="text/plain"
+    )
+    dataset = common.current_dataset()
+    same_data = dataset.content_hash() == run.dataset_hash
+    st.caption(
+        "The TOML file trains the run again from a terminal: `python -m core train --config <file>`. "
+        + (
+            "The button below trains it again here, on the same data."
+            if same_data
+            else f"To train it again here, load the data it was trained on ({run.dataset_name}) on the Data "
+            f"page: the loaded data set, {dataset.name}, is not it."
+        )
+    )
+    if st.button(
+        "Train again with these settings",
+        icon=":material/replay:",
+        key=f"again_{run.id}",
+        disabled=not same_data,
+    ):
+        relaunch(run, dataset, {})

@@ -14,22 +14,57 @@ APP = str(ROOT / "streamlit_app.py")
 FAST = TrainConfig(epochs=1, batch_size=256, lr=0.005, precision="fp32")
 
 
-def test_forecast_page_draws_splits_forecasts_ahead_and_offers_downloads(page_runs):
+def test_forecast_page_gives_a_verdict_errors_in_units_ranges_and_downloads(page_runs):
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state[common.SELECTED_RUN_KEY] = page_runs[0]
+    at.session_state[common.HORIZON_KEY] = 24  # the run's own horizon: no offer to train again
     at.run()
     at.switch_page("pages/forecast.py").run()
     assert not at.exception, at.exception
-    overview = at.get("plotly_chart")[0].proto.spec
-    assert "rangeslider" in overview and "validation" in overview and "test forecast" in overview
-    labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Every test forecast (CSV)", "Run config (JSON)", "Run config (TOML)"]
-    at.button(key=f"ahead_{page_runs[0]}").click().run()
-    assert not at.exception, at.exception
+    verdicts = [e.value for e in [*at.success, *at.warning, *at.error]]
+    assert any("repeating the last day (seasonal naive)" in v for v in verdicts), verdicts
+    shown = {m.label: m.value for m in at.metric}
+    run = common.run_store().get(page_runs[0])
+    assert shown["Typical error (MAE)"] == f"{run.test_metrics['units']['OT']['mae']:.3g}"
+    assert shown["80% range held"] == f"{run.test_metrics['coverage_80']:.0%} of values"
+    # The chart opens on the forecast past the end of the data, made as the page opened.
     future = at.session_state[f"future_{page_runs[0]}"]
-    assert len(future) == 24 and list(future.columns) == ["OT"]
-    assert '"forecast"' in at.get("plotly_chart")[0].proto.spec
-    assert "Download the forecast past the end (CSV)" in [b.proto.label for b in at.get("download_button")]
+    assert len(future) == 24 and list(future.columns) == [
+        "channel",
+        "forecast",
+        "lower_80",
+        "upper_80",
+        "lower_95",
+        "upper_95",
+    ]
+    overview = at.get("plotly_chart")[0].proto.spec
+    assert "rangeslider" in overview and "validation part" in overview and "80% range" in overview
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == [
+        "The forecast of the next day (24 hours) (CSV, with its ranges)",
+        "Download as CSV",
+        "Download as Parquet",
+        "Run config (JSON)",
+        "Run config (TOML)",
+    ]
+    at.radio(key=f"focus_{page_runs[0]}").set_value("test").run()
+    assert not at.exception, at.exception
+    overview = at.get("plotly_chart")[0].proto.spec
+    assert "past forecast" in overview and "what happened" in overview
+
+
+def test_a_changed_horizon_offers_to_train_again_for_it(page_runs):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state[common.SELECTED_RUN_KEY] = page_runs[0]
+    at.session_state[common.HORIZON_KEY] = 48
+    at.run()
+    at.switch_page("pages/forecast.py").run()
+    assert any("now asks for the next 2 days (48 hours)" in i.value for i in at.info)
+    at.button(key=f"reach_{page_runs[0]}").click().run()
+    assert not at.exception, at.exception
+    snapshot = common.job_manager().wait(at.session_state[common.TRAIN_JOB_KEY], timeout=120)
+    assert snapshot.state == SUCCEEDED, snapshot.error
+    assert common.run_store().get(snapshot.progress["run_id"]).config["pred_len"] == 48
 
 
 def test_forecast_page_trains_a_run_again_from_its_config(page_runs):
@@ -54,8 +89,7 @@ def test_a_damaged_checkpoint_gives_a_plain_message_and_other_data_disable_relau
     at.session_state[common.SELECTED_RUN_KEY] = page_runs[0]
     at.session_state[common.DATASET_KEY] = load_builtin("Sunspots")  # not the data of the run
     at.run()
-    at.switch_page("pages/forecast.py").run()
-    at.button(key=f"ahead_{page_runs[0]}").click().run()
+    at.switch_page("pages/forecast.py").run()  # a small model forecasts ahead as the page opens
     assert not at.exception, at.exception
     assert any("could not be made" in e.value for e in at.error)
     assert f"future_{page_runs[0]}" not in at.session_state

@@ -1,0 +1,164 @@
+"""Home page: the three steps from a series to a forecast you can judge, on one page.
+
+1. Load a series (upload a CSV right here, or keep the example).
+2. Get a forecast: one click trains the recommended model (`core.training.oneclick`).
+3. See how good it is: the verdict against simple baselines, then the Forecast page.
+"""
+
+import time
+
+import streamlit as st
+
+from core import horizon, ingest
+from core.dataset import DataError
+from core.recommend import recommend
+from core.runs.spec import default_protocol
+from pages import common
+
+ONE_CLICK_KEY = "one_click_job"  # the job of this session's last one-click forecast
+UPLOAD_ERROR_KEY = "home_upload_error"
+
+dataset = common.current_dataset()
+
+st.title("Forecast a time series")
+st.markdown(
+    "Load a series of numbers over time, such as sales, energy use or temperatures. The app trains a "
+    "forecasting model on its past, checks it on a stretch of data it never saw, and tells you in plain "
+    "words whether it beats simply repeating the past, with a range the future is likely to fall in."
+)
+
+
+def load_upload() -> None:
+    """Uploader callback: read, check and load the file; on failure keep the loaded series."""
+    upload = st.session_state.get("home_upload")
+    if upload is None:
+        return
+    try:
+        data = upload.getvalue()
+        table = common.read_table(data, common.upload_limit_bytes())
+        mapping = ingest.suggest_mapping(table)
+        loaded, notes = ingest.load_dataset(table, mapping, upload.name, source="upload")
+    except DataError as error:
+        st.session_state[UPLOAD_ERROR_KEY] = (upload.name, str(error))
+        return
+    except Exception as error:  # a file no rule foresaw: a plain message, never a traceback
+        st.session_state[UPLOAD_ERROR_KEY] = (upload.name, f"It could not be read ({type(error).__name__}).")
+        return
+    common.set_dataset(loaded, [f"Loaded '{loaded.name}'."] + notes)
+    st.session_state.pop(UPLOAD_ERROR_KEY, None)
+    st.session_state.pop(ONE_CLICK_KEY, None)
+
+
+st.header("1. Load a series")
+summary = dataset.summary()
+st.markdown(
+    f"**Loaded: {dataset.name}** — {summary['rows']:,} rows, {summary['frequency']}, from {summary['start']} "
+    f"to {summary['end']}. The forecast is of **{dataset.target}**."
+)
+if dataset.description:
+    st.caption(dataset.description)
+left, right = st.columns([3, 2])
+left.file_uploader(
+    "Upload your own CSV: a date column and one or more columns of numbers",
+    type=["csv", "tsv", "txt"],
+    key="home_upload",
+    on_change=load_upload,
+)
+if UPLOAD_ERROR_KEY in st.session_state:
+    name, message = st.session_state[UPLOAD_ERROR_KEY]
+    left.error(f"'{name}' was not loaded. {message}")
+    left.caption(f"'{dataset.name}' is still loaded.")
+right.caption(
+    "The Data page shows every column, lets you pick another target or an example data set, and "
+    "explains anything odd in a file."
+)
+right.page_link("pages/data.py", label="Review the data", icon=":material/table_view:")
+for note in st.session_state.get(common.NOTES_KEY, [])[1:]:
+    st.caption(note)
+
+st.header("2. Get a forecast")
+protocol = default_protocol(dataset.name)
+max_steps = max(1, len(dataset.frame) // 10)
+offered = [
+    h for h in horizon.choices(dataset.freq, max_steps) if recommend(len(dataset.frame), h.steps, protocol)
+]
+if not offered:
+    st.warning(
+        f"The series has {len(dataset.frame):,} rows: too few to train on, check and forecast. "
+        "Load a longer one."
+    )
+    st.stop()
+default = horizon.default(dataset.freq, offered[-1].steps)
+steps = [h.steps for h in offered]
+chosen = st.selectbox(
+    "How far ahead?",
+    offered,
+    index=steps.index(default.steps) if default.steps in steps else 0,
+    key=f"home_horizon_{dataset.content_hash()}",
+)
+plan = recommend(len(dataset.frame), chosen.steps, protocol)
+st.caption(
+    f"Model: {plan.reason} It reads the last {horizon.span(plan.look_back, dataset.freq)} "
+    "to forecast, and tries a few learning rates, keeping the one that does best on a validation stretch."
+)
+
+
+def launch() -> None:
+    from core.training.oneclick import forecast_series
+    from core.training.trainer import resolve_device
+
+    store, target, steps_ahead = common.run_store(), dataset, chosen.steps
+    st.session_state[common.HORIZON_KEY] = steps_ahead  # the sidebar follows the chosen horizon
+    st.session_state[ONE_CLICK_KEY] = common.job_manager().submit(
+        f"Forecast of {target.target} on {target.name}",
+        lambda context: forecast_series(target, steps_ahead, store, context),
+        device=resolve_device("auto").type,
+    )
+
+
+st.button("Forecast this series", type="primary", icon=":material/auto_graph:", on_click=launch)
+
+
+@st.fragment(run_every=1.0)
+def progress() -> None:
+    """The one-click job's progress; when it is done, its verdict and the way to the forecast."""
+    from core.training.jobs import CANCELLED, FAILED, QUEUED, SUCCEEDED
+
+    job_id = st.session_state.get(ONE_CLICK_KEY)
+    if job_id is None:
+        return
+    try:
+        job = common.job_manager().get(job_id)
+    except KeyError:  # a job of an earlier server process
+        return
+    report = job.progress
+    if job.state == QUEUED:
+        st.info("Waiting for another training job to finish first.", icon=":material/hourglass_empty:")
+        return
+    if not job.finished:
+        elapsed = time.time() - (job.started_at or time.time())
+        done, total = report.get("step_global_step", 0), report.get("step_total_steps") or 0
+        text = f"{report.get('phase', 'starting')} · {elapsed:.0f} s so far"
+        st.progress(min(done / total, 1.0) if total else 0.0, text=text)
+        return
+    if job.state == FAILED:
+        st.error(f"The forecast could not be made: {job.error}")
+    elif job.state == CANCELLED:
+        st.warning("The forecast was cancelled.")
+    elif job.state == SUCCEEDED and report.get("run_id"):
+        st.session_state[common.SELECTED_RUN_KEY] = report["run_id"]
+        st.session_state.pop(ONE_CLICK_KEY, None)
+        st.switch_page("pages/forecast.py")
+
+
+progress()
+
+st.header("3. See how good it is")
+st.markdown(
+    "The forecast opens on the **Forecast** page with a verdict in words: how much better (or worse) it "
+    "is than repeating the last day, week or value, on data the model never saw, and in your own units. "
+    "The **Compare** page puts every run side by side with those simple baselines."
+)
+left, right = st.columns(2)
+left.page_link("pages/forecast.py", label="Forecasts", icon=":material/show_chart:")
+right.page_link("pages/compare.py", label="Compare runs", icon=":material/leaderboard:")

@@ -1,0 +1,49 @@
+"""The home page under AppTest: the three steps, and the one-click forecast landing on its verdict."""
+
+import numpy as np
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from core.dataset import Dataset
+from core.training.jobs import SUCCEEDED
+from pages import common
+from pages.home import ONE_CLICK_KEY
+from tests.pages.conftest import APP
+
+
+def test_the_app_opens_on_three_steps_with_its_own_page_links(runs_dir):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert [h.value for h in at.header] == ["1. Load a series", "2. Get a forecast", "3. See how good it is"]
+    assert at.selectbox(
+        key=next(k for k in at.session_state if str(k).startswith("home_horizon_"))
+    ).value.label == ("next day (24 hours)")
+    assert any(b.label == "Forecast this series" for b in at.button)
+    links = [link.proto.label for link in at.get("page_link")]
+    sidebar = ["Start here", "Data", "Explore", "Train", "Forecast", "Attention", "Compare"]
+    assert [label for label in links if label in sidebar] == sidebar
+
+
+def test_one_click_trains_the_recommended_model_and_lands_on_its_forecast(runs_dir):
+    rng = np.random.default_rng(0)
+    hours = np.arange(1500)
+    values = 10 + 3 * np.sin(2 * np.pi * hours / 24) + rng.normal(0, 0.3, hours.size)
+    index = pd.date_range("2024-01-01", periods=hours.size, freq="h", name="timestamp")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state[common.DATASET_KEY] = Dataset(
+        pd.DataFrame({"sales": values}, index=index), "sales", "shop", freq="h"
+    )
+    at.session_state[common.NOTES_KEY] = []
+    at.run()
+    assert any("Model: DLinear" in c.value for c in at.caption)
+    next(b for b in at.button if b.label == "Forecast this series").click().run()
+    assert not at.exception, at.exception
+    snapshot = common.job_manager().wait(at.session_state[ONE_CLICK_KEY], timeout=300)
+    assert snapshot.state == SUCCEEDED, snapshot.error
+    at.run()  # the progress block sees the finished job and opens the Forecast page
+    assert not at.exception, at.exception
+    assert at.session_state[common.SELECTED_RUN_KEY] == snapshot.progress["run_id"]
+    assert [t.value for t in at.title] == ["Forecast"]
+    assert any(
+        "repeating the last day (seasonal naive)" in e.value for e in [*at.success, *at.warning, *at.error]
+    )
