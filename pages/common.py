@@ -130,3 +130,19 @@ def review_upload(
         table, mapping, name, description=description, source=source, min_rows=min_rows
     )
     return dataset, ingest.inspect(dataset)
+
+
+# The Explore page's heavy results, keyed on the data set's content hash and the channel: the
+# frame itself is passed unhashed (the leading underscore), so a rerun costs no hashing of it.
+
+
+@st.cache_data(show_spinner="Looking for a repeating cycle…", max_entries=32)
+def period_proposal(content_hash: str, channel: str, _dataset: Dataset) -> decompose.PeriodProposal:
+    return decompose.propose_period(_dataset.frame[channel].to_numpy(), _dataset.freq)
+
+
+@st.cache_data(show_spinner="Splitting the series into trend and pattern…", max_entries=16)
+def channel_stl(
+    content_hash: str, channel: str, period: int, robust: bool, _dataset: Dataset
+) -> decompose.Decomposition:
+    return decompose.stl(_dataset.frame[channel], period, robust)
