@@ -198,7 +198,7 @@ def _evidence(values: np.ndarray, period: int) -> _Evidence:
     changes = np.diff(values)
     return _Evidence(
         strength=_strength(resid, seasonal),
-        noise_floor=3 * period / len(values),
+        noise_floor=noise_floor(period, len(values)),
         changes_recur=bool(autocorrelation(changes, period)[period - 1] > 2 / math.sqrt(len(changes))),
         similarity=float(autocorrelation(values, period)[period - 1]),
     )
@@ -270,15 +270,31 @@ def _strength(resid, component) -> float:
     return float(max(0.0, 1.0 - np.var(resid) / total))
 
 
-def describe_strength(strength: float) -> str:
-    """A strength in words: "no clear", "a weak", "a moderate" or "a strong"."""
-    if strength < CLEAR_STRENGTH:
+def noise_floor(period: int, length: int) -> float:
+    """The seasonal strength white noise reaches over length / period cycles (95th percentile,
+    measured with this module's STL): about 3 / cycles, so 0.75 over 4 cycles, 0.1 over 30."""
+    return 3 * period / length
+
+
+def describe_strength(strength: float, floor: float = 0.0) -> str:
+    """A strength in words: "no clear" (below 0.1 or `floor`), "a weak", "a moderate", "a strong"."""
+    if strength < max(CLEAR_STRENGTH, floor):
         return "no clear"
     if strength < 0.4:
         return "a weak"
     if strength < 0.7:
         return "a moderate"
     return "a strong"
+
+
+def describe_seasonality(decomposition: Decomposition, proposal: PeriodProposal) -> str:
+    """The seasonal strength in words, never more than the evidence allows: "no clear" when the
+    period is the proposed one and the series does not repeat at it (`propose_period`), or when
+    the strength does not beat what noise reaches over as many cycles."""
+    if decomposition.period == proposal.period and not proposal.clear:
+        return "no clear"
+    floor = noise_floor(decomposition.period, len(decomposition.frame))
+    return describe_strength(decomposition.seasonal_strength, floor)
 
 
 def stl_components(values: np.ndarray, period: int, robust: bool = True, seasonal: int = 7) -> np.ndarray:

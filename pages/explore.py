@@ -64,7 +64,7 @@ else:
     )
     st.markdown(
         f"**{decompose.describe_strength(result.trend_strength).capitalize()} trend and "
-        f"{decompose.describe_strength(result.seasonal_strength)} seasonal pattern of "
+        f"{decompose.describe_seasonality(result, proposal)} seasonal pattern of "
         f"{decompose.describe_period(int(period), dataset.freq)}.**"
     )
     st.plotly_chart(plots.decomposition_figure(result, f"{dataset.name}: {channel}"), width="stretch")

@@ -111,3 +111,15 @@ def test_stl_refuses_too_short_series_and_missing_values():
         decompose.stl(pd.Series(np.arange(30.0)), 24)
     with pytest.raises(ValueError, match="missing values"):
         decompose.stl(pd.Series([1.0, np.nan] * 30), 4)
+
+
+def test_the_strength_in_words_never_says_more_than_the_evidence():
+    values = random_walk(300, 1)  # 25 monthly cycles: noise alone reaches about 0.12
+    proposal = decompose.propose_period(values, "MS")
+    result = decompose.stl(pd.Series(values), proposal.period)
+    assert not proposal.clear and decompose.describe_seasonality(result, proposal) == "no clear"
+    assert (
+        decompose.describe_strength(0.3) == "a weak"
+        and decompose.describe_strength(0.3, floor=0.75) == "no clear"
+    )
+    assert decompose.noise_floor(12, 48) == 0.75  # four cycles
