@@ -56,20 +56,40 @@ except (ValueError, FileNotFoundError) as error:
 
 metric_labels = list(compare.METRIC_COLUMNS.values())
 table = result.table
-shown_table = table.drop(columns=["kind", "run id"]).replace([np.inf, -np.inf], np.nan)
-if not shown_table["ablation of"].any():
-    shown_table = shown_table.drop(columns=["ablation of"])
-st.dataframe(
-    shown_table,
-    hide_index=True,
-    column_config={
-        **{label: st.column_config.NumberColumn(format="%.4f") for label in metric_labels},
-        "wall time (s)": st.column_config.NumberColumn(format="%.1f"),
-        "peak memory (MB)": st.column_config.NumberColumn(format="%.0f"),
-        "trainable parameters": st.column_config.NumberColumn(format="localized"),
-        "total parameters": st.column_config.NumberColumn(format="localized"),
-    },
-)
+full_table = table.drop(columns=["kind", "run id"]).replace([np.inf, -np.inf], np.nan)
+if not full_table["ablation of"].any():
+    full_table = full_table.drop(columns=["ablation of"])
+# The page shows what decides between runs; every column is in the expander and the download.
+SHOWN = ["row", "MAE", "MSE", "MASE", "OWA", "sMAPE (%)", "wall time (s)", "trainable parameters"]
+compact = full_table[[c for c in SHOWN if c in full_table.columns]]
+best_metrics = [c for c in compact.columns if c in metric_labels and compact[c].notna().any()]
+
+
+def mark_best(frame):
+    """The lowest value of each metric in bold on green: the best row for that metric."""
+    return frame.style.highlight_min(
+        subset=best_metrics, props="font-weight: bold; background-color: #d9f2d9"
+    )
+
+
+formats = {
+    **{label: st.column_config.NumberColumn(format="%.4f") for label in metric_labels},
+    "wall time (s)": st.column_config.NumberColumn("time to fit (s)", format="%.1f"),
+    "peak memory (MB)": st.column_config.NumberColumn(format="%.0f"),
+    "trainable parameters": st.column_config.NumberColumn("parameters trained", format="localized"),
+    "total parameters": st.column_config.NumberColumn(format="localized"),
+}
+st.dataframe(mark_best(compact), hide_index=True, column_config=formats, width="stretch")
+winners = {
+    label: compact.loc[compact[label].idxmin(), "row"] for label in ("MAE", "MASE") if label in best_metrics
+}
+if winners:
+    st.caption(
+        "Lower is better in every error column; the best row of each is in bold on green. "
+        + " ".join(f"Best {label}: {row}." for label, row in winners.items())
+    )
+with st.expander("Every column"):
+    st.dataframe(mark_best(full_table), hide_index=True, column_config=formats)
 st.markdown(
     f"""
 - **Windows:** {result.windows} test windows of {result.windows_available}, the same for every row.
@@ -77,8 +97,9 @@ st.markdown(
 - **MAPE, sMAPE:** percent of the series' own units; MAPE is left empty where an actual value is zero.
 - **MASE:** against the seasonal naive error on the training rows. **OWA:** against Naive2 on these
   windows (Naive2 is 1; below 1 beats it). The baselines read the ten seasons before each window.
-- **Wall time:** the whole run: building the model (loading a language model included), training with
-  its validation, and the test (decoding, for a model that decodes). **Peak memory:** the GPU's peak,
+- **Time to fit (wall time):** the whole run: building the model (loading a language model
+  included), training with its validation, and the test (decoding, for a model that decodes). The
+  baselines fit nothing: 0 s. **Peak memory:** the GPU's peak,
   or on a CPU the whole process's peak resident memory (the dashboard's included), so it compares only
   runs made in the same process.
 """

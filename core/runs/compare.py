@@ -215,7 +215,8 @@ def compare(store: RunStore, runs: list[RunRecord]) -> Comparison:
     for name, forecast_units in baseline_forecasts.items():
         forecast_units = forecast_units[:, :, outputs]
         info = {"row": BASELINES[name], "kind": "baseline", "model": BASELINES[name], "ablation of": ""}
-        info |= {label: None for label in COST_COLUMNS.values()}
+        # A baseline costs nothing to fit: no training, no parameters.
+        info |= {label: 0 for label in COST_COLUMNS.values()} | {"precision": "", "device": ""}
         scaled = reference.scaler.transform(forecast_units)
         baseline_rows[info["row"]] = (info, _Scored(scaled, y, forecast_units, y_units))
     everything = baseline_rows | rows

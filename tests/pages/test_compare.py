@@ -16,11 +16,17 @@ def test_compare_page_lists_runs_beside_the_baselines_and_exports_csv(page_runs)
     at.switch_page("pages/compare.py").run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    table = at.dataframe[0].value
+    table = at.dataframe[0].value  # the page's table: what decides between runs, fitting the page
     assert list(table["row"][:3]) == ["naive", "Naive2", "seasonal naive"]
-    assert len(table) == 5 and {"OWA", "MASE", "wall time (s)", "peak memory (MB)", "device"} <= set(
-        table.columns
-    )
+    assert len(table) == 5 and {"OWA", "MASE", "MAE", "wall time (s)"} <= set(table.columns)
+    assert "device" not in table.columns and len(table.columns) <= 8
+    assert list(table["wall time (s)"][:3]) == [0, 0, 0]  # a baseline fits nothing
+    best = table.loc[table["MASE"].idxmin(), "row"]
+    assert any(f"Best MASE: {best}." in c.value for c in at.caption)
+    styles = at.dataframe[0].proto.arrow_data.styler.styles
+    assert "font-weight: bold" in styles  # each metric's best row is marked
+    full = at.dataframe[1].value  # every column, in the expander
+    assert {"peak memory (MB)", "device", "total parameters"} <= set(full.columns)
     assert [b.proto.label for b in at.get("download_button")] == ["Download the table (CSV)"]
     charts = at.get("plotly_chart")
     assert len(charts) == 2 and '"bar"' in charts[0].proto.spec and "horizon step" in charts[1].proto.spec
