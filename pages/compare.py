@@ -67,9 +67,12 @@ best_metrics = [c for c in compact.columns if c in metric_labels and compact[c].
 
 def mark_best(frame):
     """The lowest value of each metric in bold on green: the best row for that metric."""
+    numbers = {c: "{:.4f}" for c in frame.columns if c in metric_labels}
+    numbers |= {"wall time (s)": "{:.1f}", "peak memory (MB)": "{:.0f}"}
+    numbers |= {c: "{:,.0f}" for c in ("trainable parameters", "total parameters")}
     return frame.style.highlight_min(
         subset=best_metrics, props="font-weight: bold; background-color: #d9f2d9"
-    )
+    ).format({c: f for c, f in numbers.items() if c in frame.columns}, na_rep="")
 
 
 formats = {
