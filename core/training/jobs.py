@@ -6,6 +6,9 @@ never call `st.*`: a job talks to the outside only through its `JobContext` (pro
 the cancel flag) and its return value, which keeps this module free of Streamlit and usable from the
 CLI and tests.
 
+Every report also passes a `core.training.eta.Clock`, which notes when phases, steps and epochs
+happened, so a page can say how long a job has left.
+
 Each job gets its own daemon thread that first waits on a per-device semaphore, so at most
 `max_concurrent` jobs run on one device (one GPU is not shared by two trainings by default) while
 the rest wait as queued.
@@ -22,6 +25,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from core.training.eta import Clock
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, INTERRUPTED = (
     "queued",
@@ -123,6 +128,7 @@ class JobContext:
 
     def __init__(self, job: Job) -> None:
         self._job = job
+        self._clock = Clock()
 
     @property
     def cancelled(self) -> bool:
@@ -134,8 +140,9 @@ class JobContext:
             raise Cancelled(f"Job {self._job.name!r} was cancelled.")
 
     def report(self, **fields: Any) -> None:
-        """Merge fields into the job's progress; values are copied so the caller may keep mutating them."""
-        copied = copy.deepcopy(fields)
+        """Merge fields into the job's progress, with the times the clock notes of them; values are
+        copied so the caller may keep mutating them."""
+        copied = copy.deepcopy(fields) | self._clock.observe(fields, time.time())
         with self._job.lock:
             self._job.progress.update(copied)
 
@@ -159,9 +166,23 @@ class JobManager:
         self._slots: dict[str, threading.Semaphore] = {}
         self._lock = threading.Lock()
 
-    def submit(self, name: str, function: Callable[[JobContext], Any], *, device: str = "cpu") -> str:
-        """Queue `function(context)` to run in the background and return the job's id at once."""
-        job = Job(id=uuid.uuid4().hex[:12], name=name, function=function, device=device)
+    def submit(
+        self,
+        name: str,
+        function: Callable[[JobContext], Any],
+        *,
+        device: str = "cpu",
+        progress: dict[str, Any] | None = None,
+    ) -> str:
+        """Queue `function(context)` to run in the background and return the job's id at once.
+        `progress` holds what the job's watchers know before it reports (its settings)."""
+        job = Job(
+            id=uuid.uuid4().hex[:12],
+            name=name,
+            function=function,
+            device=device,
+            progress=copy.deepcopy(progress or {}),
+        )
         with self._lock:
             self._jobs[job.id] = job
         worker = threading.Thread(target=self._work, args=(job,), name=f"job-{job.id}-{name}", daemon=True)

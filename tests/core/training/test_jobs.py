@@ -212,3 +212,20 @@ def test_list_is_newest_first_and_unknown_ids_are_rejected():
         manager.get("nope")
     with pytest.raises(ValueError, match="at least 1"):
         JobManager(max_concurrent={"cuda": 0})
+
+
+def test_a_job_starts_with_the_progress_it_was_submitted_with_and_its_reports_are_timed():
+    manager = JobManager()
+    settings = {"patience": 3}
+
+    def phases(context):
+        context.report(phase="building the model")
+        context.report(phase="training")
+
+    job_id = manager.submit("timed", phases, progress=settings)
+    settings["patience"] = 99  # the job keeps its own copy
+    snapshot = manager.wait(job_id, timeout=TIMEOUT)
+    assert snapshot.progress["patience"] == 3
+    timing = snapshot.progress["timing"]  # what core.training.eta estimates the time left from
+    assert timing["phase"] == "training"
+    assert snapshot.started_at <= timing["phase_started_at"] <= snapshot.finished_at
