@@ -225,6 +225,7 @@ class ModelSpec:
     preset: Callable[[ModelSpec, DataFacts], Preset] | None = None  # settings for a data set
     data_options: Callable[[ProtocolData, str], dict] | None = None  # config values read off the data
     note: str = ""  # shown on the Train page under the model's options
+    plain: str = ""  # one sentence for someone choosing a model: what it does, when to pick it
 
 
 class Forecaster(nn.Module):

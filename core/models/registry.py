@@ -67,6 +67,7 @@ MODELS: dict[str, ModelSpec] = {
             DLinearConfig,
             DLinear,
             train_defaults=dict(epochs=10, batch_size=32, lr=0.005, schedule="cosine", patience=3),
+            plain="DLinear — fast and simple: trend plus repeating pattern. A strong first choice.",
         ),
         ModelSpec(
             "patchtst",
@@ -76,6 +77,10 @@ MODELS: dict[str, ModelSpec] = {
             PatchTST,
             train_defaults=dict(
                 epochs=6, batch_size=128, lr=1e-3, max_lr=1e-3, schedule="onecycle", pct_start=0.3, patience=3
+            ),
+            plain=(
+                "PatchTST — a small Transformer over short stretches of the series: pays off on long series, "
+                "slower to train."
             ),
         ),
         ModelSpec(
@@ -90,6 +95,10 @@ MODELS: dict[str, ModelSpec] = {
             # Adam at 1e-3 reached a lower validation loss on ETTh1 than 3e-4 over two epochs (the
             # official code: RMSprop at 1e-4 for 50 epochs, which a CPU cannot afford).
             train_defaults=dict(epochs=10, batch_size=32, lr=1e-3, schedule="cosine", patience=3),
+            plain=(
+                "StemGNN — learns how the columns drive each other: for several related series, slower to "
+                "train."
+            ),
         ),
         ModelSpec(
             "pattn",
@@ -102,6 +111,10 @@ MODELS: dict[str, ModelSpec] = {
             # on ETTh1 than 1e-4 over three epochs (the authors: 5e-5 for up to 100 epochs on a GPU).
             train_defaults=dict(epochs=10, batch_size=64, lr=1e-3, schedule="cosine", patience=3, loss="mae"),
             preset=pattn.preset,
+            plain=(
+                "PAttn — short stretches of the series and one attention layer: cheap, often as good as far "
+                "larger models."
+            ),
         ),
         ModelSpec(
             "time_llm",
@@ -110,6 +123,10 @@ MODELS: dict[str, ModelSpec] = {
             fixed={"variant": "full"},  # the ablations are entries of their own
             explains=_PROTOTYPE_ATTENTION,
             **_TIME_LLM,
+            plain=(
+                "Time-LLM — a language model reads the series through learned word prototypes: slow on a "
+                "CPU, and shows which words it used."
+            ),
         ),
         ModelSpec(
             "time_llm_no_llm",
@@ -119,6 +136,7 @@ MODELS: dict[str, ModelSpec] = {
             parent="time_llm",
             explains=_PROTOTYPE_ATTENTION,
             **_TIME_LLM,
+            plain="Time-LLM without its language model — a comparison run: does the language model help?",
         ),
         ModelSpec(
             "time_llm_llm_to_attention",
@@ -128,6 +146,10 @@ MODELS: dict[str, ModelSpec] = {
             parent="time_llm",
             explains=_PROTOTYPE_ATTENTION,
             **_TIME_LLM,
+            plain=(
+                "Time-LLM with one attention layer for its language model — a comparison run: does a big "
+                "model beat a small layer?"
+            ),
         ),
         ModelSpec(
             "time_llm_random_init",
@@ -137,6 +159,9 @@ MODELS: dict[str, ModelSpec] = {
             parent="time_llm",
             explains=_PROTOTYPE_ATTENTION,
             **_TIME_LLM,
+            plain=(
+                "Time-LLM with an untrained language model — a comparison run: does the model's reading help?"
+            ),
         ),
         ModelSpec(
             "tempo",
@@ -145,6 +170,10 @@ MODELS: dict[str, ModelSpec] = {
             "model (Cao et al., ICLR 2024).",
             explains=_PROMPT_PICKS,
             **_TEMPO,
+            plain=(
+                "TEMPO — trend, season and the rest, each through an adapted language model with prompts: "
+                "slow on a CPU."
+            ),
         ),
         ModelSpec(
             "tempo_no_prompt",
@@ -153,6 +182,7 @@ MODELS: dict[str, ModelSpec] = {
             fixed={"prompt": "none"},
             parent="tempo",
             **_TEMPO,
+            plain="TEMPO without prompts — a comparison run: do the prompts help?",
         ),
         ModelSpec(
             "tempo_no_decomposition",
@@ -162,6 +192,7 @@ MODELS: dict[str, ModelSpec] = {
             parent="tempo",
             explains=_PROMPT_PICKS,
             **_TEMPO,
+            plain="TEMPO without splitting the series into parts — a comparison run: does the split help?",
         ),
         ModelSpec(
             "proxy_tuned",
@@ -185,6 +216,10 @@ MODELS: dict[str, ModelSpec] = {
                 "test window would take hours on a CPU), so an evenly spaced subset of at most this many "
                 "windows is decoded, three ways each (base, expert, proxy). train windows: serialised "
                 "windows the expert is tuned on per epoch."
+            ),
+            plain=(
+                "Proxy-tuned decoding — a language model writes the forecast as digits, steered by a small "
+                "tuned model: gives a range, very slow on a CPU."
             ),
         ),
     ]
