@@ -5,10 +5,10 @@ Through the forecaster contract it trains like any model: the runner's `Trainer`
 same progress, precision, early stopping on held-out windows, cancellation and checkpoints (the
 LoRA weights only). Its test predictions are decoded: an evenly spaced subset of the test windows
 (at most `test_windows`: every window would cost hours on a CPU), each by the base model alone, the
-expert alone and the proxy, each with its 80 % band (the 10 % and 90 % quantiles of the samples)
-and the NLL of the true continuation. The text scaler is fitted per window on its history; the data
-set's standard scaler (training rows only) turns the decoded values into the scaled values every
-other run is scored on, so metrics compare across models.
+expert alone and the proxy, each with its 80 % and 95 % bands (the samples' 10–90 % and
+2.5–97.5 % quantiles) and the NLL of the true continuation. The text scaler is fitted per window
+on its history; the data set's standard scaler (training rows only) turns the decoded values into
+the scaled values every other run is scored on, so metrics compare across models.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from core.proxy.serialize import Alphabet, NumberFormat, WindowText, window_text
 from core.proxy.windows import IGNORE, evenly_spaced, lm_windows
 
 CONFIGURATIONS = ("base", "expert", "proxy")  # base alone, the tuned small model alone, proxy-tuned
-BAND = 0.8  # the samples' 10 % to 90 % quantiles: a central 80 % band
+LEVELS = (0.8, 0.95)  # the samples' central 80 % (10 % to 90 % quantiles) and 95 % bands
 
 
 @dataclass
@@ -237,7 +237,11 @@ class ProxyTuned(Forecaster):
         seq_len, pred_len = self.config.seq_len, self.config.pred_len
         out: dict[str, list] = {"actual": [], "redrawn": [], "dropped": [], "tokens": [], "seconds": []}
         for name in configurations:
-            for key in ("forecast", "lower", "upper", "nll"):
+            for key in (
+                "forecast",
+                "nll",
+                *(f"{side}{level}" for level in LEVELS for side in ("lower", "upper")),
+            ):
                 out[f"{name}_{key}"] = []
         total, done = len(starts) * len(configurations), 0
         for start in starts:
@@ -251,8 +255,9 @@ class ProxyTuned(Forecaster):
                     report(phase="decoding the test windows", phase_done=done, phase_total=total)
                 forecast = self.forecast(history, name, seed=seed + int(start), autocast=autocast)
                 out[f"{name}_forecast"].append(forecast.median)
-                out[f"{name}_lower"].append(forecast.lower)
-                out[f"{name}_upper"].append(forecast.upper)
+                for level, (lower, upper) in forecast.bands.items():
+                    out[f"{name}_lower{level}"].append(lower)
+                    out[f"{name}_upper{level}"].append(upper)
                 out[f"{name}_nll"].append(self.nll(history, future, name, autocast=autocast))
                 for key in ("redrawn", "dropped", "tokens", "seconds"):
                     out[key].append(getattr(forecast.stats, key))
@@ -287,7 +292,13 @@ class ProxyTuned(Forecaster):
         variants = {
             name: Variant(
                 self._scaled(decoded[f"{name}_forecast"]),
-                {BAND: Band(self._scaled(decoded[f"{name}_lower"]), self._scaled(decoded[f"{name}_upper"]))},
+                {
+                    level: Band(
+                        self._scaled(decoded[f"{name}_lower{level}"]),
+                        self._scaled(decoded[f"{name}_upper{level}"]),
+                    )
+                    for level in LEVELS
+                },
                 {"nll": float(np.mean(decoded[f"{name}_nll"]))},
             )
             for name in CONFIGURATIONS
@@ -315,11 +326,12 @@ class ProxyTuned(Forecaster):
         return None
 
     def forecast_ahead(self, window: np.ndarray, output_index: list[int], seed: int = 0) -> Predictions:
-        """Fresh samples after one scaled window (L, 1): the proxy's median and its 80 % band."""
+        """Fresh samples after one scaled window (L, 1): the proxy's median and its 80 % and 95 % bands."""
         history = window[:, output_index[0]] * self.config.input_std[0] + self.config.input_mean[0]
         sampled = self.forecast(history, "proxy", seed=seed)
         forecast = self._scaled(sampled.median[None])
-        band = Band(self._scaled(sampled.lower[None]), self._scaled(sampled.upper[None]))
-        return Predictions(
-            forecast, np.full_like(forecast, np.nan), np.zeros(1, dtype=int), bands={BAND: band}
-        )
+        bands = {
+            level: Band(self._scaled(lower[None]), self._scaled(upper[None]))
+            for level, (lower, upper) in sampled.bands.items()
+        }
+        return Predictions(forecast, np.full_like(forecast, np.nan), np.zeros(1, dtype=int), bands=bands)

@@ -280,8 +280,7 @@ def _draw(
 class Forecast:
     samples: np.ndarray  # (S, H) in the series' units
     median: np.ndarray  # (H,)
-    lower: np.ndarray  # (H,) the band's lower quantile
-    upper: np.ndarray
+    bands: dict[float, tuple[np.ndarray, np.ndarray]]  # central coverage -> (lower, upper), each (H,)
     stats: DecodeStats = field(default_factory=DecodeStats)
 
 
@@ -295,11 +294,13 @@ def sample_forecast(
     settings: DecodeSettings,
     *,
     seed: int = 0,
-    band: tuple[float, float] = (0.1, 0.9),
+    levels: tuple[float, ...] = (0.8, 0.95),
     device="cpu",
     vocab_size: int,
 ) -> Forecast:
-    """S sampled continuations of the prompt, their median and a quantile band, in series units."""
+    """S sampled continuations of the prompt, their median, and for each central coverage in
+    `levels` the band between the samples' quantiles around it (0.8: the 10 % and 90 % ones), in
+    the series' units."""
     device = torch.device(device)
     grammar = NumericGrammar(alphabet, number_format, horizon, vocab_size)
     generator = torch.Generator().manual_seed(seed)
@@ -326,8 +327,11 @@ def sample_forecast(
             f"{settings.max_redraws} redraws; try a lower temperature or a shorter horizon"
         )
     samples = np.stack(good)
-    lower, upper = np.quantile(samples, band, axis=0)
-    return Forecast(samples, np.median(samples, axis=0), lower, upper, stats)
+    bands = {}
+    for level in levels:
+        lower, upper = np.quantile(samples, [(1 - level) / 2, (1 + level) / 2], axis=0)
+        bands[level] = (lower, upper)
+    return Forecast(samples, np.median(samples, axis=0), bands, stats)
 
 
 @torch.no_grad()

@@ -86,6 +86,9 @@ def test_every_model_keeps_the_contract(name, tiny_data, tmp_path):
     outputs = 1 if entry.target_only else 3
     assert result.forecast.shape[1:] == (PRED_LEN, outputs) and np.isfinite(result.forecast).all()
     assert len(result.window_index) == outcome.test_metrics["windows"] <= result.windows_available
+    # Every model's forecasts get 80 % and 95 % bands (conformal, or its samples') and a verdict.
+    assert sorted(result.bands) == [0.8, 0.95]
+    assert {"coverage_80", "coverage_95", "skill", "baselines", "units"} <= set(outcome.test_metrics)
     assert result.metrics["mse"] == pytest.approx(
         float(np.mean((result.forecast_scaled - result.actual_scaled) ** 2)), rel=1e-5
     )

@@ -116,6 +116,7 @@ def test_a_proxy_run_end_to_end_stores_three_forecasts_and_reloads(tmp_path):
     assert set(result.variants) == {"base", "expert", "proxy"} and result.variant_name == "proxy"
     for variant in result.variants.values():
         assert np.all(variant.bands[0.8].lower <= variant.bands[0.8].upper)
+        assert np.all(variant.bands[0.95].lower <= variant.bands[0.8].lower + 1e-6)
         assert np.isfinite(variant.metrics["nll"])
     assert metrics["mse"] == pytest.approx(metrics["variants"]["proxy"]["mse"])
     assert metrics["nll"] == pytest.approx(metrics["variants"]["proxy"]["nll"])
