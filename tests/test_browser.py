@@ -1,7 +1,12 @@
-"""End-to-end test: drive the real dashboard in headless Chromium.
+"""End-to-end tests: drive the real dashboard in headless Chromium.
 
-The journey: open the app and see the Data page with ETTh1 and its chart; upload a generated CSV of
-300 hourly rows through "Upload a CSV or TSV" and load it; open the Explore page and see the STL
+The analyst's path: open the app on its home page, upload a CSV of daily-cycle sales there, click
+"Forecast this series", land on the forecast with its verdict in words and its 80 % and 95 %
+ranges, download the forecast (time stamps and interval columns checked), and see the run on the
+Compare page with the best row of each metric marked.
+
+The researcher's journey: open the app and see the Data page with ETTh1 and its chart; upload a
+generated CSV of 300 hourly rows through "Upload a CSV or TSV" and load it; open the Explore page and see the STL
 decomposition of the uploaded series; on the Train page, train Time-LLM over a tiny untrained
 backbone for one short epoch and watch it finish; see its reprogramming attention on the
 Attention page; on the Forecast page see the forecast drawn over the series, forecast past the end
@@ -317,3 +322,86 @@ def test_the_whole_journey(app_url, page, hourly_csv):
     wait_until_idle(page)
     assert_no_exception(page)
     screenshot(page, "08_compare.png")
+
+
+ANALYST_UPLOAD = "shop_sales.csv"
+ONE_CLICK_TIMEOUT_MS = 180_000  # a few learning rates of DLinear on 1,500 rows, then the stored run
+
+
+@pytest.fixture
+def sales_csv(tmp_path: Path) -> Path:
+    """1,500 hourly rows of sales in pounds: a daily cycle, a slow rise and noise."""
+    rng = random.Random(11)
+    lines = ["date,sales (£)"]
+    for hour in range(1500):
+        day, hour_of_day = divmod(hour, 24)
+        stamp = time.strftime("%Y-%m-%d %H:00:00", time.gmtime(1704067200 + 3600 * hour))
+        value = 120 + 30 * math.sin(2 * math.pi * hour_of_day / 24) + day * 0.2 + rng.gauss(0, 4)
+        lines.append(f"{stamp},{value:.2f}")
+    path = tmp_path / ANALYST_UPLOAD
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def download_from(page, locator) -> list[str]:
+    with page.expect_download() as download:
+        locator.click()
+    return Path(download.value.path()).read_text().splitlines()
+
+
+def test_the_analyst_path_from_a_csv_to_a_judged_forecast(app_url, page, sales_csv):
+    main = page.locator(MAIN)
+    sidebar = page.locator(SIDEBAR)
+
+    # 1. The home page: what the app does and three steps; no raw list of page files anywhere.
+    page.goto(app_url)
+    assert_visible(main.get_by_role("heading", name="1. Load a series"))
+    assert_visible(main.get_by_role("heading", name="2. Get a forecast"))
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 0
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "analyst_01_home.png")
+
+    # 2. Upload the CSV right there.
+    main.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(sales_csv))
+    assert_visible(main.get_by_text(f"Loaded: {ANALYST_UPLOAD}"))
+    assert_visible(sidebar.get_by_text(f"Data set: {ANALYST_UPLOAD}"))
+    assert_visible(main.get_by_text("The forecast is of sales (£)"))
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "analyst_02_uploaded.png")
+
+    # 3. One click: it trains, then lands on the Forecast page with the verdict in words.
+    main.get_by_role("button", name="Forecast this series").click()
+    sync_api.expect(main.get_by_role("heading", name="Forecast", exact=True)).to_be_visible(
+        timeout=ONE_CLICK_TIMEOUT_MS
+    )
+    verdict = main.get_by_text("(seasonal naive)").first
+    assert_visible(verdict)
+    assert_visible(main.get_by_text("Typical error (MAE)"))
+    assert_visible(main.get_by_text("£").first)  # errors in the series' own units
+    assert_visible(main.locator(PLOT).get_by_text("80% range").first)  # the bands, in the legend
+    assert_visible(main.locator(PLOT).get_by_text("95% range").first)
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "analyst_03_forecast.png")
+
+    # 4. Downloads: the forecast ahead with its dates and ranges; past forecasts with time stamps.
+    ahead = download_from(page, main.get_by_role("button", name="(CSV, with its ranges)"))
+    assert ahead[0] == "timestamp,channel,forecast,lower_80,upper_80,lower_95,upper_95"
+    assert ahead[1].startswith("2024-03-03 12:00:00,sales (£),")  # the hour after the last row
+    main.get_by_text("The past forecasts it was checked on").click()
+    past = download_from(page, main.get_by_role("button", name="Download as CSV"))
+    assert past[0] == "window,step,timestamp,channel,actual,forecast,lower_80,upper_80,lower_95,upper_95"
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "analyst_04_downloads.png")
+
+    # 5. Compare: the run beside the baselines, the best row of each metric marked.
+    sidebar.get_by_role("link", name="Compare").click()
+    assert_visible(main.get_by_role("heading", name="Compare", exact=True))
+    assert_visible(main.get_by_text("Best MASE:"))
+    assert_visible(main.get_by_text("the best row of each is in bold on green"))
+    wait_until_idle(page)
+    assert_no_exception(page)
+    screenshot(page, "analyst_05_compare.png")
