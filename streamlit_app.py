@@ -5,6 +5,9 @@ The navigation is drawn here, in the sidebar, from `PAGES`; Streamlit's own list
 load never flashes it.
 """
 
+import importlib
+import threading
+
 import streamlit as st
 
 from pages import common
@@ -33,3 +36,23 @@ with st.sidebar:
     common.window_inputs()
 
 navigation.run()
+
+
+def _import(modules: tuple[str, ...]) -> None:
+    for module in modules:
+        importlib.import_module(module)
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Once per server, after the first page is drawn: import in the background what later pages
+    need and what takes seconds to import (statsmodels' STL for Explore, torch for training), so
+    that no first visit to those pages waits for it."""
+    thread = threading.Thread(
+        target=_import, args=(("statsmodels.tsa.seasonal", "torch", "core.training.runner"),), daemon=True
+    )
+    thread.start()
+    return thread
+
+
+warm_up()
