@@ -178,6 +178,12 @@ def test_cli_train_with_a_toml_file(tmp_path):
     run = RunStore(tmp_path).get(result["run_id"])
     assert run.name == "from toml" and run.status == "succeeded"
     assert result["test"]["mse"] == pytest.approx(run.test_metrics["mse"]) and result["epochs_run"] == 1
+    # The verdict's fields: the baselines on the same windows, the skill, and the ranges' coverage.
+    test = result["test"]
+    assert set(test["baselines"]) == {"naive", "snaive", "naive2"}
+    assert {"mse", "mae", "mase"} <= set(test["baselines"]["snaive"])
+    assert test["skill"] == pytest.approx(1 - test["mase"] / test["baselines"]["snaive"]["mase"])
+    assert 0 < test["coverage_80"] < test["coverage_95"] <= 1
 
 
 def test_a_killed_process_leaves_an_interrupted_run_with_a_usable_checkpoint(tmp_path):
