@@ -201,7 +201,7 @@ SMALL_MODEL_PARAMS = 250_000  # below this many parameters a CPU trains on one t
 def cpu_threads(model: torch.nn.Module, device: torch.device):
     """One intra-op thread for a small model on a CPU, the default otherwise, restored after.
 
-    A small model's steps are too short to share between threads: DLinear (ETTh1, target only,
+    A small model's steps are too short to share between threads: a linear forecaster (ETTh1, target only,
     look-back 336, horizon 24) took 24 s for two epochs on 2 threads of this 2-core machine while
     it was busy, and 2.6 s on one (`torch.nn.Linear(336, 24)` on a batch of 32: 3 ms a call
     against 0.08 ms). Torch's thread count is process-wide; the job manager runs one job per device.
