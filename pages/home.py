@@ -6,17 +6,20 @@
 """
 
 import time
+from dataclasses import replace
 
 import streamlit as st
 
 from core import horizon, ingest
-from core.dataset import DataError
+from core.dataset import AmbiguousDateOrder, DataError
 from core.recommend import recommend
 from core.runs.spec import default_protocol
 from pages import common
 
 ONE_CLICK_KEY = "one_click_job"  # the job of this session's last one-click forecast
-UPLOAD_ERROR_KEY = "home_upload_error"
+UPLOAD_ERROR_KEY = "home_upload_error"  # (file name, why it was not loaded)
+DATE_QUESTION_KEY = "home_date_question"  # (file name, bytes, question) of a file waiting for an answer
+DAY_FIRST, MONTH_FIRST = "day first (31/01/2024)", "month first (01/31/2024)"
 
 dataset = common.current_dataset()
 
@@ -28,25 +31,39 @@ st.markdown(
 )
 
 
-def load_upload() -> None:
-    """Uploader callback: read, check and load the file; on failure keep the loaded series."""
-    upload = st.session_state.get("home_upload")
-    if upload is None:
-        return
+def load_file(name: str, data: bytes, dayfirst: bool | None = None) -> None:
+    """Read, check and load a file; on failure keep the loaded series and say why. A file whose
+    dates read both day first and month first waits for the user to say which."""
+    st.session_state.pop(UPLOAD_ERROR_KEY, None)
+    st.session_state.pop(DATE_QUESTION_KEY, None)
     try:
-        data = upload.getvalue()
         table = common.read_table(data, common.upload_limit_bytes())
-        mapping = ingest.suggest_mapping(table)
-        loaded, notes = ingest.load_dataset(table, mapping, upload.name, source="upload")
+        mapping = replace(ingest.suggest_mapping(table), dayfirst=dayfirst)
+        loaded, notes = ingest.load_dataset(table, mapping, name, source="upload")
+    except AmbiguousDateOrder as question:
+        st.session_state[DATE_QUESTION_KEY] = (name, data, str(question))
+        return
     except DataError as error:
-        st.session_state[UPLOAD_ERROR_KEY] = (upload.name, str(error))
+        st.session_state[UPLOAD_ERROR_KEY] = (name, str(error))
         return
     except Exception as error:  # a file no rule foresaw: a plain message, never a traceback
-        st.session_state[UPLOAD_ERROR_KEY] = (upload.name, f"It could not be read ({type(error).__name__}).")
+        st.session_state[UPLOAD_ERROR_KEY] = (name, f"It could not be read ({type(error).__name__}).")
         return
     common.set_dataset(loaded, [f"Loaded '{loaded.name}'."] + notes)
-    st.session_state.pop(UPLOAD_ERROR_KEY, None)
     st.session_state.pop(ONE_CLICK_KEY, None)
+
+
+def load_upload() -> None:
+    """Uploader callback."""
+    upload = st.session_state.get("home_upload")
+    if upload is not None:
+        load_file(upload.name, upload.getvalue())
+
+
+def answer_date_order() -> None:
+    """Date-order callback: load the waiting file the way the user reads its dates."""
+    name, data, _ = st.session_state[DATE_QUESTION_KEY]
+    load_file(name, data, dayfirst=st.session_state["home_date_order"] == DAY_FIRST)
 
 
 st.header("1. Load a series")
@@ -64,6 +81,17 @@ left.file_uploader(
     key="home_upload",
     on_change=load_upload,
 )
+if DATE_QUESTION_KEY in st.session_state:
+    name, _, message = st.session_state[DATE_QUESTION_KEY]
+    left.warning(f"'{name}': {message}")
+    left.radio(
+        "How are its dates written?",
+        [DAY_FIRST, MONTH_FIRST],
+        index=None,
+        key="home_date_order",
+        on_change=answer_date_order,
+    )
+    left.caption(f"'{dataset.name}' stays loaded until you answer.")
 if UPLOAD_ERROR_KEY in st.session_state:
     name, message = st.session_state[UPLOAD_ERROR_KEY]
     left.error(f"'{name}' was not loaded. {message}")

@@ -47,3 +47,26 @@ def test_one_click_trains_the_recommended_model_and_lands_on_its_forecast(runs_d
     assert any(
         "repeating the last day (seasonal naive)" in e.value for e in [*at.success, *at.warning, *at.error]
     )
+
+
+def test_a_file_whose_dates_read_both_ways_waits_for_the_user_to_say_which(runs_dir):
+    from pages.home import DATE_QUESTION_KEY, DAY_FIRST
+
+    lines = ["date,visitors"] + [
+        f"{day:02d}/01/2024 {hour:02d}:00,{100 + 10 * (hour % 24 > 8) + day}"
+        for day in range(1, 13)
+        for hour in range(24)
+    ]
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[DATE_QUESTION_KEY] = ("visits.csv", "\n".join(lines).encode(), "Which way?")
+    at.run()
+    assert any("'visits.csv': Which way?" in w.value for w in at.warning)
+    assert at.session_state[common.DATASET_KEY].name == "ETTh1"
+    at.radio(key="home_date_order").set_value(DAY_FIRST).run()
+    assert not at.exception, at.exception
+    loaded = at.session_state[common.DATASET_KEY]
+    assert loaded.name == "visits.csv" and loaded.freq == "h"
+    assert (
+        str(loaded.frame.index[0]) == "2024-01-01 00:00:00"
+        and str(loaded.frame.index[-1]) == "2024-01-12 23:00:00"
+    )
