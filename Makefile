@@ -39,6 +39,8 @@ bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) bench/bench_cpu_precision.py
 	HF_HUB_OFFLINE=1 $(PY) bench/bench_baselines.py
 	HF_HUB_OFFLINE=1 $(PY) bench/bench_stemgnn_pattn.py
+	HF_HUB_OFFLINE=1 $(PY) bench/bench_intervals.py
+	HF_HUB_OFFLINE=1 $(PY) bench/bench_one_click.py
 
 # The language-model benchmarks take an hour or more on a 2-core CPU.
 bench-llm: $(STAMP)

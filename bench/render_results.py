@@ -8,7 +8,8 @@ training budget), the precision, the machine, the metrics and the wall time, bes
 figure for the same model, data set, features and horizon where one exists (PUBLISHED_* below,
 copied from the papers); a new accuracy bench needs only its line in ACCURACY. Speed results get
 tables of their own (SPEED): what was timed, the time, the throughput and a ratio, under the
-bench's `protocol` sentence as it was written.
+bench's `protocol` sentence as it was written. The prediction intervals (INTERVALS) get a section of
+their own: each calibration's coverage beside its nominal level, and the verdict against the baselines.
 
 A JSON that is missing, malformed or in an older shape is left out with a printed note (and a line in
 the section); the rest still renders. The output depends on the JSON alone (no clock, no paths).
@@ -211,6 +212,11 @@ def gib(mebibytes) -> str:
 
 def share(value) -> str:
     return f"{100 * float(value):.0f} %"
+
+
+def percent(value, signed: bool = False) -> str:
+    """A share or a coverage to one decimal: 0.8432 -> "84.3 %" (signed: "+84.3 %")."""
+    return f"{100 * float(value):{'+' if signed else ''}.1f} %"
 
 
 def count(value) -> str:
@@ -428,6 +434,13 @@ ACCURACY: list[tuple[str, str, str, str | Callable[[dict], str]]] = [
         "each model from its starting settings for the data (its training defaults and preset), through "
         "the project's one runner; PAttn is 128 wide on a CPU and trains on the MAE loss, as its authors "
         "did, the others on MSE.",
+    ),
+    (
+        "intervals.json",
+        "bench/bench_intervals.py",
+        "DLinear, the run behind the prediction intervals",
+        "DLinear from its starting settings, through the project's one runner; its bands and verdict "
+        "are under *Prediction intervals and the verdict*.",
     ),
     (
         "time_llm_ablations.json",
@@ -702,6 +715,71 @@ def proxy_speed(report: dict) -> tuple[str, list[str], str]:
     )
 
 
+def one_click(report: dict) -> tuple[str, list[str], str]:
+    budget, test, final = report["budget"], report["test"], report["final_run"]
+    before, after_run = report["load_before"]["1min"], report["load_after"]["1min"]
+    waited = (
+        f", after waiting {seconds(report['waited_for_load_s'])} for it"
+        if report["waited_for_load_s"]
+        else ""
+    )
+    caption = (
+        f"{report['data']}, {MODEL_NAMES.get(report['model'], report['model'])}, features "
+        f"{report['features']} ({report['target']}), L {report['look_back']}, H {report['horizon']} "
+        f"(the home page's default), {SPLITS.get(report['split'], report['split'])}; "
+        f"{len(report['tries'])} learning rates tried on the validation split ({budget['epochs']} epochs at "
+        f"most, patience {budget['patience']}, batch {budget['batch_size']}), then the chosen one trained, "
+        "tested and given its bands and verdict, as one background job into a new run store; timed from "
+        f"the call to its return. One-minute load average {before:.1f} at the start{waited} and "
+        f"{after_run:.1f} at the end; this process had a CPU {share(report['cpu_share'])} of the time"
+    )
+
+    def epochs(run: dict) -> str:
+        return f"{run['epochs']} (best {run['best_epoch']})"
+
+    rows = [
+        [
+            f"try {i}, validation only",
+            f"{run['lr']:g}",
+            epochs(run),
+            metric(run["val_loss"]),
+            seconds(run["wall_time_s"]),
+            "",
+        ]
+        for i, run in enumerate(report["tries"], start=1)
+    ]
+    rows.append(
+        [
+            "the chosen rate: train, test, bands, verdict, store",
+            f"{report['chosen_lr']:g}",
+            epochs(final),
+            metric(final["val_loss"]),
+            seconds(final["wall_time_s"]),
+            "",
+        ]
+    )
+    met = "met" if report["call_s"] <= report["target_s"] else "missed"
+    rows.append(
+        [
+            "click to forecast, in all",
+            "",
+            "",
+            "",
+            seconds(report["call_s"]),
+            f"≤ {report['target_s']:g} s ({met})",
+        ]
+    )
+    header = ["what was timed", "learning rate", "epochs", "validation loss", "time", "target"]
+    after = (
+        f"The stored run's test ({count(test['windows'])} windows): MSE {metric(test['mse'])}, MAE "
+        f"{metric(test['mae'])}, skill {percent(test['skill'], signed=True)} against "
+        f"{MODEL_NAMES.get(test['skill_against'], test['skill_against'])}, coverage "
+        f"{percent(test['coverage_80'])} in the 80 % band and {percent(test['coverage_95'])} in the 95 % "
+        "band."
+    )
+    return caption, table(header, rows), after
+
+
 SPEED: list[tuple[str, str, str, Callable[[dict], tuple[str, list[str], str]]]] = [
     ("foundation.json", "bench/bench_foundation.py", "Page and STL speed", foundation_speed),
     (
@@ -720,6 +798,94 @@ SPEED: list[tuple[str, str, str, Callable[[dict], tuple[str, list[str], str]]]] 
     ),
     ("tempo_speed.json", "bench/bench_tempo.py --part speed", "TEMPO training throughput", tempo_speed),
     ("proxy_speed.json", "bench/bench_proxy.py --part speed", "Proxy-tuned decoding speed", proxy_speed),
+    ("one_click.json", "bench/bench_one_click.py", "One-click forecast on the home page", one_click),
+]
+
+
+# ------------------------------------------------------------------------------------ intervals
+# How a row's bands were calibrated: the method every run uses, and what a bench reports beside it.
+CALIBRATIONS = {
+    ("rolling", True): "split conformal, rolled forward through the test windows (the method)",
+    ("validation_only", False): "validation windows only; reported, not chosen: the method was fixed "
+    "before any test coverage was seen",
+}
+
+
+def calibration_label(entry: dict) -> str:
+    key = (entry["calibration"], entry["chosen"])
+    if key not in CALIBRATIONS:
+        raise Shape(f"no words for the calibration {key}")
+    return CALIBRATIONS[key]
+
+
+def intervals(report: dict) -> tuple[str, list[str], str]:
+    """Coverage of each calibration against its nominal level, then the verdict of each run."""
+    rows = report["rows"]
+    settings = {(row["model"], row["features"], row["look_back"], row["horizon"]) for row in rows}
+    described = "; ".join(
+        f"{MODEL_NAMES.get(m, m)}, features {f}, L {lb}, H {h}" for m, f, lb, h in sorted(settings)
+    )
+    caption = (
+        f"{described}, the runs of the accuracy table above. Bands are calibrated on absolute residuals per "
+        "horizon step and channel; coverage is the share of the test values (every window, step and "
+        "channel) inside the band, beside its nominal level; widths are upper minus lower, in "
+        "standardised units"
+    )
+    coverage = [
+        [
+            row["data"],
+            calibration_label(entry),
+            count(entry["calibration_windows"]),
+            percent(entry["coverage_80"]),
+            percent(entry["coverage_95"]),
+            f"{metric(entry['mean_width_80'])} / {metric(entry['mean_width_95'])}",
+        ]
+        for row in rows
+        for entry in row["intervals"]
+    ]
+    names = ["naive", "snaive", "naive2"]
+    verdicts = [
+        [
+            row["data"],
+            metric(row["metrics"]["mase"]),
+            *[metric(row["baselines"][name]["mase"]) if name in row["baselines"] else "–" for name in names],
+            f"{percent(row['skill'], signed=True)} against "
+            + MODEL_NAMES.get(row["skill_against"], row["skill_against"]),
+            percent(row["baselines"][row["skill_against"]]["model_wins"]),
+        ]
+        for row in rows
+    ]
+    seasons = sorted({row["season"] for row in rows})
+    lines = table(
+        [
+            "data",
+            "calibration",
+            "calibration windows",
+            "coverage, 80 % band",
+            "coverage, 95 % band",
+            "mean width, 80 % / 95 %",
+        ],
+        coverage,
+    )
+    lines += [""] + table(
+        [
+            "data",
+            "MASE",
+            *[f"{MODEL_NAMES[name]} MASE" for name in names],
+            "skill (1 − MASE / baseline's)",
+            "test windows the model wins",
+        ],
+        verdicts,
+    )
+    after = (
+        f"MASE against the seasonal naive error of the training rows (m {', '.join(map(str, seasons))}), "
+        "averaged over channels; the baselines forecast the same test windows."
+    )
+    return caption, lines, after
+
+
+INTERVALS: list[tuple[str, str, str, Callable[[dict], tuple[str, list[str], str]]]] = [
+    ("intervals.json", "bench/bench_intervals.py", "Split-conformal bands and the verdict", intervals),
 ]
 
 
@@ -833,7 +999,7 @@ def published_lines() -> list[str]:
 
 def scripts() -> dict[str, str]:
     """Every file the section reads, with the script that writes it."""
-    return {name: script for name, script, *_ in ACCURACY + SPEED}
+    return {name: script for name, script, *_ in ACCURACY + INTERVALS + SPEED}
 
 
 def read(results: Path, notes: list[str]) -> dict[str, dict]:
@@ -861,7 +1027,7 @@ def render(results: Path) -> tuple[str, list[str]]:
     """The section's Markdown (without the markers) and the notes about files left out."""
     notes: list[str] = []
     reports = read(results, notes)
-    sections: dict[str, list[str]] = {key: [] for key in [*KINDS, "speed"]}
+    sections: dict[str, list[str]] = {key: [] for key in [*KINDS, "intervals", "speed"]}
     for name, script, title, caption in ACCURACY:
         if name in reports:
             try:
@@ -869,6 +1035,12 @@ def render(results: Path) -> tuple[str, list[str]]:
                     sections[key] += lines
             except ERRORS as error:
                 notes.append(f"`{name}` (accuracy) was skipped: {describe(error)}")
+    for name, script, title, bands in INTERVALS:
+        if name in reports:
+            try:
+                sections["intervals"] += speed_block(name, script, title, bands, reports[name])
+            except ERRORS as error:
+                notes.append(f"`{name}` (intervals) was skipped: {describe(error)}")
     for name, script, title, speed in SPEED:
         if name in reports:
             try:
@@ -889,7 +1061,8 @@ def render(results: Path) -> tuple[str, list[str]]:
         "horizon stand beside ours where the papers have them (sources at the end).",
         "",
     ]
-    headings = {**{key: kind.heading for key, kind in KINDS.items()}, "speed": "### Speed"}
+    headings = {key: kind.heading for key, kind in KINDS.items()}
+    headings |= {"intervals": "### Prediction intervals and the verdict", "speed": "### Speed"}
     for key, lines in sections.items():
         if lines:
             out += [headings[key], "", *lines]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import datasets, decompose, ingest
+from core import datasets, decompose, horizon, ingest
+from core.data import split_borders
 from core.dataset import ColumnMapping, Dataset, Problem, Table
+from core.runs.spec import default_protocol
 
 DATASET_KEY = "dataset"  # the loaded core.dataset.Dataset (a non-widget key)
 NOTES_KEY = "dataset_notes"  # what was changed when it was loaded, shown on the Data page
@@ -60,24 +62,56 @@ def _store(widget_key: str, key: str) -> None:
     st.session_state[key] = st.session_state[widget_key]
 
 
+def _longest_horizon(n_rows: int, seq_len: int, protocol: str) -> int:
+    """The most steps ahead that leave every split a whole window with this look-back, 0 when none
+    does: validation and test need a horizon of their own rows, training a look-back more."""
+    try:
+        borders = split_borders(n_rows, seq_len, protocol)
+    except ValueError:  # the protocol needs more rows than the data has
+        return 0
+    return min(end - start - seq_len for start, end in borders.values())
+
+
+def horizon_input(label: str, widget_key: str) -> None:
+    """A horizon chosen in calendar words ("next 7 days (168 hours)"), written through to the steps
+    every page reads (`window_lengths`). The choices fit the loaded data, with the look-back, under
+    its standard split; a horizon that no longer fits (another data set, a longer look-back) becomes
+    the longest one that does."""
+    dataset = current_dataset()
+    seq_len, steps = window_lengths()
+    longest = _longest_horizon(len(dataset.frame), seq_len, default_protocol(dataset.name))
+    offered = {choice.steps: choice.label for choice in horizon.choices(dataset.freq, longest)}
+    if steps > longest and offered:
+        steps = st.session_state[HORIZON_KEY] = max(offered)
+        st.toast(f"Horizon set to {offered[steps]}: the longest that fits this data and look-back.")
+    offered.setdefault(steps, horizon.nearest(steps, dataset.freq, longest).label)  # a count of its own
+    st.session_state[widget_key] = steps  # the other horizon input may have changed it
+    st.selectbox(
+        label,
+        sorted(offered),
+        format_func=offered.get,
+        key=widget_key,
+        on_change=_store,
+        args=(widget_key, HORIZON_KEY),
+        help="How far ahead a model forecasts. The choices fit the loaded data with this look-back.",
+    )
+
+
 def window_inputs() -> None:
-    """The sidebar's look-back and horizon inputs, writing through to the canonical keys."""
-    inputs = [
-        ("Look-back (steps)", "seq_len", LOOK_BACK_KEY, 2, 4096, "How many past steps a model reads (L)."),
-        ("Horizon (steps)", "pred_len", HORIZON_KEY, 1, 1024, "How many future steps a model forecasts (H)."),
-    ]
-    for (label, widget_key, key, low, high, help_text), value in zip(inputs, window_lengths(), strict=True):
-        st.number_input(
-            label,
-            min_value=low,
-            max_value=high,
-            value=value,
-            step=1,
-            key=widget_key,
-            on_change=_store,
-            args=(widget_key, key),
-            help=help_text,
-        )
+    """The sidebar's look-back (in steps) and horizon (in calendar words), writing through to the
+    canonical keys."""
+    st.number_input(
+        "Look-back (steps)",
+        min_value=2,
+        max_value=4096,
+        value=window_lengths()[0],
+        step=1,
+        key="seq_len",
+        on_change=_store,
+        args=("seq_len", LOOK_BACK_KEY),
+        help="How many past steps a model reads (L).",
+    )
+    horizon_input("Horizon", "sidebar_horizon")
 
 
 def upload_limit_bytes() -> int:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from core.models.presets import preset
-from core.models.registry import spec_of
 from core.runs.train_config import TrainConfig
 
 
@@ -49,6 +47,10 @@ def starting_spec(
     """The run a model starts from on a data set: the registry's training defaults and the model's
     preset for the data, features S for a model that forecasts the target alone (else M), and the
     data set's standard split. The Train page, `python -m core train` and the benches all start here."""
+    # Imported here: the models import torch, and the sidebar of every page reads `default_protocol`.
+    from core.models.presets import preset
+    from core.models.registry import spec_of
+
     entry = spec_of(model)
     start = preset(model, dataset_name, device_type, pred_len, freq, seq_len)
     return RunSpec(

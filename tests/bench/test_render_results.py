@@ -325,3 +325,146 @@ def test_published_figures_are_copied_with_a_source():
         e for e in render_results.PUBLISHED_WINDOWS if e["label"] == "PatchTST/64" and e["horizon"] == 96
     ]
     assert (patchtst[0]["mse"], patchtst[0]["mae"], patchtst[0]["look_back"]) == (0.370, 0.400, 512)
+
+
+def _intervals(calibration="validation_only", chosen=False):
+    row = accuracy_row(
+        "dlinear",
+        "ETTh1",
+        features="M",
+        look_back=336,
+        horizon=96,
+        season=24,
+        split="ett-hour",
+        windows=2785,
+        checkpoint="best_validation",
+        budget={"epochs": 10, "best_epoch": 10, "batch_size": 32, "lr": 0.005, "schedule": "cosine"},
+        precision="fp32",
+        metrics={"mse": 0.371, "mae": 0.392, "mase": 0.95},
+        wall_time_s=20.0,
+        skill=0.094,
+        skill_against="snaive",
+        baselines={
+            "naive": {"mse": 1.29, "mae": 0.71, "mase": 1.72, "model_wins": 0.97},
+            "snaive": {"mse": 0.51, "mae": 0.43, "mase": 1.05, "model_wins": 0.739},
+        },
+        intervals=[
+            {"calibration": "rolling", "chosen": True, "calibration_windows": 2785}
+            | {"coverage_80": 0.8426, "mean_width_80": 1.4155, "coverage_95": 0.9581, "mean_width_95": 2.88},
+            {"calibration": calibration, "chosen": chosen, "calibration_windows": 2785, "label": "words"}
+            | {"coverage_80": 0.8859, "mean_width_80": 1.7032, "coverage_95": 0.9659, "mean_width_95": 3.3},
+        ],
+    )
+    return {"protocol": "DLinear, ETTh1", "date": "2030-03-04", "machine": MACHINE, "rows": [row]}
+
+
+def _one_click(call_s=48.25):
+    def run(lr, loss, epochs, best, seconds):
+        figures = {"val_loss": loss, "epochs": epochs, "best_epoch": best, "wall_time_s": seconds}
+        return {"lr": lr, "validation_only": True} | figures
+
+    return {
+        "protocol": "ETTh1, one click",
+        "date": "2030-03-05",
+        "machine": MACHINE,
+        "data": "ETTh1",
+        "target_s": 90.0,
+        "waited_for_load_s": 0.0,
+        "load_before": {"1min": 1.52, "5min": 2.0, "15min": 2.5},
+        "load_after": {"1min": 1.71, "5min": 1.9, "15min": 2.4},
+        "call_s": call_s,
+        "cpu_share": 0.93,
+        "model": "dlinear",
+        "features": "S",
+        "target": "OT",
+        "look_back": 336,
+        "horizon": 24,
+        "split": "ett-hour",
+        "budget": {"epochs": 10, "patience": 2, "batch_size": 32, "schedule": "cosine"},
+        "learning_rates": [0.0003, 0.001, 0.003],
+        "chosen_lr": 0.001,
+        "tries": [
+            run(0.0003, 0.051, 10, 9, 12.0),
+            run(0.001, 0.0432, 6, 4, 8.0),
+            run(0.003, 0.049, 4, 2, 6.0),
+        ],
+        "final_run": {"wall_time_s": 20.5, "epochs": 6, "best_epoch": 4, "val_loss": 0.0432},
+        "test": {"windows": 2857, "mse": 0.04, "mae": 0.152, "mase": 0.9, "skill": 0.21}
+        | {"skill_against": "snaive", "coverage_80": 0.8123, "coverage_95": 0.9512},
+    }
+
+
+def test_intervals_render_each_calibration_beside_its_level_and_the_verdict(results):
+    (results / "intervals.json").write_text(json.dumps(_intervals()))
+    text, notes = render_results.render(results)
+    assert not [note for note in notes if "intervals.json" in note]
+    # The run itself goes through the one accuracy table, beside the published DLinear figure.
+    dlinear = _rows(text, "DLinear")
+    assert [row[1] for row in dlinear] == ["ETTh1", "ETTh1"]
+    assert dlinear[1][5:7] == ["0.371", "0.392"] and "m 24" in dlinear[1][2]
+    assert dlinear[1][-1] == "0.375 / 0.399 (DLinear, L 336; Zeng et al. 2023)"
+
+    section = text.split("### Prediction intervals and the verdict")[1].split("### Published figures")[0]
+    assert "**Split-conformal bands and the verdict** (`bench/bench_intervals.py` → " in section
+    assert "DLinear, features M, L 336, H 96" in section
+    coverage = [row for row in _rows(section, "ETTh1") if len(row) == 6]
+    assert coverage == [
+        [
+            "ETTh1",
+            render_results.CALIBRATIONS[("rolling", True)],
+            "2,785",
+            "84.3 %",
+            "95.8 %",
+            "1.415 / 2.880",
+        ],
+        [
+            "ETTh1",
+            "validation windows only; reported, not chosen: the method was fixed before any test coverage "
+            "was seen",
+            "2,785",
+            "88.6 %",
+            "96.6 %",
+            "1.703 / 3.300",
+        ],
+    ]
+    verdict = [row for row in _rows(section, "ETTh1") if len(row) == 7]
+    assert verdict == [["ETTh1", "0.950", "1.720", "1.050", "–", "+9.4 % against seasonal naive", "73.9 %"]]
+    assert "(m 24)" in section
+
+
+def test_intervals_with_a_calibration_it_has_no_words_for_are_left_out(results):
+    (results / "intervals.json").write_text(json.dumps(_intervals(calibration="weekly", chosen=True)))
+    text, notes = render_results.render(results)
+    assert any("`intervals.json` (intervals) was skipped: no words for the calibration" in n for n in notes)
+    assert "### Prediction intervals" not in text
+    assert len(_rows(text, "DLinear")) == 2  # its accuracy rows still render
+
+
+def test_one_click_renders_each_try_the_chosen_run_and_the_total_against_its_target(results):
+    (results / "one_click.json").write_text(json.dumps(_one_click()))
+    text, notes = render_results.render(results)
+    assert not [note for note in notes if "one_click.json" in note]
+    assert "**One-click forecast on the home page** (`bench/bench_one_click.py` → " in text
+    assert "ETTh1, DLinear, features S (OT), L 336, H 24 (the home page's default)" in text
+    assert "3 learning rates tried on the validation split (10 epochs at most, patience 2, batch 32)" in text
+    assert "One-minute load average 1.5 at the start and 1.7 at the end" in text
+    assert "this process had a CPU 93 % of the time; machine: 4-core x86_64 CPU." in text
+    assert "| try 2, validation only | 0.001 | 6 (best 4) | 0.0432 | 8.00 s |  |" in text
+    assert (
+        "| the chosen rate: train, test, bands, verdict, store | 0.001 | 6 (best 4) | 0.0432 | 20.5 s |  |"
+        in text
+    )
+    assert "| click to forecast, in all |  |  |  | 48.2 s | ≤ 90 s (met) |" in text
+    assert (
+        "skill +21.0 % against seasonal naive, coverage 81.2 % in the 80 % band and 95.1 % in the 95 %"
+        in text
+    )
+
+    (results / "one_click.json").write_text(json.dumps(_one_click(call_s=125.0)))
+    text, _ = render_results.render(results)
+    assert "| click to forecast, in all |  |  |  | 2.1 min | ≤ 90 s (missed) |" in text
+
+
+def test_committed_interval_and_one_click_files_render():
+    _, notes = render_results.render(ROOT / "bench" / "results")
+    assert not [note for note in notes if "intervals.json" in note or "one_click.json" in note]
