@@ -1,7 +1,10 @@
-"""Train page: pick a model and its settings, launch a background job, watch it, cancel it.
+"""Train page: pick a model, a horizon and a budget, launch a background job, watch it, cancel it.
 
-Everything model-specific comes from the model's registry entry and its config fields' hints (see
-`core.models.contract`); the page knows no model by name.
+The simple view asks three things: the model (the one recommended for this data is marked and
+chosen first), the horizon in calendar words and a budget. Everything else waits under "Advanced
+settings", which shows only what applies to the choices made there. Everything model-specific comes
+from the model's registry entry and its config fields' hints (see `core.models.contract`); the page
+knows no model by name.
 """
 
 import time
@@ -15,45 +18,82 @@ from core.data import FEATURES, PROTOCOLS, window_problem
 from core.models.contract import SHAPE_FIELDS
 from core.models.presets import preset
 from core.models.registry import MODELS, label_of
-from core.runs.spec import starting_spec, with_changes
+from core.recommend import recommend
+from core.runs.budget import BUDGETS, DESCRIPTIONS, apply_budget, schedule_words
+from core.runs.spec import default_protocol, starting_spec, with_changes
 from core.runs.train_config import LOSSES, OPTIMISERS, PRECISIONS, SCHEDULES
+from core.training import eta
 from core.training.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
 from core.training.runner import run_training
-from core.training.trainer import resolve_device, resolve_precision
+from core.training.trainer import TrainingError, resolve_device, resolve_precision
 from pages import common
 
 JOB_KEY = common.TRAIN_JOB_KEY
 RUNS_SHOWN = 50  # rows of the run store's table: the newest ones
 WAITING = "Waiting for the running job to finish: one job runs per device at a time."
+PRECISION_WORDS = {"fp32": "32-bit floats", "bf16": "bfloat16", "fp16": "float16 with loss scaling"}
 
 dataset = common.current_dataset()
 seq_len, pred_len = common.window_lengths()
 manager, store = common.job_manager(), common.run_store()
+device = resolve_device("auto")
 
 st.title("Train")
 st.caption(
     f"Data: {dataset.name} ({len(dataset.frame):,} rows, {len(dataset.channels)} channels, target "
-    f"{dataset.target}); look-back {seq_len}, horizon {pred_len} (change them in the sidebar)."
+    f"{dataset.target}); look-back {seq_len} steps (change it in the sidebar)."
 )
+advice = recommend(len(dataset.frame), pred_len, default_protocol(dataset.name))
+names = list(MODELS)
+
+
+def model_words(name: str) -> str:
+    words = MODELS[name].plain or MODELS[name].label
+    return f"{words} (recommended for this data)" if advice and name == advice.model else words
+
+
 model_name = st.selectbox(
-    "Model", list(MODELS), format_func=lambda n: f"{MODELS[n].label}: {MODELS[n].description}", key="model"
+    "Model", names, index=names.index(advice.model) if advice else 0, format_func=model_words, key="model"
+)
+if advice:
+    look_back = (
+        "" if advice.look_back == seq_len else f" It suits a look-back of {advice.look_back} steps here."
+    )
+    st.caption(f"Recommended for this data — {advice.reason}{look_back}")
+common.horizon_input("Horizon", "train_horizon")
+budget = st.radio(
+    "Budget",
+    BUDGETS,
+    index=BUDGETS.index("standard"),
+    format_func=str.capitalize,
+    horizontal=True,
+    key="budget",
 )
 entry = MODELS[model_name]
-device = resolve_device("auto")
-start = starting_spec(
-    model_name,
-    dataset_name=dataset.name,
-    freq=dataset.freq,
-    seq_len=seq_len,
-    pred_len=pred_len,
-    device_type=device.type,
+start = apply_budget(
+    starting_spec(
+        model_name,
+        dataset_name=dataset.name,
+        freq=dataset.freq,
+        seq_len=seq_len,
+        pred_len=pred_len,
+        device_type=device.type,
+    ),
+    budget,
 )
-notes = preset(model_name, dataset.name, device.type, pred_len, dataset.freq, seq_len).notes
-if notes:
-    st.info("Starting values. " + " ".join(notes), icon=":material/tune:")
+st.caption(f"{DESCRIPTIONS[budget]} This run: {schedule_words(start)}.")
+# Widget keys name what the starting values depend on, so a new choice starts its settings afresh.
+SETTINGS_KEY = f"{model_name}|{dataset.name}|{seq_len}|{pred_len}"
+TRAINING_KEY = f"{SETTINGS_KEY}|{budget}"
 
 
-def option_input(column, field, default):
+def cells(per_row: int = 4):
+    """Columns, row after row, for a number of widgets that depends on the choices made."""
+    while True:
+        yield from st.columns(per_row)
+
+
+def option_input(column, field, default, key: str):
     """A widget for one config field, from the hints its `option(...)` metadata gives."""
     label, hints = field.name.replace("_", " "), field.metadata
     if hints.get("choices"):
@@ -64,37 +104,35 @@ def option_input(column, field, default):
             index=choices.index(default) if default in choices else 0,
             format_func=lambda name: labels.get(name, name),
             help=hints.get("help"),
+            key=key,
         )
     if isinstance(default, bool):
-        return column.checkbox(label, value=default, help=hints.get("help"))
+        return column.checkbox(label, value=default, help=hints.get("help"), key=key)
     if isinstance(default, int):
-        return int(column.number_input(label, value=default, step=1, min_value=1, help=hints.get("help")))
+        return int(
+            column.number_input(label, value=default, step=1, min_value=1, help=hints.get("help"), key=key)
+        )
     if "dropout" in field.name:
-        return float(column.number_input(label, 0.0, 0.99, float(default), format="%.2f"))
+        return float(column.number_input(label, 0.0, 0.99, float(default), format="%.2f", key=key))
     low, high = hints.get("bounds", (None, None))
     return float(
-        column.number_input(label, low, high, value=float(default), format="%.3f", help=hints.get("help"))
+        column.number_input(
+            label, low, high, value=float(default), format="%.3f", help=hints.get("help"), key=key
+        )
     )
 
 
-def too_short(protocol: str) -> str | None:
-    """Why the loaded series cannot be cut into windows of this look-back and horizon, if it cannot."""
-    try:
-        return window_problem(len(dataset.frame), seq_len, pred_len, protocol)
-    except ValueError as error:
-        return str(error)
-
-
-if problem := too_short(start.protocol):
-    st.warning(problem, icon=":material/straighten:")
-
-# Enter in a field does not submit: a spreadsheet habit must not start a training job.
-with st.form(f"train_{model_name}", enter_to_submit=False):
+def data_settings() -> dict:
+    """Features, split and the last test batch."""
     st.markdown("**Data**")
     left, middle, right = st.columns(3)
     if entry.target_only:
         features = left.selectbox(
-            "Features", ["S"], disabled=True, help="S: the target only; the only choice for this model."
+            "Features",
+            ["S"],
+            disabled=True,
+            help="S: the target only; the only choice for this model.",
+            key=f"{SETTINGS_KEY}|features",
         )
         left.caption(f"{entry.label} forecasts the target series alone.")
     else:
@@ -104,12 +142,19 @@ with st.form(f"train_{model_name}", enter_to_submit=False):
             offered,
             index=offered.index(start.features),
             help="M: all channels in and out; S: the target only; MS: all in, target out.",
+            key=f"{SETTINGS_KEY}|features",
         )
         if entry.multivariate:
             left.caption(f"{entry.label} reads the channels together, so it needs them all (M or MS).")
-    protocol = middle.selectbox("Split", PROTOCOLS, index=PROTOCOLS.index(start.protocol))
-    drop_last = right.checkbox("Drop the last incomplete test batch", value=False)
+    protocol = middle.selectbox(
+        "Split", PROTOCOLS, index=PROTOCOLS.index(start.protocol), key=f"{SETTINGS_KEY}|split"
+    )
+    drop_last = right.checkbox("Drop the last incomplete test batch", value=False, key=f"{SETTINGS_KEY}|drop")
+    return {"features": features, "protocol": protocol, "drop_last_batch": 32 if drop_last else None}
 
+
+def model_settings() -> dict:
+    """The model's own options, from its config's fields and their hints."""
     st.markdown(f"**{entry.label}**")
     if entry.note:
         st.caption(entry.note)
@@ -123,10 +168,10 @@ with st.form(f"train_{model_name}", enter_to_submit=False):
         and not f.metadata.get("automatic")
         and not f.metadata.get("describes_data")
     ]
-    columns = st.columns(4)
-    for i, field in enumerate(option_fields):
+    cell = cells()
+    for field in option_fields:
         default = start.model_options.get(field.name, field.default)
-        options[field.name] = option_input(columns[i % 4], field, default)
+        options[field.name] = option_input(next(cell), field, default, f"{SETTINGS_KEY}|{field.name}")
     for field in described:
         options[field.name] = st.text_input(
             "Describe the data for the model",
@@ -134,102 +179,143 @@ with st.form(f"train_{model_name}", enter_to_submit=False):
             max_chars=300,
             placeholder="e.g. Hourly electricity load of one building, in kW.",
             help=field.metadata.get("help"),
+            key=f"{SETTINGS_KEY}|{field.name}",
         )
-    defaults = start.train
+    return options
+
+
+def training_settings() -> dict:
+    """How the run trains; a setting shows only when the optimiser, schedule, loss or device it
+    belongs to is chosen (the others keep their starting values, which then do nothing)."""
+    defaults, cell = start.train, cells()
+
+    def number(label: str, name: str, low, high, value, **kwargs):
+        return next(cell).number_input(label, low, high, value, key=f"{TRAINING_KEY}|{name}", **kwargs)
+
+    def choice(label: str, name: str, offered, value, **kwargs):
+        index = offered.index(value) if value in offered else 0
+        return next(cell).selectbox(label, offered, index=index, key=f"{TRAINING_KEY}|{name}", **kwargs)
+
     st.markdown("**Training**")
-    row = st.columns(4)
     training = {
-        "epochs": int(row[0].number_input("Epochs", 1, 500, defaults.epochs)),
-        "batch_size": int(row[1].number_input("Batch size", 1, 4096, defaults.batch_size)),
-        "lr": float(row[2].number_input("Learning rate", 1e-6, 1.0, defaults.lr, format="%.5f")),
-        "optimiser": row[3].selectbox("Optimiser", OPTIMISERS, index=OPTIMISERS.index(defaults.optimiser)),
+        "epochs": int(number("Epochs", "epochs", 1, 500, defaults.epochs)),
+        "batch_size": int(number("Batch size", "batch_size", 1, 4096, defaults.batch_size)),
+        "lr": float(number("Learning rate", "lr", 1e-6, 1.0, defaults.lr, format="%.5f")),
+        "optimiser": choice("Optimiser", "optimiser", list(OPTIMISERS), defaults.optimiser),
     }
-    row = st.columns(4)
-    training["schedule"] = row[0].selectbox(
+    if training["optimiser"] == "sgd":
+        training["momentum"] = float(number("SGD momentum", "momentum", 0.0, 0.999, defaults.momentum))
+        training["nesterov"] = next(cell).checkbox(
+            "Nesterov", value=defaults.nesterov, key=f"{TRAINING_KEY}|nesterov"
+        )
+    if training["optimiser"] == "rmsprop":
+        training["rmsprop_alpha"] = float(
+            number("RMSprop alpha", "rmsprop_alpha", 0.0, 0.9999, defaults.rmsprop_alpha, format="%.4f")
+        )
+    training["schedule"] = choice(
         "Schedule",
-        SCHEDULES,
-        index=SCHEDULES.index(defaults.schedule),
+        "schedule",
+        list(SCHEDULES),
+        defaults.schedule,
         help="cosine: annealed per epoch to eta min; onecycle: warm up to max lr, then anneal, every batch.",
     )
-    training["patience"] = int(row[1].number_input("Early-stopping patience", 1, 100, defaults.patience))
-    if entry.own_loss:
-        row[2].caption(f"Loss: {entry.label} trains on an objective of its own.")
-    else:
-        training["loss"] = row[2].selectbox("Loss", LOSSES, index=LOSSES.index(defaults.loss))
-    training["precision"] = row[3].selectbox(
-        "Precision",
-        PRECISIONS,
-        index=PRECISIONS.index(defaults.precision),
-        help="auto picks what this machine runs natively and fastest; it is shown below.",
-    )
-    row = st.columns(4)
-    training["grad_clip"] = (
-        float(row[0].number_input("Gradient clip (0: off)", 0.0, 100.0, defaults.grad_clip or 0.0)) or None
-    )
-    training["weight_decay"] = float(
-        row[1].number_input("Weight decay", 0.0, 1.0, defaults.weight_decay, format="%.4f")
-    )
-    training["momentum"] = float(row[2].number_input("SGD momentum", 0.0, 0.999, defaults.momentum))
-    training["nesterov"] = row[3].checkbox("Nesterov", value=defaults.nesterov)
-    row = st.columns(4)
-    training["min_delta"] = float(
-        row[0].number_input("Early-stopping min delta", 0.0, 1.0, defaults.min_delta, format="%.4f")
-    )
-    max_lr = float(
-        row[1].number_input(
-            "One-cycle max lr",
-            1e-6,
-            1.0,
-            defaults.max_lr or defaults.lr,
-            format="%.5f",
-            help="The peak of one-cycle (unset: the learning rate).",
+    if training["schedule"] == "cosine":
+        t_max = int(number("Cosine T max (epochs, 0: all)", "t_max", 0, 500, defaults.t_max or 0))
+        training["t_max"] = t_max or None
+        training["eta_min"] = float(
+            number("Cosine eta min", "eta_min", 0.0, 1.0, defaults.eta_min, format="%.6f")
         )
+    if training["schedule"] == "onecycle":
+        max_lr = float(
+            number(
+                "One-cycle max lr",
+                "max_lr",
+                1e-6,
+                1.0,
+                defaults.max_lr or defaults.lr,
+                format="%.5f",
+                help="The peak of one-cycle (unset: the learning rate).",
+            )
+        )
+        training["max_lr"] = None if defaults.max_lr is None and max_lr == training["lr"] else max_lr
+        training["pct_start"] = float(
+            number("One-cycle warm-up share", "pct_start", 0.01, 0.99, defaults.pct_start)
+        )
+    training["patience"] = int(number("Early-stopping patience", "patience", 1, 100, defaults.patience))
+    training["min_delta"] = float(
+        number("Early-stopping min delta", "min_delta", 0.0, 1.0, defaults.min_delta, format="%.4f")
     )
-    training["max_lr"] = None if defaults.max_lr is None and max_lr == training["lr"] else max_lr
-    training["pct_start"] = float(
-        row[2].number_input("One-cycle warm-up share", 0.01, 0.99, defaults.pct_start)
+    if entry.own_loss:
+        next(cell).caption(f"Loss: {entry.label} trains on an objective of its own.")
+    else:
+        training["loss"] = choice("Loss", "loss", list(LOSSES), defaults.loss)
+    offered = [p for p in PRECISIONS if p != "fp16" or device.type == "cuda"]  # fp16 needs a GPU's scaler
+    training["precision"] = choice(
+        "Precision",
+        "precision",
+        offered,
+        defaults.precision,
+        help="auto picks what this machine runs fastest; the line under these settings says which.",
     )
-    training["eta_min"] = float(
-        row[3].number_input("Cosine eta min", 0.0, 1.0, defaults.eta_min, format="%.6f")
+    grad_clip = float(number("Gradient clip (0: off)", "grad_clip", 0.0, 100.0, defaults.grad_clip or 0.0))
+    training["grad_clip"] = grad_clip or None
+    training["weight_decay"] = float(
+        number("Weight decay", "weight_decay", 0.0, 1.0, defaults.weight_decay, format="%.4f")
     )
-    row = st.columns(4)
-    training["t_max"] = (
-        int(row[0].number_input("Cosine T max (epochs, 0: all)", 0, 500, defaults.t_max or 0)) or None
-    )
-    training["seed"] = int(row[1].number_input("Seed", 0, 2**31 - 1, defaults.seed))
-    launched = st.form_submit_button("Launch training", type="primary")
+    training["seed"] = int(number("Seed", "seed", 0, 2**31 - 1, defaults.seed))
+    return training
 
-if launched and (problem := too_short(protocol)):
-    st.error(f"Not launched. {problem}")
-    launched = False
-if launched:
-    settings = {"features": features, "protocol": protocol, "drop_last_batch": 32 if drop_last else None}
+
+def too_short(protocol: str) -> str | None:
+    """Why the loaded series cannot be cut into windows of this look-back and horizon, if it cannot."""
     try:
-        spec = with_changes(start, settings, training, options)
-    except (ValueError, TypeError) as error:
-        st.error(f"These settings cannot train: {error}.")
-        st.stop()
-    chosen = dataset
-    st.session_state[JOB_KEY] = manager.submit(
-        f"{entry.label} on {dataset.name}",
-        lambda context: run_training(spec, chosen, store, context),
-        device=device.type,
-    )
+        return window_problem(len(dataset.frame), seq_len, pred_len, protocol)
+    except ValueError as error:
+        return str(error)
 
-_, auto_reason = resolve_precision("auto", device, entry.cpu_autocast)
+
+def precision_words(chosen: str) -> str:
+    """The precision the run will train in on this machine, in words, and why."""
+    try:
+        precision, reason = resolve_precision(chosen, device, entry.cpu_autocast)
+    except TrainingError as error:
+        return f"It cannot train in {chosen} here: {error}."
+    why = "as chosen under Advanced settings" if chosen != "auto" else reason.split(": ", 1)[-1]
+    return f"It will train in {PRECISION_WORDS[precision]} on this {device.type.upper()} ({why})."
+
+
+with st.expander("Advanced settings"):
+    notes = preset(model_name, dataset.name, device.type, pred_len, dataset.freq, seq_len).notes
+    if notes:
+        st.info("Starting values. " + " ".join(notes), icon=":material/tune:")
+    st.caption("A new model, data set, look-back, horizon or budget starts these settings afresh.")
+    settings = data_settings()
+    options = model_settings()
+    training = training_settings()
+
+if problem := too_short(settings["protocol"]):
+    st.warning(problem, icon=":material/straighten:")
 st.caption(
-    f"Device: {device}; precision auto means {auto_reason}. Jobs run one at a time per device; later "
-    "ones wait in the queue."
+    f"{precision_words(training['precision'])} Jobs run one at a time per device; later ones wait in the "
+    "queue."
 )
-
-
-def _eta(snapshot) -> str:
-    progress = snapshot.progress
-    done, total = progress.get("step_global_step", 0), progress.get("step_total_steps", 0)
-    if not done or not snapshot.started_at:
-        return "estimating…"
-    remaining = (time.time() - snapshot.started_at) / done * (total - done)
-    return f"about {remaining:.0f} s left (at most; early stopping may end it sooner)"
+# A button, not a form: settings react as they change, and Enter in a field only commits its value.
+if st.button("Launch training", type="primary", key="launch"):
+    if problem:
+        st.error(f"Not launched. {problem}")
+    else:
+        try:
+            spec = with_changes(start, settings, training, options)
+        except (ValueError, TypeError) as error:
+            st.error(f"These settings cannot train: {error}.")
+            st.stop()
+        chosen = dataset
+        st.session_state[JOB_KEY] = manager.submit(
+            f"{entry.label} on {dataset.name}",
+            lambda context: run_training(spec, chosen, store, context),
+            device=device.type,
+            progress={"patience": spec.train.patience},  # "at most" only when it can stop early
+        )
 
 
 def plain(error: str) -> str:
@@ -257,20 +343,20 @@ def show_job(snapshot) -> None:
     done = progress.get("step_global_step", 0)
     phase = progress.get("phase")
     if not snapshot.finished:
-        if phase:
-            st.caption(f"Now {phase}.")
+        time_words = eta.describe(progress, snapshot.started_at, time.time())
         if phase not in (None, "training") and progress.get("phase_total"):  # a phase with its own count
             finished, count = progress.get("phase_done", 0), progress["phase_total"]
-            st.progress(min(finished / count, 1.0), text=f"{phase}: {finished} of {count}")
-        elif "step_global_step" not in progress:  # no step yet: the model is being built or read
-            st.progress(0.0, text=f"{phase or 'starting'}: the first training step comes next")
+            st.progress(min(finished / count, 1.0), text=f"{phase}: {finished} of {count} · {time_words}")
+        elif phase != "training" or "step_global_step" not in progress:  # before or after the steps
+            st.progress(min(done / total, 1.0), text=time_words)
         else:
             st.progress(
                 min(done / total, 1.0),
-                text=f"epoch {progress['step_epoch']}, step {progress['step_step']} of "
-                f"{progress['step_steps_per_epoch']} · {_eta(snapshot)}",
+                text=f"epoch {progress['step_epoch']} of {total // progress['step_steps_per_epoch']}, step "
+                f"{progress['step_step']} of {progress['step_steps_per_epoch']} · {time_words}",
             )
-            scaled = progress.get("precision") == "fp16"  # only fp16 trains with a loss scale
+            # Only fp16 trains with a loss scale, and only a GPU is offered fp16.
+            scaled = progress.get("precision") == "fp16" and snapshot.device != "cpu"
             metrics = st.columns(3 if scaled else 2)
             metrics[0].metric("Samples per second", f"{progress['step_samples_per_s']:,.0f}")
             metrics[1].metric("Step loss", f"{progress['step_loss']:.4f}")
@@ -311,7 +397,19 @@ def show_job(snapshot) -> None:
     elif snapshot.state == FAILED:
         st.error(f"The run failed: {plain(snapshot.error)}")
     elif snapshot.state == CANCELLED:
-        st.warning("The run was cancelled; its best checkpoint so far is kept in the run store.")
+        st.warning(f"The run was cancelled; {kept(snapshot)}")
+
+
+def kept(snapshot) -> str:
+    """What a cancelled job left in the run store, as the store has it."""
+    if snapshot.started_at is None:
+        return "it had not started, so nothing was saved."
+    run_id = snapshot.progress.get("run_id")
+    if not run_id or not store.has_checkpoint(run_id):
+        return "nothing was saved: the run stopped before its first epoch ended."
+    improved = [info["epoch"] for info in snapshot.progress.get("epochs", []) if info.get("improved")]
+    best = f" (epoch {improved[-1]})" if improved else ""
+    return f"its best checkpoint so far{best} is kept in the run store, run {run_id}."
 
 
 @st.fragment(run_every=1.0)

@@ -1,5 +1,7 @@
-"""The Train page under AppTest: launch, watch, cancel and queue jobs; settings from the contract."""
+"""The Train page under AppTest: the simple view (model, horizon, budget), the advanced settings that
+show only what applies, launch, watch with the time left, cancel and queue jobs."""
 
+import re
 import time
 from dataclasses import replace
 
@@ -7,6 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.models.registry import MODELS
+from core.recommend import recommend
+from core.runs.budget import QUICK_EPOCHS
 from core.training.jobs import SUCCEEDED
 from pages import common
 from tests.conftest import ROOT
@@ -14,18 +18,58 @@ from tests.conftest import ROOT
 APP = str(ROOT / "streamlit_app.py")
 
 
-def _train_page() -> AppTest:
+def _train_page(dataset=None, look_back: int = 48, horizon: int = 24) -> AppTest:
     """The Train page with a short look-back and horizon, so that test runs take seconds."""
     at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["look_back"] = 48
-    at.session_state["horizon"] = 24
+    if dataset is not None:
+        at.session_state["dataset"] = dataset
+    at.session_state["look_back"] = look_back
+    at.session_state["horizon"] = horizon
     at.run()
     at.switch_page("pages/train.py").run()
     return at
 
 
+def _number(at: AppTest, label: str):
+    return at.number_input[[n.label for n in at.number_input].index(label)]
+
+
+def _box(at: AppTest, label: str):
+    return at.selectbox[[s.label for s in at.selectbox].index(label)]
+
+
 def _set_epochs(at: AppTest, epochs: int) -> None:
-    at.number_input[[n.label for n in at.number_input].index("Epochs")].set_value(epochs)
+    _number(at, "Epochs").set_value(epochs)
+
+
+def _launch(at: AppTest) -> AppTest:
+    return at.button(key="launch").click().run()
+
+
+class Launcher:
+    """A job manager that runs a job's function at once, which records the spec it would train."""
+
+    def submit(self, name, function, device="cpu", progress=None):
+        function(None)
+        return "job"
+
+    def list(self):
+        return []
+
+    def get(self, job_id):
+        raise KeyError(job_id)
+
+
+@pytest.fixture
+def launched(runs_dir, monkeypatch):
+    """The specs the page launches, recorded instead of trained."""
+    from core.training import runner
+
+    specs = []
+    with monkeypatch.context() as patch:  # undone before the run store's fixture clears the job manager
+        patch.setattr(runner, "run_training", lambda spec, *args, **kwargs: specs.append(spec))
+        patch.setattr(common, "job_manager", lambda: Launcher())
+        yield specs
 
 
 def test_launch_watch_and_open_the_forecast(runs_dir):
@@ -34,7 +78,7 @@ def test_launch_watch_and_open_the_forecast(runs_dir):
     assert any("No training job yet" in i.value for i in at.info)
     at.selectbox(key="model").set_value("dlinear").run()
     _set_epochs(at, 2)
-    at.button[0].click().run()  # the form's "Launch training"
+    _launch(at)
     assert not at.exception
     job_id = at.session_state["train_job"]
     snapshot = common.job_manager().wait(job_id, timeout=120)
@@ -48,14 +92,14 @@ def test_launch_watch_and_open_the_forecast(runs_dir):
 
     at.switch_page("pages/forecast.py").run()
     assert not at.exception and at.title[0].value == "Forecast"
-    assert [m.label for m in at.metric][:2] == ["MSE", "MAE"]
-    assert float(at.metric[0].value) == pytest.approx(run.test_metrics["mse"], abs=1e-4)
+    mae = next(m for m in at.metric if m.label == "Typical error (MAE)")  # of the target, in its units
+    assert float(mae.value) == pytest.approx(run.test_metrics["units"]["OT"]["mae"], rel=1e-2)
 
 
 def test_a_second_session_sees_the_running_job(runs_dir):
     first = _train_page()
     _set_epochs(first, 200)
-    first.button[0].click().run()
+    _launch(first)
     job_id = first.session_state["train_job"]
     try:
         second = AppTest.from_file(APP, default_timeout=60).run()
@@ -71,7 +115,7 @@ def test_a_second_session_sees_the_running_job(runs_dir):
 def test_a_new_session_sees_a_finished_job_with_its_metrics(runs_dir):
     first = _train_page()
     _set_epochs(first, 1)
-    first.button[0].click().run()
+    _launch(first)
     assert common.job_manager().wait(first.session_state["train_job"], timeout=120).state == SUCCEEDED
     reloaded = AppTest.from_file(APP, default_timeout=60).run()
     reloaded.switch_page("pages/train.py").run()
@@ -82,12 +126,12 @@ def test_a_new_session_sees_a_finished_job_with_its_metrics(runs_dir):
 def test_bad_options_give_a_plain_failure(runs_dir):
     at = _train_page()
     at.selectbox[[s.label for s in at.selectbox].index("Split")].set_value("ett-minute")  # ETTh1 is too short
-    at.button[0].click().run()
+    _launch(at)
     assert any(e.value.startswith("Not launched.") and "needs 57600 rows" in e.value for e in at.error)
     assert "train_job" not in at.session_state  # refused before a job started
     at.selectbox(key="model").set_value("patchtst").run()
     at.number_input[[n.label for n in at.number_input].index("n heads")].set_value(5)  # 16 is not a multiple
-    at.button[0].click().run()
+    _launch(at)
     snapshot = common.job_manager().wait(at.session_state["train_job"], timeout=60)
     assert snapshot.state == "failed"
     at.run()
@@ -124,7 +168,7 @@ def test_time_llm_launches_from_the_page_with_a_tiny_backbone(runs_dir):
     at.selectbox[[s.label for s in at.selectbox].index("backbone")].set_value("tiny-random-llama")
     for label, value in (("layers", 2), ("n prototypes", 40), ("Epochs", 1), ("Batch size", 64)):
         at.number_input[[n.label for n in at.number_input].index(label)].set_value(value)
-    at.button[0].click().run()
+    _launch(at)
     assert not at.exception
     snapshot = common.job_manager().wait(at.session_state["train_job"], timeout=120)
     assert snapshot.state == SUCCEEDED, snapshot.error
@@ -154,7 +198,7 @@ def test_tempo_launches_from_the_page_with_its_knobs(runs_dir):
     boxes["Features"].set_value("S")
     for label, value in (("layers", 2), ("Epochs", 1), ("Batch size", 64), ("patch len", 8), ("stride", 4)):
         at.number_input[[n.label for n in at.number_input].index(label)].set_value(value)
-    at.button[0].click().run()
+    _launch(at)
     assert not at.exception
     snapshot = common.job_manager().wait(at.session_state["train_job"], timeout=180)
     assert snapshot.state == SUCCEEDED, snapshot.error
@@ -176,7 +220,7 @@ def test_a_queued_job_is_shown_waiting_after_the_running_one(fresh_jobs):
     at = _train_page()
     at.selectbox(key="model").set_value("dlinear").run()
     _set_epochs(at, 200)
-    at.button[0].click().run()
+    _launch(at)
     manager = common.job_manager()
     running = at.session_state["train_job"]
     queued = None
@@ -185,7 +229,7 @@ def test_a_queued_job_is_shown_waiting_after_the_running_one(fresh_jobs):
             if "step_global_step" in manager.get(running).progress:
                 break
             time.sleep(0.05)
-        at.button[0].click().run()  # a second launch waits behind the first
+        _launch(at)  # a second launch waits behind the first
         queued = at.session_state["train_job"]
         assert queued != running and manager.get(queued).state == "queued"
         assert not at.exception
@@ -237,9 +281,10 @@ def test_the_run_store_table_lists_runs_that_did_not_succeed(fresh_jobs):
 
 
 @pytest.mark.parametrize("name", list(MODELS))
-def test_the_page_and_the_command_line_start_a_model_alike(name, runs_dir, monkeypatch):
-    """Launching from the page with every field as it opens gives the run that `python -m core train
-    --data ETTh1 --model <name>` gives: the same settings, the same resolved model config."""
+def test_the_page_and_the_command_line_start_a_model_alike(name, launched):
+    """Launching from the page with every field as it opens (the standard budget) gives the run that
+    `python -m core train --data ETTh1 --model <name>` gives: the same settings, the same resolved
+    model config."""
     import argparse
 
     from core.data import prepare
@@ -248,26 +293,10 @@ def test_the_page_and_the_command_line_start_a_model_alike(name, runs_dir, monke
     from core.training import runner
     from core.training.headless import add_train_arguments, build_request, resolve_spec
 
-    launched = []
-    monkeypatch.setattr(runner, "run_training", lambda spec, *args, **kwargs: launched.append(spec))
-
-    class Launcher:  # runs the job's function at once, which records the spec it would train
-        def submit(self, name, function, device="cpu"):
-            function(None)
-            return "job"
-
-        def list(self):
-            return []
-
-        def get(self, job_id):
-            raise KeyError(job_id)
-
-    with monkeypatch.context() as patch:  # undone before the fixture clears the real job manager
-        patch.setattr(common, "job_manager", lambda: Launcher())
-        at = AppTest.from_file(APP, default_timeout=60).run()
-        at.switch_page("pages/train.py").run()
-        at.selectbox(key="model").set_value(name).run()
-        at.button[0].click().run()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="model").set_value(name).run()
+    _launch(at)
     assert not at.exception, at.exception
     (from_page,) = launched
 
@@ -287,18 +316,206 @@ def test_the_page_and_the_command_line_start_a_model_alike(name, runs_dir, monke
     assert resolved(from_page) == resolved(from_cli)
 
 
-def test_enter_in_a_field_does_not_launch_and_a_series_too_short_is_refused_before_launch(runs_dir):
+def test_enter_in_a_field_does_not_launch(launched):
+    """Without a form, Enter in a field commits its value and reruns the page; only the button
+    launches a run."""
+    at = _train_page()
+    assert not at.get("form")
+    _set_epochs(at, 2)
+    at.run()
+    _number(at, "Learning rate").set_value(0.01).run()
+    at.selectbox(key="model").set_value("time_llm").run()
+    at.text_input[0].set_value("Hourly oil temperature of a transformer.").run()  # the data's description
+    assert launched == [] and "train_job" not in at.session_state
+    assert at.button(key="launch").proto.type == "primary"
+    _launch(at)
+    assert len(launched) == 1 and launched[0].model_options["description"].startswith("Hourly oil")
+
+
+def test_a_series_too_short_for_the_look_back_is_refused_before_launch(runs_dir):
     from core.datasets import load_builtin
 
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["dataset"] = load_builtin("ILI")  # 966 weekly rows
-    at.session_state["look_back"] = 96
-    at.session_state["horizon"] = 120  # longer than the validation part (97 rows)
-    at.run()
-    at.switch_page("pages/train.py").run()
-    assert [f.proto.form.enter_to_submit for f in at.get("form")] == [False]
+    at = _train_page(load_builtin("ILI"), look_back=700)  # 966 weekly rows: 676 to train on
     warning = " ".join(w.value for w in at.warning)
-    assert "validation part has 97 rows" in warning and "horizon of at most" in warning
-    at.button[0].click().run()
+    assert "training part has 676 rows" in warning and "look-back of at most 579" in warning
+    _launch(at)
     assert any(e.value.startswith("Not launched.") for e in at.error)
     assert "train_job" not in at.session_state
+
+
+def test_the_simple_view_recommends_a_model_and_asks_the_horizon_in_words(runs_dir):
+    from core.datasets import load_builtin
+
+    at = _train_page(look_back=96, horizon=96)
+    advice = recommend(17420, 96, "ett-hour")
+    model = at.selectbox(key="model")
+    assert model.value == advice.model  # chosen first
+    assert model.format_func(advice.model) == f"{MODELS[advice.model].plain} (recommended for this data)"
+    assert all("recommended" not in model.format_func(name) for name in MODELS if name != advice.model)
+    assert any(advice.reason in c.value for c in at.caption)
+    horizon = at.selectbox(key="train_horizon")
+    assert horizon.value == 96 and horizon.format_func(96) == "next 4 days (96 hours)"
+    assert horizon.format_func(168) == "next 7 days (168 hours)"
+    assert at.radio(key="budget").value == "standard"
+    assert any("usual schedule for this data. This run: up to 10 epochs" in c.value for c in at.caption)
+    advanced = next(e for e in at.expander if e.label == "Advanced settings")
+    assert not advanced.proto.expanded and advanced.selectbox(key="dlinear|ETTh1|96|96|split")
+
+    weekly = _train_page(load_builtin("ILI"), look_back=96, horizon=13)
+    assert weekly.selectbox(key="train_horizon").format_func(13) == "next 13 weeks"
+
+
+def test_every_model_is_listed_by_a_plain_sentence():
+    for name, entry in MODELS.items():
+        assert entry.plain and "(" not in entry.plain and "et al." not in entry.plain, name
+
+
+def test_the_horizon_on_the_page_is_the_one_every_page_reads(runs_dir):
+    at = _train_page(look_back=96, horizon=96)
+    at.selectbox(key="train_horizon").set_value(168).run()
+    assert at.session_state["horizon"] == 168
+    assert _number(at, "Epochs").value == 10  # the settings start afresh for the new horizon
+
+
+def test_only_the_settings_that_apply_are_shown():
+    at = _train_page()
+
+    def shown():
+        return (
+            {n.label for n in at.number_input}
+            | {c.label for c in at.checkbox}
+            | {s.label for s in at.selectbox}
+        )
+
+    assert _box(at, "Optimiser").value == "adam" and _box(at, "Schedule").value == "cosine"
+    assert {"SGD momentum", "Nesterov", "RMSprop alpha", "One-cycle max lr"}.isdisjoint(shown())
+    assert {"Cosine T max (epochs, 0: all)", "Cosine eta min", "Loss"} <= shown()
+    _box(at, "Optimiser").set_value("sgd").run()
+    assert {"SGD momentum", "Nesterov"} <= shown() and "RMSprop alpha" not in shown()
+    _box(at, "Optimiser").set_value("rmsprop").run()
+    assert "RMSprop alpha" in shown() and "Nesterov" not in shown()
+    _box(at, "Schedule").set_value("onecycle").run()
+    assert {"One-cycle max lr", "One-cycle warm-up share"} <= shown()
+    assert "Cosine eta min" not in shown()
+    assert "fp16" not in _box(at, "Precision").options  # fp16 needs a GPU's loss scaling
+    at.selectbox(key="model").set_value("proxy_tuned").run()
+    assert "Loss" not in shown()  # it trains on an objective of its own
+
+
+def test_switching_model_starts_its_settings_afresh():
+    at = _train_page()
+    _set_epochs(at, 7)
+    at.run()
+    at.selectbox(key="model").set_value("patchtst").run()
+    assert _number(at, "Epochs").value == 6  # PatchTST's own start
+    at.selectbox(key="model").set_value("dlinear").run()
+    assert _number(at, "Epochs").value == 10
+
+
+def test_a_budget_sets_the_schedule_it_launches_with(launched):
+    at = _train_page()
+    at.radio(key="budget").set_value("quick").run()
+    assert _number(at, "Epochs").value == QUICK_EPOCHS and _number(at, "Early-stopping patience").value == 1
+    assert any(
+        c.value.startswith("A first look")
+        and c.value.endswith(
+            f"This run: up to {QUICK_EPOCHS} epochs; it stops early after 1 epoch without improvement."
+        )
+        for c in at.caption
+    )
+    _launch(at)
+    assert (launched[0].train.epochs, launched[0].train.patience) == (QUICK_EPOCHS, 1)
+    at.radio(key="budget").set_value("thorough").run()
+    _launch(at)
+    assert (launched[1].train.epochs, launched[1].train.patience) == (20, 6)
+
+
+def test_the_precision_is_said_in_words_for_this_machine():
+    at = _train_page()
+    assert any(c.value.startswith("It will train in 32-bit floats on this CPU") for c in at.caption)
+    at.selectbox(key="model").set_value("time_llm").run()
+    assert any(c.value.startswith("It will train in bfloat16 on this CPU") for c in at.caption)
+    _box(at, "Precision").set_value("fp32").run()
+    assert any("32-bit floats on this CPU (as chosen under Advanced settings)" in c.value for c in at.caption)
+
+
+def _progress_texts(at: AppTest) -> list[str]:
+    return [bar.proto.text for bar in at.get("progress")]
+
+
+def test_a_running_job_says_what_it_does_then_the_time_left(fresh_jobs):
+    at = _train_page()
+    _set_epochs(at, 200)
+    _launch(at)
+    manager, job_id = common.job_manager(), at.session_state["train_job"]
+    try:
+        texts = _progress_texts(at.run())
+        assert texts and re.search(r"… \d+ s$|left", texts[0])  # at once: what it does and for how long
+        deadline = time.time() + 60
+        while "left" not in " ".join(texts) and time.time() < deadline:
+            time.sleep(0.2)
+            texts = _progress_texts(at.run())
+        (text,) = texts
+        assert re.match(r"epoch \d+ of 200, step \d+ of \d+ · (about|less than)", text)
+        assert text.endswith("left, at most: early stopping may end it sooner")  # patience 3 of 200 epochs
+    finally:
+        manager.cancel(job_id)
+    assert manager.wait(job_id, timeout=60).state == "cancelled"
+
+
+def test_a_run_cancelled_in_its_first_epoch_says_nothing_was_saved(fresh_jobs):
+    at = _train_page()
+    _number(at, "Batch size").set_value(1).run()  # thousands of steps per epoch
+    _launch(at)
+    manager, job_id = common.job_manager(), at.session_state["train_job"]
+    deadline = time.time() + 60
+    while "step_global_step" not in manager.get(job_id).progress and time.time() < deadline:
+        time.sleep(0.05)
+    manager.cancel(job_id)
+    assert manager.wait(job_id, timeout=60).state == "cancelled"
+    at.run()
+    warnings = [w.value for w in at.warning]
+    assert (
+        "The run was cancelled; nothing was saved: the run stopped before its first epoch ended." in warnings
+    )
+
+
+def test_a_run_cancelled_after_an_epoch_says_which_checkpoint_is_kept(fresh_jobs):
+    at = _train_page()
+    _set_epochs(at, 200)
+    _number(at, "Batch size").set_value(512).run()
+    _launch(at)
+    manager, job_id = common.job_manager(), at.session_state["train_job"]
+    deadline = time.time() + 60
+    while not manager.get(job_id).progress.get("epochs") and time.time() < deadline:
+        time.sleep(0.05)
+    manager.cancel(job_id)
+    snapshot = manager.wait(job_id, timeout=60)
+    at.run()
+    run_id = snapshot.progress["run_id"]
+    assert common.run_store().has_checkpoint(run_id)
+    assert (
+        f"The run was cancelled; its best checkpoint so far (epoch 1) is kept in the run store, run {run_id}."
+        in [w.value for w in at.warning]
+    )
+
+
+def test_the_sidebar_asks_the_horizon_in_words_and_keeps_it_valid(runs_dir):
+    """Under AppTest the app's script (and its sidebar) runs on the first run only, so each case
+    starts an app of its own."""
+    from core.datasets import load_builtin
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    sidebar = at.sidebar.selectbox(key="sidebar_horizon")
+    assert sidebar.value == 96 and sidebar.format_func(24) == "next day (24 hours)"
+    assert [n.label for n in at.sidebar.number_input] == ["Look-back (steps)"]
+    sidebar.set_value(24).run()
+    assert at.session_state["horizon"] == 24
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["horizon"] = 120
+    at.session_state["dataset"] = load_builtin("ILI")  # 97 validation rows: 120 weeks ahead cannot fit
+    at.run()
+    assert at.session_state["horizon"] == 52
+    assert at.sidebar.selectbox(key="sidebar_horizon").format_func(52) == "next 52 weeks"
+    assert any("Horizon set to next 52 weeks" in t.value for t in at.toast)
