@@ -718,10 +718,9 @@ def proxy_speed(report: dict) -> tuple[str, list[str], str]:
 def one_click(report: dict) -> tuple[str, list[str], str]:
     budget, test, final = report["budget"], report["test"], report["final_run"]
     before, after_run = report["load_before"]["1min"], report["load_after"]["1min"]
+    waited = report["waited_for_load_s"]
     waited = (
-        f", after waiting {seconds(report['waited_for_load_s'])} for it"
-        if report["waited_for_load_s"]
-        else ""
+        f" (after waiting {seconds(waited)} for it to fall below {report['load_limit']:g})" if waited else ""
     )
     caption = (
         f"{report['data']}, {MODEL_NAMES.get(report['model'], report['model'])}, features "

@@ -358,7 +358,7 @@ def _intervals(calibration="validation_only", chosen=False):
     return {"protocol": "DLinear, ETTh1", "date": "2030-03-04", "machine": MACHINE, "rows": [row]}
 
 
-def _one_click(call_s=48.25):
+def _one_click(call_s=48.25, waited=0.0):
     def run(lr, loss, epochs, best, seconds):
         figures = {"val_loss": loss, "epochs": epochs, "best_epoch": best, "wall_time_s": seconds}
         return {"lr": lr, "validation_only": True} | figures
@@ -369,7 +369,8 @@ def _one_click(call_s=48.25):
         "machine": MACHINE,
         "data": "ETTh1",
         "target_s": 90.0,
-        "waited_for_load_s": 0.0,
+        "waited_for_load_s": waited,
+        "load_limit": 2.0,
         "load_before": {"1min": 1.52, "5min": 2.0, "15min": 2.5},
         "load_after": {"1min": 1.71, "5min": 1.9, "15min": 2.4},
         "call_s": call_s,
@@ -460,8 +461,9 @@ def test_one_click_renders_each_try_the_chosen_run_and_the_total_against_its_tar
         in text
     )
 
-    (results / "one_click.json").write_text(json.dumps(_one_click(call_s=125.0)))
+    (results / "one_click.json").write_text(json.dumps(_one_click(call_s=125.0, waited=1200.0)))
     text, _ = render_results.render(results)
+    assert "load average 1.5 at the start (after waiting 20.0 min for it to fall below 2) and 1.7" in text
     assert "| click to forecast, in all |  |  |  | 2.1 min | ≤ 90 s (missed) |" in text
 
 
