@@ -13,7 +13,7 @@ from dataclasses import fields
 import pandas as pd
 import streamlit as st
 
-from core import plots
+from core import plots, verdict
 from core.data import FEATURES, PROTOCOLS, window_problem
 from core.models.contract import SHAPE_FIELDS
 from core.models.presets import preset
@@ -379,9 +379,16 @@ def show_job(snapshot) -> None:
         )
     if snapshot.state == SUCCEEDED:
         test = progress.get("test_metrics", {})
-        st.success(
-            f"Test (best checkpoint, {test.get('windows', '?')} windows, scaled values): "
-            f"MSE {test.get('mse', float('nan')):.4f}, MAE {test.get('mae', float('nan')):.4f}."
+        run_id = progress.get("run_id")
+        freq = store.get(run_id).config.get("freq") if run_id else dataset.freq
+        found = verdict.verdict(test, freq)
+        if found is not None:
+            show = st.success if found.better else st.error if found.better is False else st.warning
+            show(f"**{found.headline}** {found.advice}")
+        st.caption(
+            f"Checked on {test.get('windows', '?')} test forecasts (best checkpoint). Research protocol, "
+            f"standardised values: MSE {test.get('mse', float('nan')):.4f}, MAE "
+            f"{test.get('mae', float('nan')):.4f}."
         )
         if test.get("variants"):
             st.caption(
