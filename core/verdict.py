@@ -3,9 +3,11 @@
 Every run is scored beside three baselines forecasting the very same test windows: naive (repeat
 the last value), seasonal naive (repeat the last season) and Naive2 (the M4 competition's
 benchmark: naive on the seasonally adjusted series). The verdict compares the model's MASE with
-the seasonal naive's (Naive2's for monthly, quarterly and yearly data, as in M4): skill =
-1 − MASE_model / MASE_baseline, the share of the baseline's error the model removes; it also
-counts the test windows on which the model's error is the lower one.
+the strongest of the three on the run's windows, so that it never flatters a model by picking a
+weak rule: skill = 1 − MASE_model / MASE_baseline, the share of the baseline's error the model
+removes. It also counts the test windows on which the model's error is the lower one.
+`test.skill` in the command line's JSON is the skill against seasonal naive, the protocol's
+reference; `test.baselines` has every baseline's MASE beside it.
 """
 
 from __future__ import annotations
@@ -46,15 +48,15 @@ def window_wins(actual: np.ndarray, forecast: np.ndarray, other: np.ndarray) -> 
     return float(np.mean(mine < theirs))
 
 
-def comparator(scores: dict, freq: str | None) -> str | None:
-    """The baseline a run is judged against: Naive2 for monthly, quarterly and yearly data (M4's
-    benchmark), else seasonal naive, else naive (no season in the look-back)."""
+def comparator(scores: dict) -> str | None:
+    """The baseline a run is judged against: the strongest of those scored on its windows (the
+    lowest MASE). On hourly ETTh1's target, repeating the last value beats repeating the last day
+    over a day ahead; the verdict then names the last value."""
     baselines_scored = scores.get("baselines") or {}
-    monthly_or_longer = horizon.step_words(freq) in ("month", "quarter", "year")
-    for name in ("naive2", "snaive", "naive") if monthly_or_longer else ("snaive", "naive"):
-        if name in baselines_scored:
-            return name
-    return None
+    scored = {name: found for name, found in baselines_scored.items() if found.get("mase") is not None}
+    if not scored:
+        return None
+    return min(scored, key=lambda name: scored[name]["mase"])
 
 
 def baseline_words(name: str, season: int, freq: str | None) -> str:
@@ -75,7 +77,7 @@ class Verdict:
 def verdict(scores: dict, freq: str | None) -> Verdict | None:
     """The verdict of a run's test metrics (`runner.test_scores`); None for runs stored before
     baselines were scored."""
-    name = comparator(scores, freq)
+    name = comparator(scores)
     if name is None or scores.get("mase") is None:
         return None
     base = scores["baselines"][name]

@@ -27,11 +27,13 @@ def test_a_near_tie_is_called_one():
     assert verdict.verdict(_scores(1.01, 1.0), "h").headline.startswith("About as accurate as")
 
 
-def test_monthly_data_is_judged_against_naive2():
+def test_the_verdict_is_against_the_strongest_baseline():
     scores = _scores(0.5, 1.0)
-    scores["baselines"]["naive2"] = {"mase": 0.8, "model_wins": 0.6}
-    assert verdict.comparator(scores, "MS") == "naive2"
-    assert verdict.comparator(scores, "h") == "snaive"
+    scores["baselines"]["naive"] = {"mase": 0.6, "model_wins": 0.6}
+    scores["baselines"]["naive2"] = {"mase": 0.8, "model_wins": 0.7}
+    assert verdict.comparator(scores) == "naive"
+    found = verdict.verdict(scores, "h")
+    assert found.headline.startswith("17% lower error than repeating the last value (naive)")
     assert verdict.verdict({"mase": 1.0}, "h") is None  # a run stored before baselines were scored
 
 

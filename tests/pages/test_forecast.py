@@ -3,6 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core import verdict
 from core.datasets import load_builtin
 from core.runs.train_config import TrainConfig
 from core.training.jobs import SUCCEEDED
@@ -22,7 +23,9 @@ def test_forecast_page_gives_a_verdict_errors_in_units_ranges_and_downloads(page
     at.switch_page("pages/forecast.py").run()
     assert not at.exception, at.exception
     verdicts = [e.value for e in [*at.success, *at.warning, *at.error]]
-    assert any("repeating the last day (seasonal naive)" in v for v in verdicts), verdicts
+    run = common.run_store().get(page_runs[0])
+    expected = verdict.verdict(run.test_metrics, run.config["freq"]).headline
+    assert any(expected in v for v in verdicts), verdicts
     shown = {m.label: m.value for m in at.metric}
     run = common.run_store().get(page_runs[0])
     assert shown["Typical error (MAE)"] == f"{run.test_metrics['units']['OT']['mae']:.3g}"
