@@ -3,7 +3,7 @@
 DLinear, features M, look-back 336, horizon 96, the ETT borders, every test window, the checkpoint
 with the best validation loss, from its starting settings for the data (as on the Train page and the
 command line), through the project's one runner, on ETTh1 (bundled) and ETTh2 (ETDataset's
-`ETT-small/ETTh2.csv`, read from ../shared/data/ unless --etth2 names another copy).
+`ETT-small/ETTh2.csv`, bundled in data/ unless --etth2 names another copy).
 
 Each run's bands are split conformal at 80 % and 95 %, rolled forward through the test windows
 (`core.intervals`); the bench records their coverage on the test windows and their mean width, the
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import machine, today, trained_row  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "intervals.json"
-ETTH2 = ROOT.parent / "shared" / "data" / "ETTh2.csv"
+ETTH2 = ROOT / "data" / "ETTh2.csv"
 ETTH2_SOURCE = "zhouhaoyi/ETDataset, ETT-small/ETTh2.csv (CC BY-ND 4.0), unmodified"
 SEQ_LEN, PRED_LEN = 336, 96
 DATA = ["ETTh1", "ETTh2"]
