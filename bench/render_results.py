@@ -524,6 +524,121 @@ def foundation_speed(report: dict) -> tuple[str, list[str], str]:
     return "medians of repeated runs", table(header, rows), after
 
 
+PAGE_TITLES = {
+    "empty": "a page that does nothing (`bench/empty_page.py`)",
+    "home": "Start here",
+    "data": "Data",
+    "explore": "Explore",
+    "train": "Train",
+    "forecast": "Forecast, a stored run",
+    "attention": "Attention, a stored run",
+    "compare": "Compare, the stored runs",
+}
+PAGE_ACTIONS = {"stl_period": "a new STL cycle length", "model": "another model chosen"}
+PAGE_FIGURES = {"cold_s": "cold", "first_visit_s": "first visit", "first_s": "first visitor"}
+
+
+def load_range(loads: list[float]) -> str:
+    low, high = min(loads), max(loads)
+    return f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f}–{high:.1f}"
+
+
+def page_speed(report: dict) -> tuple[str, list[str], str]:
+    """Each page's first render and the slow interactions, in seconds and against the empty page."""
+    pages = report["pages"]
+    reference, target = pages["reference"], pages["target_s"]
+
+    def timed(entry: dict, key: str, against: dict, against_key: str | None = None) -> str:
+        value = entry[key]
+        return f"{seconds(value)} ({ratio(value / against[against_key or key])})"
+
+    def verdict(value: float, figure: str) -> str:
+        return f"≤ {target:g} s, {PAGE_FIGURES[figure]}: {'met' if value <= target else 'missed'}"
+
+    figures = ["cold_s", "first_visit_s", "again_s", "rerun_s"]
+    rows = [
+        [
+            PAGE_TITLES["empty"],
+            *[seconds(reference[key]) for key in figures],
+            load_range(reference["load_1min"]),
+            "",
+        ]
+    ]
+    rows += [
+        [
+            f"{PAGE_TITLES[case['page']]}, {case['data']}",
+            *[timed(case, key, reference) for key in figures],
+            load_range(case["load_1min"]),
+            verdict(case[case["judged"]], case["judged"]),
+        ]
+        for case in pages["cases"]
+    ]
+    lines = table(
+        ["page, data", "cold process", "first visit", "new session, cached", "rerun", "load", "target"], rows
+    )
+    actions = [
+        [
+            f"{PAGE_TITLES[entry['page']].split(',')[0]}, {entry['data']}: {PAGE_ACTIONS[entry['action']]}",
+            ", ".join(f"{value} {seconds(time)}" for value, time in entry["times_s"].items()),
+            timed(entry, "median_s", reference, "rerun_s"),
+            f"{entry['slowest']}: {timed(entry, 'slowest_s', reference, 'rerun_s')}",
+            f"≤ {target:g} s, slowest: {'met' if entry['slowest_s'] <= target else 'missed'}",
+        ]
+        for entry in pages["interactions"]
+    ]
+    lines += [""] + table(["interaction", "each value", "median", "slowest", "target"], actions)
+    browser = pages["browser"]
+    if browser:
+        app, empty = browser["app"], browser["reference"]
+        lines += [""] + table(
+            ["in Chromium, until the header is visible", "the app", "the empty page", "ratio", "target"],
+            [
+                [
+                    f"{label} (`{app['heading']}` / `{empty['heading']}`)",
+                    seconds(app[key]),
+                    seconds(empty[key]),
+                    ratio(app[key] / empty[key]),
+                    verdict(app[key], key) if key == app["judged"] else "",
+                ]
+                for key, label in (
+                    ("first_s", "a new server's first visitor"),
+                    ("second_s", "a second visitor"),
+                )
+            ]
+            + [
+                [
+                    "the server, started until healthy",
+                    seconds(app["server_start_s"]),
+                    seconds(empty["server_start_s"]),
+                    ratio(app["server_start_s"] / empty["server_start_s"]),
+                    "",
+                ]
+            ],
+        )
+    runs = ", ".join(
+        f"{MODEL_NAMES.get(run['model'], run['model'])} ({run['features']}, L {run['look_back']}, H "
+        f"{run['horizon']}, {run['epochs']} epoch{'s' if run['epochs'] > 1 else ''})"
+        for run in pages["stored_runs"]
+    )
+    caption = (
+        f"this part measured {pages['date']}; medians of {pages['repeats']} processes each, taking turns; "
+        "in brackets the ratio to the page that does nothing, timed the same way in the same run; ETTh1 "
+        f"bundled and ETTh2 ({count(pages['etth2']['rows'])} rows); the stored runs: {runs}; one-minute load "
+        f"{pages['load_before']['1min']:.1f} at the start and {pages['load_after']['1min']:.1f} at the end "
+        f"on {pages['cpu_count']} cores (the load column: at each process's start)"
+    )
+    after = (
+        "Cold: a fresh process from before importing Streamlit to its first run at the page. First visit: "
+        "a fresh process that drew the home page, and finished what it started in the background then, "
+        "switches to the page (its own imports and uncached work). "
+        "New session, cached: a new session at the page in that process. Rerun: the page again, "
+        "unchanged; interactions are set in the first-visit process, each value new to the caches, and "
+        "compared with the empty page's rerun. Chromium: from the navigation to the header being visible, "
+        "a new server each time, the second visitor once it is idle."
+    )
+    return caption, lines, after
+
+
 def cpu_precision(report: dict) -> tuple[str, list[str], str]:
     caption = (
         f"{report['protocol']}; the faster of {report['repeats']} medians of {report['timed_steps']} steps"
@@ -781,6 +896,12 @@ def one_click(report: dict) -> tuple[str, list[str], str]:
 
 SPEED: list[tuple[str, str, str, Callable[[dict], tuple[str, list[str], str]]]] = [
     ("foundation.json", "bench/bench_foundation.py", "Page and STL speed", foundation_speed),
+    (
+        "foundation.json",
+        "bench/bench_foundation.py --part pages",
+        "Page speed, against a page that does nothing",
+        page_speed,
+    ),
     (
         "cpu_precision.json",
         "bench/bench_cpu_precision.py",

@@ -195,6 +195,140 @@ def test_a_changed_figure_changes_the_row(results):
     assert (row[5], row[7]) == ("0.0512", "5.0 min")
 
 
+def _page(page, data, cold, first_visit, again, rerun, judged="first_visit_s", loads=(4.0, 5.3)):
+    return {
+        "page": page,
+        "data": data,
+        "cold_s": cold,
+        "first_visit_s": first_visit,
+        "again_s": again,
+        "rerun_s": rerun,
+        "load_1min": list(loads),
+        "judged": judged,
+    }
+
+
+def _pages(explore_visit=1.5, browser=True):
+    """foundation.json with page timings: the empty page, two pages, one interaction, the browser."""
+    report = _foundation()
+    report["pages"] = {
+        "when": "2030-01-02 03:04:05 UTC",
+        "date": "2030-01-03",
+        "protocol": "AppTest and Chromium, medians",
+        "target_s": 2.0,
+        "repeats": 3,
+        "cpu_count": 2,
+        "load_before": {"1min": 4.5, "5min": 4.0, "15min": 3.0},
+        "load_after": {"1min": 5.5, "5min": 4.2, "15min": 3.1},
+        "reference": _page("empty", None, 1.0, 0.01, 0.2, 0.01, judged=None, loads=(4.4, 4.4)),
+        "cases": [
+            _page("home", "ETTh1", 3.0, 0.5, 0.3, 0.1, judged="cold_s"),
+            _page("explore", "ETTh2", 9.0, explore_visit, 0.4, 0.02),
+        ],
+        "interactions": [
+            {
+                "page": "explore",
+                "data": "ETTh1",
+                "action": "stl_period",
+                "times_s": {"168": 1.2, "48": 0.9, "12": 0.8},
+                "median_s": 0.9,
+                "slowest": "168",
+                "slowest_s": 1.2,
+            }
+        ],
+        "stored_runs": [
+            {"model": "dlinear", "features": "M", "look_back": 96, "horizon": 96, "epochs": 1},
+            {"model": "stemgnn", "features": "M", "look_back": 96, "horizon": 96, "epochs": 2},
+        ],
+        "etth2": {"file": "ETTh2.csv", "rows": 17420, "channels": 7, "source": "ETDataset"},
+        "browser": {
+            "app": {"heading": "1. Load a series", "first_s": 5.0, "second_s": 3.0, "server_start_s": 1.5},
+            "reference": {
+                "heading": "A page that does nothing",
+                "first_s": 2.5,
+                "second_s": 2.0,
+                "server_start_s": 1.0,
+            },
+        }
+        if browser
+        else None,
+    }
+    if browser:
+        report["pages"]["browser"]["app"]["judged"] = "first_s"
+    return report
+
+
+def test_page_timings_render_in_seconds_and_against_the_empty_page(results):
+    (results / "foundation.json").write_text(json.dumps(_pages()))
+    text, notes = render_results.render(results)
+    assert not [note for note in notes if "pages" in note]
+    assert (
+        "**Page speed, against a page that does nothing** (`bench/bench_foundation.py --part pages` → "
+        "`bench/results/foundation.json`, run 2030-01-02): this part measured 2030-01-03; medians of 3 "
+        "processes" in text
+    )
+    assert "the stored runs: DLinear (M, L 96, H 96, 1 epoch), StemGNN (M, L 96, H 96, 2 epochs)" in text
+    assert "one-minute load 4.5 at the start and 5.5 at the end on 2 cores" in text
+    assert (
+        "| a page that does nothing (`bench/empty_page.py`) | 1.00 s | 10 ms | 0.20 s | 10 ms | 4.4 |  |"
+        in text
+    )
+    assert _rows(text, "Start here,") == [
+        [
+            "Start here, ETTh1",
+            "3.00 s (3.00×)",
+            "0.50 s (50.0×)",
+            "0.30 s (1.50×)",
+            "0.10 s (10.0×)",
+            "4.0–5.3",
+            "≤ 2 s, cold: missed",
+        ]
+    ]
+    assert _rows(text, "Explore, ETTh2") == [
+        [
+            "Explore, ETTh2",
+            "9.00 s (9.00×)",
+            "1.50 s (150.0×)",
+            "0.40 s (2.00×)",
+            "20 ms (2.00×)",
+            "4.0–5.3",
+            "≤ 2 s, first visit: met",
+        ]
+    ]
+    assert _rows(text, "Explore, ETTh1: a new STL cycle length") == [
+        [
+            "Explore, ETTh1: a new STL cycle length",
+            "168 1.20 s, 48 0.90 s, 12 0.80 s",
+            "0.90 s (90.0×)",
+            "168: 1.20 s (120.0×)",
+            "≤ 2 s, slowest: met",
+        ]
+    ]
+    browser = _rows(text, "a new server's first visitor")
+    assert browser == [
+        [
+            "a new server's first visitor (`1. Load a series` / `A page that does nothing`)",
+            "5.00 s",
+            "2.50 s",
+            "2.00×",
+            "≤ 2 s, first visitor: missed",
+        ]
+    ]
+    assert _rows(text, "a second visitor")[0][1:4] == ["3.00 s", "2.00 s", "1.50×"]
+
+    (results / "foundation.json").write_text(json.dumps(_pages(explore_visit=2.5, browser=False)))
+    text, notes = render_results.render(results)
+    assert _rows(text, "Explore, ETTh2")[0][2::4] == ["2.50 s (250.0×)", "≤ 2 s, first visit: missed"]
+    assert "a new server's first visitor" not in text and not [n for n in notes if "pages" in n]
+
+
+def test_committed_foundation_file_renders_its_page_timings():
+    text, notes = render_results.render(ROOT / "bench" / "results")
+    assert not [note for note in notes if "foundation.json" in note]
+    assert "**Page speed, against a page that does nothing**" in text
+    assert len(_rows(text, "Explore, ETTh2")) == 1
+
+
 def test_rendering_reads_fields_never_the_prose_beside_them(tmp_path):
     """With every sentence in the committed JSON replaced, the section changes only where a sentence
     was shown as it is (a speed table's caption): nothing was parsed out of one."""
