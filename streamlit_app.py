@@ -8,6 +8,7 @@ load never flashes it.
 import importlib
 import threading
 
+import pandas as pd
 import streamlit as st
 
 from pages import common
@@ -41,15 +42,24 @@ navigation.run()
 def _import(modules: tuple[str, ...]) -> None:
     for module in modules:
         importlib.import_module(module)
+    # Plotly reads its template and every trace class on its first figure (about 0.8 s here).
+    from core import plots
+
+    plots.series_figure(pd.DataFrame({"warm-up": [0.0, 1.0]}), ["warm-up"])
 
 
 @st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Thread:
-    """Once per server, after the first page is drawn: import in the background what later pages
-    need and what takes seconds to import (statsmodels' STL for Explore, torch for training), so
-    that no first visit to those pages waits for it."""
+    """Once per server, after the first page is drawn, in the background: import what later pages
+    need and what takes seconds to import (statsmodels' STL for Explore, scipy's filters for the
+    baselines, torch and the part of it an optimiser loads first), and draw one chart, which loads
+    plotly's template; so that no first visit to a page waits for them."""
     thread = threading.Thread(
-        target=_import, args=(("statsmodels.tsa.seasonal", "torch", "core.training.runner"),), daemon=True
+        target=_import,
+        args=(
+            ("statsmodels.tsa.seasonal", "scipy.ndimage", "torch", "torch._dynamo", "core.training.runner"),
+        ),
+        daemon=True,
     )
     thread.start()
     return thread

