@@ -42,6 +42,12 @@ def half_width(residuals: np.ndarray, level: float) -> np.ndarray:
     return np.partition(residuals, rank - 1, axis=0)[rank - 1]
 
 
+def feasible_levels(calibration_size: int, levels: tuple[float, ...] = LEVELS) -> tuple[float, ...]:
+    """The levels `calibration_size` windows can calibrate: ⌈(n + 1)·level⌉ ≤ n, so n ≥ 4 for 80 %
+    and n ≥ 19 for 95 %. A level with fewer windows would be an infinite band: it gets none."""
+    return tuple(level for level in levels if math.ceil((calibration_size + 1) * level) <= calibration_size)
+
+
 def rolling_bands(
     forecast: np.ndarray,
     actual: np.ndarray,

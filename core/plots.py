@@ -553,12 +553,12 @@ def forecast_overview_figure(
     `test_window` also has `actual`. `focus = (x0, x1)` is the span shown at first.
     """
     fig = go.Figure()
-    for name, (start, end) in splits.items():
+    for shade, (name, (start, end)) in enumerate(splits.items()):  # neutral greys: the ranges keep colour
         fig.add_vrect(
             x0=start,
             x1=end,
-            fillcolor=SPLIT_COLOURS.get(name, "#999"),
-            opacity=0.06,
+            fillcolor="#808080",
+            opacity=0.04 + 0.04 * shade,
             line_width=0,
             annotation_text=f"{name} part",
             annotation_position="top left",

@@ -84,7 +84,7 @@ def verdict(scores: dict, freq: str | None) -> Verdict | None:
     skill = 1 - scores["mase"] / base["mase"] if base["mase"] else float("nan")
     words = baseline_words(name, int(scores.get("season") or 1), freq)
     wins = base.get("model_wins")
-    share = "" if wins is None else f"; better on {wins:.0%} of the test windows"
+    share = "" if wins is None else f"; better in {wins:.0%} of the past forecasts it was checked on"
     if not np.isfinite(skill):
         return Verdict(f"Compared with {words}: not measurable on these windows.", "", None)
     if skill > TIE:

@@ -143,9 +143,10 @@ patch_len = int(left.number_input("Piece length (steps)", 1, seq_len, min(16, se
 stride = int(right.number_input("A new piece every (steps)", 1, seq_len, min(8, seq_len), key="stride"))
 count = patching.patch_count(seq_len, patch_len, stride)
 st.caption(
-    f"Time-LLM and the other patch-based models do not read the window value by value: they cut it into {count} "
-    f"overlapping pieces (patches) of {patch_len} steps, a new one every {stride} steps, and read each "
-    "piece as a language model reads a word, which lets them see short shapes rather than single points."
+    "Time-LLM and the other patch-based models do not read the window value by value: they cut it "
+    f"into {count} overlapping pieces (patches) of {patch_len} steps, a new one every {stride} steps, "
+    "and read each piece as a language model reads a word, which lets them see short shapes rather "
+    "than single points."
 )
 st.plotly_chart(
     plots.patches_figure(values, patch_len, stride, window.index, channel),

@@ -29,6 +29,28 @@ BASELINE_NAMES = {
 }
 
 
+CURRENCIES = ("£", "$", "€", "¥")
+
+
+def amount(value: float, unit: str) -> str:
+    """A value in the series' units as a person writes it: "£30.60", "2,660 visitors", "0.512 °C"."""
+    if abs(value) >= 1000:
+        number = f"{value:,.0f}"
+    elif abs(value) >= 100:
+        number = f"{value:,.1f}"
+    else:
+        number = f"{value:.3g}"
+    if unit in CURRENCIES:
+        return f"{unit}{value:,.2f}" if abs(value) < 1000 else f"{unit}{number}"
+    return f"{number} {unit}".strip()
+
+
+def duration(seconds: float | None) -> str:
+    if not seconds:
+        return "?"
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
 def relaunch(run, dataset, changes: dict) -> None:
     """Train `run` again on `dataset` with some settings changed, and watch it on the Train page."""
     try:
@@ -96,9 +118,8 @@ unit = (run.config.get("units") or {}).get(name, "")
 found = verdict.verdict(metrics, freq)
 span = horizon.describe(result.pred_len, freq)
 st.caption(
-    f"{result.label}, forecasting the {span} after each point from the "
-    f"{horizon.span(result.seq_len, freq)} before it · trained in "
-    f"{cost.wall_time_s or 0:.0f} s on {cost.device} ({cost.precision})"
+    f"{result.label}, forecasting the {span} from the {horizon.span(result.seq_len, freq)} before · "
+    f"took {duration(cost.wall_time_s)} to train and check"
 )
 if found is None:
     st.info(
@@ -113,33 +134,39 @@ else:
 errors = (metrics.get("units") or {}).get(name)
 columns = st.columns(4)
 if errors:
-    suffix = f" {unit}" if unit else ""
     columns[0].metric(
-        "Typical error (MAE)",
-        f"{errors['mae']:.3g}{suffix}",
-        help="Mean absolute error over every test window and step, in the series' own units.",
+        "Typical error",
+        amount(errors["mae"], unit),
+        help="The mean absolute error (MAE) over every past forecast it was checked on, in the series' own "
+        "units: how far off a forecast typically is.",
     )
     columns[1].metric(
-        "RMSE",
-        f"{errors['rmse']:.3g}{suffix}",
-        help="Root mean squared error: like the MAE, but large misses count more.",
+        "Large misses (RMSE)",
+        amount(errors["rmse"], unit),
+        help="Root mean squared error: like the typical error, but large misses count more.",
     )
 for column, level in zip(columns[2:], (80, 95), strict=True):
     if f"coverage_{level}" in metrics:
         column.metric(
             f"{level}% range held",
-            f"{metrics[f'coverage_{level}']:.0%} of values",
-            help=f"How often the actual value fell inside the {level}% range on the test windows; close to "
-            f"{level}% means the range is honest.",
+            f"{metrics[f'coverage_{level}']:.0%}",
+            help=f"How often the actual value fell inside the {level}% range on the past forecasts it was "
+            f"checked on; close to {level}% means the range is honest. "
+            + (
+                "The ranges come from the errors on a stretch held back before the test (split "
+                "conformal prediction), updated as each past forecast's outcome became known."
+                if metrics.get("intervals") == "split conformal, rolled forward"
+                else "The ranges are the spread of the model's own samples."
+            ),
         )
-st.caption(
-    f"Checked on {metrics.get('windows', '?'):,} forecasts of data the model never saw in training (the test "
-    "part of the series)."
-    + (
-        f" Ranges: {metrics['intervals']} (calibrated on the validation part)."
-        if metrics.get("intervals") == "split conformal, rolled forward"
-        else ""
+if not result.bands and metrics.get("calibration_windows") is not None:
+    st.caption(
+        f"No range: the stretch held back for it holds {metrics['calibration_windows']} past forecasts, "
+        "too few to estimate one (an 80% range needs at least 4, a 95% range 19). A longer series would "
+        "give one."
     )
+st.caption(
+    f"Checked on {metrics.get('windows', '?'):,} past forecasts of data the model never saw in training."
 )
 with st.expander("Research protocol: standardised errors, as the published tables report them"):
     table = {key.upper(): [metrics.get(key, float("nan"))] for key in ("mse", "mae", "rmse", "mase", "smape")}
@@ -283,7 +310,7 @@ if series is not None:
     if view == "future" and future is not None:
         future_frame = future.loc[future["channel"] == name].drop(columns="channel")
     if future_frame is not None:
-        start = max(len(series.index) - 4 * result.pred_len - result.seq_len, 0)
+        start = max(len(series.index) - 4 * result.pred_len, 0)  # a few horizons of history before it
         focus = (series.index[start], future_frame.index[-1])
     else:
         focus = (

@@ -18,6 +18,7 @@ from pages import common
 
 ONE_CLICK_KEY = "one_click_job"  # the job of this session's last one-click forecast
 UPLOAD_ERROR_KEY = "home_upload_error"  # (file name, why it was not loaded)
+UPLOADS_KEY = "home_uploads"  # files offered so far: each gets a fresh uploader
 DATE_QUESTION_KEY = "home_date_question"  # (file name, bytes, question) of a file waiting for an answer
 DAY_FIRST, MONTH_FIRST = "day first (31/01/2024)", "month first (01/31/2024)"
 
@@ -54,8 +55,10 @@ def load_file(name: str, data: bytes, dayfirst: bool | None = None) -> None:
 
 
 def load_upload() -> None:
-    """Uploader callback."""
-    upload = st.session_state.get("home_upload")
+    """Uploader callback; the next uploader starts empty (a rejected file must not look loaded)."""
+    count = st.session_state.get(UPLOADS_KEY, 0)
+    upload = st.session_state.get(f"home_upload_{count}")
+    st.session_state[UPLOADS_KEY] = count + 1
     if upload is not None:
         load_file(upload.name, upload.getvalue())
 
@@ -68,9 +71,14 @@ def answer_date_order() -> None:
 
 st.header("1. Load a series")
 summary = dataset.summary()
+sub_daily = any(word in horizon.step_words(dataset.freq) for word in ("hour", "minute", "second"))
+start, end = (
+    str(summary[key]) if sub_daily else str(summary[key]).removesuffix(" 00:00:00")
+    for key in ("start", "end")
+)
 st.markdown(
-    f"**Loaded: {dataset.name}** — {summary['rows']:,} rows, {summary['frequency']}, from {summary['start']} "
-    f"to {summary['end']}. The forecast is of **{dataset.target}**."
+    f"**Loaded: {dataset.name}** — {summary['rows']:,} rows, {summary['frequency']}, from {start} to {end}. "
+    f"The forecast is of **{dataset.target}**."
 )
 if dataset.description:
     st.caption(dataset.description)
@@ -78,7 +86,7 @@ left, right = st.columns([3, 2])
 left.file_uploader(
     "Upload your own CSV: a date column and one or more columns of numbers",
     type=["csv", "tsv", "txt"],
-    key="home_upload",
+    key=f"home_upload_{st.session_state.get(UPLOADS_KEY, 0)}",
     on_change=load_upload,
 )
 if DATE_QUESTION_KEY in st.session_state:
@@ -106,28 +114,19 @@ for note in st.session_state.get(common.NOTES_KEY, [])[1:]:
 
 st.header("2. Get a forecast")
 protocol = default_protocol(dataset.name)
-max_steps = max(1, len(dataset.frame) // 10)
-offered = [
-    h for h in horizon.choices(dataset.freq, max_steps) if recommend(len(dataset.frame), h.steps, protocol)
-]
-if not offered:
+common.horizon_input("How far ahead?", "home_horizon")  # the same horizon as the sidebar's
+_, steps_ahead = common.window_lengths()
+plan = recommend(len(dataset.frame), steps_ahead, protocol)
+if plan is None:
     st.warning(
-        f"The series has {len(dataset.frame):,} rows: too few to train on, check and forecast. "
-        "Load a longer one."
+        f"The series has {len(dataset.frame):,} rows: too few to learn from, check and forecast "
+        f"{horizon.describe(steps_ahead, dataset.freq)}. Choose a shorter horizon, or load a longer series."
     )
     st.stop()
-default = horizon.default(dataset.freq, offered[-1].steps)
-steps = [h.steps for h in offered]
-chosen = st.selectbox(
-    "How far ahead?",
-    offered,
-    index=steps.index(default.steps) if default.steps in steps else 0,
-    key=f"home_horizon_{dataset.content_hash()}",
-)
-plan = recommend(len(dataset.frame), chosen.steps, protocol)
 st.caption(
-    f"Model: {plan.reason} It reads the last {horizon.span(plan.look_back, dataset.freq)} "
-    "to forecast, and tries a few learning rates, keeping the one that does best on a validation stretch."
+    f"Model: {plan.reason} It reads the last {horizon.span(plan.look_back, dataset.freq)} to forecast, and "
+    "tries a few learning rates, keeping the one that does best on a stretch of data held back for "
+    "choosing settings."
 )
 
 
@@ -135,11 +134,10 @@ def launch() -> None:
     from core.training.oneclick import forecast_series
     from core.training.trainer import resolve_device
 
-    store, target, steps_ahead = common.run_store(), dataset, chosen.steps
-    st.session_state[common.HORIZON_KEY] = steps_ahead  # the sidebar follows the chosen horizon
+    store, target, steps = common.run_store(), dataset, steps_ahead
     st.session_state[ONE_CLICK_KEY] = common.job_manager().submit(
         f"Forecast of {target.target} on {target.name}",
-        lambda context: forecast_series(target, steps_ahead, store, context),
+        lambda context: forecast_series(target, steps, store, context),
         device=resolve_device("auto").type,
     )
 
@@ -147,9 +145,17 @@ def launch() -> None:
 st.button("Forecast this series", type="primary", icon=":material/auto_graph:", on_click=launch)
 
 
+def plain(error: str | None) -> str:
+    """An error's message without its class name: the people reading it do not program."""
+    message = str(error or "")
+    head, _, rest = message.partition(": ")
+    return rest if rest and head.replace("Error", "").isalpha() and head.endswith("Error") else message
+
+
 @st.fragment(run_every=1.0)
 def progress() -> None:
-    """The one-click job's progress; when it is done, its verdict and the way to the forecast."""
+    """The one-click job's progress; when it is done, the way to its forecast."""
+    from core.training import eta
     from core.training.jobs import CANCELLED, FAILED, QUEUED, SUCCEEDED
 
     job_id = st.session_state.get(ONE_CLICK_KEY)
@@ -164,13 +170,17 @@ def progress() -> None:
         st.info("Waiting for another training job to finish first.", icon=":material/hourglass_empty:")
         return
     if not job.finished:
-        elapsed = time.time() - (job.started_at or time.time())
+        now = time.time()
         done, total = report.get("step_global_step", 0), report.get("step_total_steps") or 0
-        text = f"{report.get('phase', 'starting')} · {elapsed:.0f} s so far"
-        st.progress(min(done / total, 1.0) if total else 0.0, text=text)
+        step = report.get("one_click_step", "getting ready")
+        st.progress(
+            min(done / total, 1.0) if total else 0.0,
+            text=f"{step} · {eta.describe(report, job.started_at, now)} · "
+            f"{now - (job.started_at or now):.0f} s so far",
+        )
         return
     if job.state == FAILED:
-        st.error(f"The forecast could not be made: {job.error}")
+        st.error(f"The forecast could not be made: {plain(job.error)}")
     elif job.state == CANCELLED:
         st.warning("The forecast was cancelled.")
     elif job.state == SUCCEEDED and report.get("run_id"):

@@ -397,7 +397,7 @@ def test_the_analyst_path_from_a_csv_to_a_judged_forecast(app_url, page, sales_c
     )
     verdict = main.get_by_text(VERDICT).first
     assert_visible(verdict)
-    assert_visible(main.get_by_text("Typical error (MAE)"))
+    assert_visible(main.get_by_text("Typical error", exact=True))
     assert_visible(main.get_by_text("£").first)  # errors in the series' own units
     assert_visible(main.locator(PLOT).get_by_text("80% range").first)  # the bands, in the legend
     assert_visible(main.locator(PLOT).get_by_text("95% range").first)

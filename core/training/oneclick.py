@@ -8,9 +8,11 @@ any run. Training is seeded, so the stored run is the try that won.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from core import horizon
+from core.data import split_borders
 from core.dataset import Dataset
 from core.models.registry import spec_of
 from core.recommend import Recommendation, recommend
@@ -49,10 +51,22 @@ def plan(dataset: Dataset, pred_len: int) -> tuple[RunSpec, Recommendation]:
             "name": f"Forecast of {dataset.target}, {horizon.describe(pred_len, dataset.freq)} "
             f"({spec_of(chosen.model).label})",
         },
-        {"epochs": chosen.epochs, "patience": chosen.patience},
+        {
+            "epochs": chosen.epochs,
+            "patience": chosen.patience,
+            "batch_size": batch_size(spec, dataset, protocol),
+        },
         {},
     )
     return spec, chosen
+
+
+def batch_size(spec: RunSpec, dataset: Dataset, protocol: str) -> int:
+    """The model's batch size, or smaller for a short series: at least four batches of training
+    windows, so that a 40-row file trains instead of failing on "no full batch"."""
+    start, end = split_borders(len(dataset.frame), spec.seq_len, protocol)["train"]
+    windows = end - start - spec.seq_len - spec.pred_len + 1
+    return max(1, min(spec.train.batch_size, windows // 4))
 
 
 def forecast_series(
@@ -60,21 +74,23 @@ def forecast_series(
 ) -> RunOutcome:
     """Choose the learning rate on validation, then train, test and store the forecast."""
     spec, chosen = plan(dataset, pred_len)
+    started = time.perf_counter()
     losses = {}
+    count = len(chosen.learning_rates) + 1
     for i, rate in enumerate(chosen.learning_rates, start=1):
-        if context is not None:
-            context.report(
-                phase=f"choosing the learning rate: trying {rate:g} ({i} of {len(chosen.learning_rates)})"
-            )
+        if context is not None:  # a field of its own: the runner's phases overwrite `phase`
+            context.report(one_click_step=f"step {i} of {count}: trying a learning rate ({rate:g})")
         trial = replace(spec, train=replace(spec.train, lr=rate))
         losses[rate] = run_training(trial, dataset, None, context, validate_only=True).val_loss
     best = min(losses, key=losses.get)
     if context is not None:
-        context.report(phase="training the chosen setting", learning_rates=losses)
+        context.report(one_click_step=f"step {count} of {count}: training the best setting and checking it")
     outcome = run_training(replace(spec, train=replace(spec.train, lr=best)), dataset, store, context)
     tried = ", ".join(f"{rate:g} ({loss:.4f})" for rate, loss in losses.items())
+    outcome.wall_time_s = time.perf_counter() - started  # the click's whole cost, the tries included
     store.update(
         outcome.run_id,
+        wall_time_s=outcome.wall_time_s,
         message=f"Learning rate {best:g}, the lowest validation loss of those tried: {tried}.",
     )
     return outcome

@@ -336,6 +336,8 @@ def run_training(
             test_metrics = test_scores(predictions, data, dataset.freq, spec.seq_len, spec.pred_len)
             if predictions.bands:  # conformal (ours) or the model's own (sample quantiles)
                 test_metrics["intervals"] = "split conformal, rolled forward" if ahead else "the model's own"
+            windows = len(data.splits["val"]) - spec.seq_len - spec.pred_len + 1
+            test_metrics["calibration_windows"] = max(int(windows), 0)  # what the ranges could use
     wall = time.perf_counter() - started
     recorder.save_history()
     recorder.succeed(dataset, data, predictions, test_metrics, fit, wall, ahead)
@@ -363,10 +365,13 @@ def add_intervals(
     whose forecasts carry bands of their own."""
     if calibration is None or predictions.bands:
         return {}
+    levels = intervals.feasible_levels(len(calibration))  # too few windows: no band, not an infinite one
+    if not levels:
+        return {}
     predictions.bands = intervals.rolling_bands(
-        predictions.forecast, predictions.actual, predictions.window_index, calibration, pred_len
+        predictions.forecast, predictions.actual, predictions.window_index, calibration, pred_len, levels
     )
-    return intervals.latest_half_widths(calibration, predictions.forecast, predictions.actual)
+    return intervals.latest_half_widths(calibration, predictions.forecast, predictions.actual, levels)
 
 
 def _baselines(

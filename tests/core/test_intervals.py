@@ -47,3 +47,9 @@ def test_latest_half_widths_use_the_most_recent_windows():
 def test_coverage_counts_the_ends_as_inside():
     band = Band(np.array([0.0, 0.0]), np.array([1.0, 1.0]))
     assert intervals.coverage(np.array([1.0, 2.0]), band) == 0.5
+
+
+def test_a_level_too_few_windows_can_calibrate_gets_no_band_rather_than_an_infinite_one():
+    assert intervals.feasible_levels(3) == ()
+    assert intervals.feasible_levels(4) == (0.8,)
+    assert intervals.feasible_levels(18) == (0.8,) and intervals.feasible_levels(19) == (0.8, 0.95)

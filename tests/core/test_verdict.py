@@ -13,7 +13,8 @@ def test_a_winner_is_told_by_how_much_and_how_often():
     found = verdict.verdict(_scores(0.77, 1.0), "h")
     assert found.better is True and found.advice == ""
     assert found.headline == (
-        "23% lower error than repeating the last day (seasonal naive); better on 70% of the test windows."
+        "23% lower error than repeating the last day (seasonal naive); better in 70% of the past forecasts "
+        "it was checked on."
     )
 
 

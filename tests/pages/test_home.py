@@ -16,13 +16,16 @@ def test_the_app_opens_on_three_steps_with_its_own_page_links(runs_dir):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception, at.exception
     assert [h.value for h in at.header] == ["1. Load a series", "2. Get a forecast", "3. See how good it is"]
-    assert at.selectbox(
-        key=next(k for k in at.session_state if str(k).startswith("home_horizon_"))
-    ).value.label == ("next day (24 hours)")
+    # The horizon in calendar words: the sidebar's, so that the two never disagree.
+    horizon = at.selectbox(key="home_horizon")
+    assert horizon.value == 96 and horizon.format_func(horizon.value) == "next 4 days (96 hours)"
     assert any(b.label == "Forecast this series" for b in at.button)
     links = [link.proto.label for link in at.get("page_link")]
     sidebar = ["Start here", "Data", "Explore", "Train", "Forecast", "Attention", "Compare"]
     assert [label for label in links if label in sidebar] == sidebar
+    horizon.set_value(24).run()
+    assert at.session_state[common.HORIZON_KEY] == 24
+    assert at.selectbox(key="home_horizon").format_func(24) == "next day (24 hours)"
 
 
 def test_one_click_trains_the_recommended_model_and_lands_on_its_forecast(runs_dir):

@@ -95,7 +95,7 @@ def test_launch_watch_and_open_the_forecast(runs_dir):
 
     at.switch_page("pages/forecast.py").run()
     assert not at.exception and at.title[0].value == "Forecast"
-    mae = next(m for m in at.metric if m.label == "Typical error (MAE)")  # of the target, in its units
+    mae = next(m for m in at.metric if m.label == "Typical error")  # of the target, in its units
     assert float(mae.value) == pytest.approx(run.test_metrics["units"]["OT"]["mae"], rel=1e-2)
 
 

@@ -61,3 +61,19 @@ def test_a_validation_only_try_is_never_stored(hourly, tmp_path):
     spec, _ = oneclick.plan(hourly, 24)
     with pytest.raises(ValueError, match="not stored"):
         run_training(spec, hourly, RunStore(tmp_path), validate_only=True)
+
+
+def test_a_40_row_file_trains_with_smaller_batches_and_no_infinite_range(tmp_path):
+    rng = np.random.default_rng(1)
+    index = pd.date_range("2024-01-01", periods=40, freq="D", name="timestamp")
+    values = 50 + 5 * np.sin(2 * np.pi * np.arange(40) / 7) + rng.normal(0, 1, 40)
+    short = Dataset(pd.DataFrame({"visits": values}, index=index), "visits", "short", freq="D")
+    spec, _ = oneclick.plan(short, 4)
+    assert spec.train.batch_size < 32
+    store = RunStore(tmp_path)
+    outcome = oneclick.forecast_series(short, 4, store)
+    test = outcome.test_metrics
+    assert store.get(outcome.run_id).status == "succeeded"
+    assert outcome.wall_time_s >= store.get(outcome.run_id).wall_time_s - 1e-6  # the tries included
+    # Its validation part holds too few forecasts for a 95 % range: none is claimed.
+    assert test["calibration_windows"] < 19 and "coverage_95" not in test
