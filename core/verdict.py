@@ -90,8 +90,8 @@ def verdict(scores: dict, freq: str | None) -> Verdict | None:
     if skill > TIE:
         return Verdict(f"{skill:.0%} lower error than {words}{share}.", "", True)
     advice = (
-        "Try a longer look-back, the 'thorough' budget, or another model; a series this hard to beat "
-        "may simply be close to a random walk, where repeating the last value is the honest forecast."
+        f"Until a model does better, {words.split(' (')[0]} is the honest forecast for this series. To try "
+        "for better: a longer history (look-back), the 'thorough' budget or another model on the Train page."
     )
     if skill < -TIE:
         return Verdict(f"Worse than {words}: {-skill:.0%} higher error{share}.", advice, False)

@@ -82,6 +82,10 @@ formats = {
     "trainable parameters": st.column_config.NumberColumn("parameters trained", format="localized"),
     "total parameters": st.column_config.NumberColumn(format="localized"),
 }
+st.caption(
+    "Errors here are on standardised values, so that data sets and columns compare: the Forecast page "
+    "gives each run's typical error in the series' own units."
+)
 st.dataframe(mark_best(compact), hide_index=True, column_config=formats, width="stretch")
 winners = {
     label: compact.loc[compact[label].idxmin(), "row"] for label in ("MAE", "MASE") if label in best_metrics
