@@ -1,6 +1,6 @@
 """How long "Forecast this series" takes on the home page, from the click to a stored, judged forecast.
 
-ETTh1 (bundled) at the home page's default horizon (the next day: 24 hourly steps), through the
+ETTh1 (bundled) at the home page's default horizon (the sidebar's: 96 hourly steps), through the
 home page's path: `core.training.oneclick.forecast_series` as a background job of a `JobManager`,
 into a temporary run store. The time is from the call to its return: the model's choice, the
 learning-rate tries on the validation split, and the final run with its test, bands and verdict
@@ -31,20 +31,12 @@ RESULTS = ROOT / "bench" / "results" / "one_click.json"
 TARGET_S = 90.0
 
 
-def home_page_horizon(dataset) -> int:
-    """The horizon the home page offers first for this data set (as pages/home.py chooses it)."""
-    from core import horizon
-    from core.recommend import recommend
-    from core.runs.spec import default_protocol
+def home_page_horizon() -> int:
+    """The horizon the home page opens with: the sidebar's, which a new session starts at
+    `pages.common.DEFAULT_PRED_LEN` steps (96 hourly steps on ETTh1: the next 4 days)."""
+    from pages.common import DEFAULT_PRED_LEN
 
-    protocol = default_protocol(dataset.name)
-    max_steps = max(1, len(dataset.frame) // 10)
-    offered = [
-        h
-        for h in horizon.choices(dataset.freq, max_steps)
-        if recommend(len(dataset.frame), h.steps, protocol)
-    ]
-    return horizon.default(dataset.freq, offered[-1].steps).steps
+    return DEFAULT_PRED_LEN
 
 
 def wait_for_quiet(limit: float, wait_s: float) -> float:
@@ -162,7 +154,7 @@ def main() -> None:
     parser.add_argument("--wait", type=float, default=900.0, help="the longest wait for it, in seconds")
     args = parser.parse_args()
     dataset = load_builtin("ETTh1")
-    pred_len = home_page_horizon(dataset)
+    pred_len = home_page_horizon()
     waited = wait_for_quiet(args.load, args.wait)
     report = {
         "protocol": "ETTh1 at the home page's default horizon: forecast_series as a background job into "

@@ -361,7 +361,12 @@ if result.variants:
     )
     variant_frames = {
         name: pd.DataFrame(
-            {"forecast": variant.forecast[window, :, channel]} | band_columns(variant.bands, window, channel),
+            {"forecast": variant.forecast[window, :, channel]}
+            | {  # the 80 % band of each (the 10 % and 90 % quantiles of its samples)
+                side: getattr(variant.bands[0.8], side)[window, :, channel]
+                for side in ("lower", "upper")
+                if 0.8 in variant.bands
+            },
             index=steps,
         )
         for name, variant in result.variants.items()
