@@ -87,6 +87,7 @@ def _csv(columns: list[str]) -> bytes:
 def _upload_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
+    at.switch_page("pages/data.py").run()  # the app opens on its home page
     at.radio(key="source").set_value("Upload a CSV or TSV").run()
     assert not at.exception
     return at

@@ -13,7 +13,7 @@ APP = str(ROOT / "streamlit_app.py")
 
 
 def open_app() -> AppTest:
-    """The app run once, at its first page (Data), without an exception."""
+    """The app run once, at its first page (Start here), without an exception."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception
