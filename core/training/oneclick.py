@@ -84,7 +84,10 @@ def forecast_series(
         losses[rate] = run_training(trial, dataset, None, context, validate_only=True).val_loss
     best = min(losses, key=losses.get)
     if context is not None:
-        context.report(one_click_step=f"step {count} of {count}: training the best setting and checking it")
+        context.report(
+            one_click_step=f"step {count} of {count}: training the best setting and checking it",
+            learning_rates=losses,
+        )
     outcome = run_training(replace(spec, train=replace(spec.train, lr=best)), dataset, store, context)
     tried = ", ".join(f"{rate:g} ({loss:.4f})" for rate, loss in losses.items())
     outcome.wall_time_s = time.perf_counter() - started  # the click's whole cost, the tries included
