@@ -320,7 +320,7 @@ def test_the_whole_journey(app_url, page, hourly_csv):
     if on_request.count():  # a large model forecasts ahead on request; a small one as the page opens
         on_request.click()
     assert_visible(main.get_by_role("button", name="(CSV, with its ranges)"))
-    main.get_by_text("The past forecasts it was checked on").click()
+    main.get_by_text("The past forecasts it was checked on (test part)", exact=True).click()
     lines = download_from(page, main.get_by_role("button", name="Download as CSV"))
     assert lines[0] == "window,step,timestamp,channel,actual,forecast,lower_80,upper_80,lower_95,upper_95"
     assert len(lines) == 1 + 49 * 12  # 49 test windows of the 300 rows, 12 steps, one channel
@@ -409,7 +409,7 @@ def test_the_analyst_path_from_a_csv_to_a_judged_forecast(app_url, page, sales_c
     ahead = download_from(page, main.get_by_role("button", name="(CSV, with its ranges)"))
     assert ahead[0] == "timestamp,channel,forecast,lower_80,upper_80,lower_95,upper_95"
     assert ahead[1].startswith("2024-03-03 12:00:00,sales (£),")  # the hour after the last row
-    main.get_by_text("The past forecasts it was checked on").click()
+    main.get_by_text("The past forecasts it was checked on (test part)", exact=True).click()
     past = download_from(page, main.get_by_role("button", name="Download as CSV"))
     assert past[0] == "window,step,timestamp,channel,actual,forecast,lower_80,upper_80,lower_95,upper_95"
     wait_until_idle(page)
