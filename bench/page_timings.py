@@ -41,7 +41,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 import platform
 import socket
 import statistics
@@ -108,12 +107,15 @@ def worker(start: float, job: dict) -> None:
 
     load = os.getloadavg()[0]
     page = job["page"]
-    dataset = None
+    dataset, dataset_s = None, 0.0
     if job["dataset"]:  # the app imports these on its first run anyway; the empty page never does
         from pages import common
 
-        with open(job["dataset"], "rb") as handle:
-            dataset = pickle.load(handle)
+        # Read from its CSV (never a pickle). The reading itself is not the page's cost: a user's
+        # upload is already in the session, so its seconds are taken off the cold figure.
+        began = time.perf_counter()
+        dataset = etth2_dataset(Path(job["dataset"]))
+        dataset_s = time.perf_counter() - began
 
     def check(at) -> None:
         if at.exception:
@@ -141,7 +143,7 @@ def worker(start: float, job: dict) -> None:
     if job["mode"] == "cold":
         at = opened()
         at.run()
-        out["cold_s"] = time.perf_counter() - start
+        out["cold_s"] = time.perf_counter() - start - dataset_s
         check(at)
         out["settled_s"] = settle(threads)
         again = []
@@ -264,16 +266,14 @@ def train_stored_runs(folder: Path) -> list[dict]:
 def app_timings(repeats: int, etth2: Path, runs_dir: Path, scratch: Path) -> dict:
     """AppTest figures for the empty page and every case, `repeats` processes each, in turns."""
     runs = train_stored_runs(runs_dir)
-    dataset_path = scratch / "etth2.pickle"
-    dataset = etth2_dataset(etth2)
-    dataset_path.write_bytes(pickle.dumps(dataset))
+    dataset = etth2_dataset(etth2)  # fails here, once, if the file cannot be read
     env = dict(os.environ, HF_HUB_OFFLINE="1", FORECAST_RUNS_DIR=str(runs_dir))
 
     from pages import common
 
     def job(mode: str, page: str | None, data: str) -> dict:
         state = {common.SELECTED_RUN_KEY: runs[0]["id"]} if page == "forecast" else {}
-        path = str(dataset_path) if data == "ETTh2" else None
+        path = str(etth2) if data == "ETTh2" else None
         return {"mode": mode, "page": page, "state": state, "dataset": path, "repeats": repeats}
 
     keys = [(None, "ETTh1"), *CASES]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from core import datasets, decompose, horizon, ingest
@@ -26,11 +25,6 @@ def load_builtin(name: str) -> Dataset:
 @st.cache_data(show_spinner=False, max_entries=8)
 def read_table(data: bytes, max_bytes: int) -> Table:
     return ingest.read_table(data, max_bytes=max_bytes)
-
-
-@st.cache_data(show_spinner="Decomposing with STL…", max_entries=16)
-def stl(values: pd.Series, period: int, robust: bool) -> decompose.Decomposition:
-    return decompose.stl(values, period, robust)
 
 
 def current_dataset() -> Dataset:
