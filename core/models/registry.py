@@ -265,8 +265,10 @@ def build_model(
 
 
 def rebuild(name: str, model_config: dict) -> Forecaster:
-    """A model from the config a run stored (what `dataclasses.asdict` made of it)."""
-    options = dict(model_config)
+    """A model from the config a run stored (what `dataclasses.asdict` made of it). A field the stored
+    config lacks (the run is older than the field) takes the value the config class's `absent_means`
+    gives it, the behaviour before the field existed, else its default."""
+    options = getattr(spec_of(name).config_class, "absent_means", {}) | dict(model_config)
     shape = {key: options.pop(key) for key in SHAPE_FIELDS}
     for key in spec_of(name).fixed:
         options.pop(key, None)

@@ -4,14 +4,19 @@ Per window and channel (channel independence):
 
 1. RevIN normalises the window; the forecast is de-normalised at the end.
 2. The window is cut into P = floor((L − Lp) / S) + 2 patches (`core.patching`, shared with the
-   Explore page) and each patch is embedded into d_model by a linear layer, as the paper says
-   (the official code uses a 1-D convolution over the patch; a linear map of the patch is the
-   simpler of the two and what the paper describes).
+   Explore page) and each patch is embedded into d_model (`patch_embedding`): `conv`, the default,
+   as the official code does it (a 1-D convolution across neighbouring patches, kernel 3, circular
+   padding, no bias, the patch's Lp steps as its in-channels), or `linear`, a linear map of each
+   patch alone, as the paper describes it. The default is the official code's choice: the comparison
+   with neuralforecast (bench/bench_time_llm_vs_neuralforecast.py) reports both, on test data, which
+   is no ground for choosing one.
 3. Text prototypes: V' vectors learned as a linear map of the backbone's V vocabulary embeddings
    (V × D to V' × D), computed once per forward pass, not per sample.
 4. Reprogramming: multi-head cross-attention (K heads), queries from the patch embeddings, keys and
-   values from the prototypes, projected to the backbone's width D. Training uses
-   `F.scaled_dot_product_attention`; `explain` reads the weights explicitly.
+   values from the prototypes, projected to the backbone's width D. Each head is d_ff wide
+   (`reprogramming_width="official"`, the default, as the official code and neuralforecast: 8 heads
+   × 32 = 256) or 4 × d_model / K (`"narrow"`: 8 heads × 8 = 64, this project's first choice).
+   Training uses `F.scaled_dot_product_attention`; `explain` reads the weights explicitly.
 5. Prompt-as-prefix: the data set's description, the task and the window's statistics (min, max,
    median, trend, top-5 lags from a non-circular autocorrelation without lag 0, in the series' own
    units, rounded to few digits), tokenised as one batch with an attention mask. The text comes
@@ -23,12 +28,17 @@ Ablations (Tan et al., NeurIPS 2024, "Are language models actually useful for ti
 forecasting?"): `no_llm` sends the reprogrammed patches straight to the head; `llm_to_attention`
 replaces the backbone with one trainable self-attention layer; `random_init` keeps the backbone's
 architecture with random weights.
+
+Runs stored before `reprogramming_width` and `patch_embedding` existed rebuild as they were trained:
+a stored config without them means the narrow width and the linear embedding
+(`TimeLLMConfig.absent_means`, read by `core.models.registry.rebuild`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import ClassVar
 
 import pandas as pd
 import torch
@@ -56,6 +66,8 @@ from core.patching import make_patches, patch_count, patch_starts
 from core.stats import prompt_pieces
 
 VARIANTS = ("full", "no_llm", "llm_to_attention", "random_init")
+WIDTHS = ("official", "narrow")
+EMBEDDINGS = ("conv", "linear")
 SHOWN_PROTOTYPES = 30  # columns of the attention heatmap: the prototypes a window attends to most
 
 
@@ -81,16 +93,32 @@ class TimeLLMConfig:
     # statistics are in the series' own units (the official code describes scaled values).
     input_mean: list[float] | None = option(None, automatic=True)
     input_std: list[float] | None = option(None, automatic=True)
+    reprogramming_width: str = option(
+        "official",
+        choices=WIDTHS,
+        labels={"official": "d_ff per head (official code)", "narrow": "4 × d_model / heads per head"},
+        help="Width of each reprogramming head: d_ff as the official code, or 4 × d_model / heads.",
+    )
+    patch_embedding: str = option(
+        "conv",
+        choices=EMBEDDINGS,
+        labels={"conv": "convolution across patches (official code)", "linear": "linear map (paper)"},
+        help="How a patch becomes a vector: a convolution over it and its neighbours, or a linear map.",
+    )
+
+    # What a stored config without a field meant: the architecture before the field existed.
+    absent_means: ClassVar[dict[str, str]] = {"reprogramming_width": "narrow", "patch_embedding": "linear"}
 
 
 class ReprogrammingLayer(nn.Module):
-    """Cross-attention from patch embeddings (queries) to text prototypes (keys and values)."""
+    """Cross-attention from patch embeddings (queries) to text prototypes (keys and values), K heads of
+    d_keys channels each."""
 
-    def __init__(self, d_model: int, n_heads: int, d_llm: int, dropout: float):
+    def __init__(self, d_model: int, n_heads: int, d_keys: int, d_llm: int, dropout: float):
         super().__init__()
         self.n_heads = n_heads
-        self.d_keys = max(d_model // n_heads, 1) * 4  # per-head width, a little wider than d_m / K
-        width = self.d_keys * n_heads
+        self.d_keys = d_keys
+        width = d_keys * n_heads
         self.query = nn.Linear(d_model, width)
         self.key = nn.Linear(d_llm, width)
         self.value = nn.Linear(d_llm, width)
@@ -123,6 +151,29 @@ class ReprogrammingLayer(nn.Module):
         return scores.softmax(dim=-1)
 
 
+def head_width(config: TimeLLMConfig) -> int:
+    """Each reprogramming head's width d_keys: d_ff (the official code) or 4 × d_model / K (narrow)."""
+    if config.reprogramming_width == "official":
+        return config.d_ff
+    return max(config.d_model // config.n_heads, 1) * 4
+
+
+class PatchConvolution(nn.Module):
+    """The official code's patch embedding: a 1-D convolution along the patch axis (kernel 3, circular
+    padding, no bias) with the Lp steps of a patch as in-channels, so that each embedding also sees
+    the patch before and after it (the first and last wrap round to each other)."""
+
+    def __init__(self, patch_len: int, d_model: int):
+        super().__init__()
+        self.conv = nn.Conv1d(
+            patch_len, d_model, kernel_size=3, padding=1, padding_mode="circular", bias=False
+        )
+        nn.init.kaiming_normal_(self.conv.weight, mode="fan_in", nonlinearity="leaky_relu")  # as theirs
+
+    def forward(self, patches: torch.Tensor) -> torch.Tensor:
+        return self.conv(patches.transpose(1, 2)).transpose(1, 2)  # (N, P, Lp) -> (N, P, d_model)
+
+
 class SelfAttentionBlock(nn.Module):
     """The `llm_to_attention` ablation: one trainable self-attention layer in place of the backbone."""
 
@@ -146,6 +197,12 @@ class TimeLLM(Forecaster):
             raise ValueError(
                 f"unknown Time-LLM variant {config.variant!r}; choose one of {', '.join(VARIANTS)}"
             )
+        for name, value, allowed in (
+            ("reprogramming_width", config.reprogramming_width, WIDTHS),
+            ("patch_embedding", config.patch_embedding, EMBEDDINGS),
+        ):
+            if value not in allowed:
+                raise ValueError(f"unknown Time-LLM {name} {value!r}; choose one of {', '.join(allowed)}")
         self.config = config
         backbone = backbone or load_backbone(config.backbone, layers=config.layers)
         self.tokenizer = backbone.tokenizer
@@ -171,10 +228,15 @@ class TimeLLM(Forecaster):
             self.attention_block = SelfAttentionBlock(width, config.n_heads)
         self.revin = RevIN(config.n_channels)
         self.n_patches = patch_count(config.seq_len, config.patch_len, config.stride)
-        self.patch_embedding = nn.Linear(config.patch_len, config.d_model)
+        if config.patch_embedding == "conv":
+            self.patch_embedding = PatchConvolution(config.patch_len, config.d_model)
+        else:
+            self.patch_embedding = nn.Linear(config.patch_len, config.d_model)
         self.embedding_dropout = nn.Dropout(config.dropout)
         self.mapping = nn.Linear(vocabulary.shape[0], config.n_prototypes)  # V -> V' over the vocabulary
-        self.reprogramming = ReprogrammingLayer(config.d_model, config.n_heads, width, config.dropout)
+        self.reprogramming = ReprogrammingLayer(
+            config.d_model, config.n_heads, head_width(config), width, config.dropout
+        )
         self.head = nn.Sequential(
             nn.Flatten(start_dim=-2),
             nn.Dropout(config.dropout),

@@ -49,6 +49,52 @@ def test_shapes_and_patch_count(seq_len, patch_len, stride, channels):
     assert text.text == model.prompts(x[:1])[channels - 1]
 
 
+@pytest.mark.parametrize("width", ["official", "narrow"])
+@pytest.mark.parametrize("embedding", ["conv", "linear"])
+def test_shapes_for_both_widths_and_both_patch_embeddings(width, embedding):
+    model = _model(reprogramming_width=width, patch_embedding=embedding).eval()
+    d_keys = 8 if width == "official" else 16  # d_ff, or 4 × d_model / heads = 4 × 16 / 4
+    layer = model.reprogramming
+    assert layer.d_keys == d_keys
+    assert layer.query.weight.shape == (4 * d_keys, 16) and layer.key.weight.shape == (4 * d_keys, 64)
+    assert layer.out.weight.shape == (64, 4 * d_keys)  # back to the tiny backbone's width
+    x = torch.randn(3, 32, 2)
+    x_norm, _ = model.revin.normalise(x)
+    assert model._patch_tokens(x_norm).shape == (3 * 2, model.n_patches, 16)
+    assert model(x).forecast.shape == (3, 8, 2)
+    heatmap, table, text = model.explain(x[:1], ["a", "b"], 1)
+    assert heatmap.values.shape == (1 + 4, model.n_patches, 20) and len(table.frame) == model.n_patches
+    assert text.text == model.prompts(x[:1])[1]
+
+
+def test_the_defaults_are_the_official_code_s_architecture():
+    model = _model()
+    assert model.config.reprogramming_width == "official" and model.config.patch_embedding == "conv"
+    assert model.reprogramming.d_keys == model.config.d_ff
+    conv = model.patch_embedding.conv
+    assert conv.weight.shape == (16, 8, 3) and conv.bias is None  # d_model out, patch_len in, kernel 3
+    assert conv.padding_mode == "circular" and conv.padding == (1,)
+
+
+def test_the_convolution_mixes_each_patch_with_its_neighbours_circularly():
+    model = _model(patch_embedding="conv")
+    patches = torch.zeros(1, model.n_patches, 8)
+    patches[0, 0] = torch.randn(8)  # only the first patch is non-zero
+    embedded = model.patch_embedding(patches)[0]  # (P, d_model)
+    touched = embedded.abs().sum(-1) > 0
+    assert touched.tolist() == [True, True] + [False] * (model.n_patches - 3) + [True]  # 0, 1 and last
+    linear = _model(patch_embedding="linear").patch_embedding
+    alone = linear(patches)[0] - linear.bias
+    assert (alone.abs().sum(-1) > 1e-7).tolist() == [True] + [False] * (model.n_patches - 1)
+
+
+def test_unknown_width_or_embedding_is_refused():
+    with pytest.raises(ValueError, match="reprogramming_width"):
+        _model(reprogramming_width="wide")
+    with pytest.raises(ValueError, match="patch_embedding"):
+        _model(patch_embedding="mlp")
+
+
 @pytest.mark.parametrize("backbone", ["tiny-random-llama", "tiny-random-gpt2", "tiny-random-bert"])
 def test_backbone_stays_frozen_while_the_rest_learns(backbone):
     model = _model(backbone)
@@ -67,8 +113,10 @@ def test_backbone_stays_frozen_while_the_rest_learns(backbone):
     assert not model.llm.body.training  # no dropout inside the frozen model
 
 
-def test_sdpa_and_explicit_attention_agree_and_rows_sum_to_one():
-    model = _model().eval()
+@pytest.mark.parametrize("width", ["official", "narrow"])
+def test_sdpa_and_explicit_attention_agree_and_rows_sum_to_one(width):
+    model = _model(reprogramming_width=width, d_ff=32).eval()  # official: 4 heads x 32 = 128 wide
+    assert model.reprogramming.d_keys == (32 if width == "official" else 16)
     x = torch.randn(2, 32, 2)
     x_norm, _ = model.revin.normalise(x)
     patches = model._patch_tokens(x_norm)
