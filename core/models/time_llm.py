@@ -11,7 +11,8 @@ Per window and channel (channel independence):
    with neuralforecast (bench/bench_time_llm_vs_neuralforecast.py) reports both, on test data, which
    is no ground for choosing one.
 3. Text prototypes: V' vectors learned as a linear map of the backbone's V vocabulary embeddings
-   (V × D to V' × D), computed once per forward pass, not per sample.
+   (V × D to V' × D), computed once per forward pass, not per sample. A compact inference state
+   (`TimeLLM.compact_state`) holds the V' × D prototypes themselves instead of the V → V' map.
 4. Reprogramming: multi-head cross-attention (K heads), queries from the patch embeddings, keys and
    values from the prototypes, projected to the backbone's width D. Each head is d_ff wide
    (`reprogramming_width="official"`, the default, as the official code and neuralforecast: 8 heads
@@ -53,6 +54,7 @@ from core.models.contract import (
     CPU_LAYERS,
     GPU_EPOCHS_CAP,
     GPU_LAYERS,
+    CheckpointMismatch,
     DataFacts,
     Forecaster,
     ForecastOutput,
@@ -259,8 +261,84 @@ class TimeLLM(Forecaster):
         return self
 
     def prototypes(self) -> torch.Tensor:
-        """(V', D): each prototype a learned combination of the vocabulary's embeddings."""
+        """(V', D): each prototype a learned combination of the vocabulary's embeddings (or, in a
+        compact model, the stored result of that combination)."""
+        if self.compact:
+            return self.stored_prototypes
         return self.mapping(self.vocabulary.t()).t()
+
+    # A compact inference state: what a forecast needs, the V' × D prototypes instead of the V → V' map
+
+    @property
+    def compact(self) -> bool:
+        """Whether the model holds its prototypes rather than the map that makes them (it forecasts and
+        explains, but cannot train)."""
+        return self.mapping is None
+
+    @torch.no_grad()
+    def compact_state(self) -> dict[str, torch.Tensor]:
+        """The trainable state with `mapping.weight` and `mapping.bias` (V' × V + V', the largest part:
+        49,152 × V' for SmolLM2) replaced by one `prototypes` tensor (V', D), all that a forecast reads
+        of them. `load_trainable_state` takes it; the model it makes forecasts alike but cannot train."""
+        state = {
+            name: tensor
+            for name, tensor in self.trainable_state().items()
+            if name not in ("mapping.weight", "mapping.bias")
+        }
+        state["prototypes"] = self.prototypes().detach().float().cpu().clone()
+        return state
+
+    def trainable_state(self) -> dict[str, torch.Tensor]:
+        if self.compact:
+            return super().trainable_state() | {"prototypes": self.stored_prototypes.detach().cpu().clone()}
+        return super().trainable_state()
+
+    def load_trainable_state(self, state: dict[str, torch.Tensor]) -> None:
+        """A full checkpoint (`trainable_state`) or a compact one (`compact_state`): the latter drops
+        the V → V' map and keeps the given prototypes as a buffer instead."""
+        if "prototypes" not in state:
+            if self.compact:
+                raise CheckpointMismatch(
+                    "this Time-LLM was made compact (it holds its prototypes, not the map that makes them); "
+                    "rebuild it to load a full checkpoint"
+                )
+            super().load_trainable_state(state)
+            return
+        state = dict(state)
+        prototypes = state.pop("prototypes")
+        expected = (self.config.n_prototypes, self.vocabulary.shape[1])
+        if tuple(prototypes.shape) != expected:
+            raise CheckpointMismatch(
+                f"the checkpoint's prototypes are {tuple(prototypes.shape)}, this model's are {expected}"
+            )
+        if "mapping.weight" in state or "mapping.bias" in state:
+            raise CheckpointMismatch(
+                "a compact checkpoint holds prototypes or the map that makes them, not both"
+            )
+        mapping = self.mapping
+        self.mapping = None  # the V → V' map goes: the prototypes are stored, not made
+        try:
+            super().load_trainable_state(state)
+        except CheckpointMismatch:
+            self.mapping = mapping
+            raise
+        # Not persistent: a compact model's own state_dict keeps the contract's shape; the tensor
+        # travels under the name `prototypes` (see `trainable_state`).
+        self.register_buffer(
+            "stored_prototypes",
+            prototypes.to(device=self.vocabulary.device, dtype=torch.float32),
+            persistent=False,
+        )
+        self.eval()  # and it stays so: a compact model cannot train
+
+    def train(self, mode: bool = True):
+        if mode and self.compact:
+            raise RuntimeError(
+                "this Time-LLM is compact: it holds its V' text prototypes, not the map from the vocabulary "
+                "that training learns, so it can forecast but not train; train a model built from a full "
+                "checkpoint instead"
+            )
+        return super().train(mode)
 
     def prompt_pieces(self, x: torch.Tensor) -> tuple[str, list[str]]:
         """The start all prompts share and each window and channel's own statistics, from the raw

@@ -1,4 +1,5 @@
-"""Time-LLM's stored forms: runs stored before the architecture options rebuild as they were trained."""
+"""Time-LLM's stored forms: runs stored before the architecture options rebuild as they were trained,
+and the compact inference state (V' × D prototypes instead of the V → V' map) forecasts alike."""
 
 from dataclasses import asdict
 
@@ -10,6 +11,8 @@ from core.models.registry import rebuild
 from core.models.time_llm import TimeLLM, TimeLLMConfig
 from core.runs.rebuild import rebuild_model
 from core.runs.store import RunStore
+from core.runs.train_config import TrainConfig
+from core.training.trainer import Trainer
 
 SETTINGS = dict(
     seq_len=32,
@@ -72,3 +75,70 @@ def test_new_weights_do_not_load_into_an_old_config():
     model = rebuild("time_llm", _old_config(new))  # the fields lost: the old architecture
     with pytest.raises(CheckpointMismatch):  # the names differ; never a silent mix
         model.load_trainable_state(trainable_state(new))
+
+
+@pytest.mark.parametrize("options", [{}, {"reprogramming_width": "narrow", "patch_embedding": "linear"}])
+def test_the_compact_state_forecasts_and_explains_as_the_full_model(options):
+    full = _trained(**options)
+    compact_state = full.compact_state()
+    assert "mapping.weight" not in compact_state and "mapping.bias" not in compact_state
+    assert compact_state["prototypes"].shape == (20, 64)  # V' × D
+    assert set(compact_state) - {"prototypes"} == set(trainable_state(full)) - {
+        "mapping.weight",
+        "mapping.bias",
+    }
+    compact = TimeLLM(TimeLLMConfig(**SETTINGS | options))
+    compact.load_trainable_state(compact_state)
+    assert compact.compact and compact.mapping is None and not compact.training
+    x = torch.randn(3, 32, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(compact(x).forecast, full(x).forecast, rtol=0, atol=1e-6)
+    torch.testing.assert_close(compact.prototypes(), full.prototypes().detach(), rtol=0, atol=1e-6)
+    for ours, theirs in zip(
+        compact.explain(x[:1], ["a", "b"], 1), full.explain(x[:1], ["a", "b"], 1), strict=True
+    ):
+        assert type(ours) is type(theirs) and ours.title == theirs.title
+        if hasattr(ours, "values"):
+            torch.testing.assert_close(
+                torch.as_tensor(ours.values), torch.as_tensor(theirs.values), rtol=0, atol=1e-6
+            )
+            assert ours.columns == theirs.columns and ours.rows == theirs.rows
+        elif hasattr(ours, "frame"):
+            assert ours.frame.equals(theirs.frame)
+        else:
+            assert ours.text == theirs.text
+    # Its own state is the compact one again, and it loads once more.
+    again = compact.trainable_state()
+    assert set(again) == set(compact_state)
+    compact.load_trainable_state(again)
+
+
+def test_the_compact_state_is_far_smaller_than_the_full_one():
+    full = _trained()
+    size = lambda state: sum(t.numel() for t in state.values())  # noqa: E731
+    dropped = full.mapping.weight.numel() + full.mapping.bias.numel()
+    assert size(full.compact_state()) == size(trainable_state(full)) - dropped + 20 * 64
+
+
+def test_a_compact_model_refuses_to_train():
+    compact = TimeLLM(TimeLLMConfig(**SETTINGS))
+    compact.load_trainable_state(_trained().compact_state())
+    with pytest.raises(RuntimeError, match="compact"):
+        compact.train()
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.randn(8, 32, 2), torch.randn(8, 8, 2)), batch_size=4
+    )
+    with pytest.raises(RuntimeError, match="compact"):
+        Trainer(compact, TrainConfig(epochs=1, precision="fp32")).fit(loader, loader)
+    compact.eval()  # evaluation stays allowed
+    with pytest.raises(CheckpointMismatch, match="compact"):
+        compact.load_trainable_state(trainable_state(_trained()))
+
+
+def test_a_compact_state_of_the_wrong_shape_is_refused():
+    state = _trained().compact_state()
+    state["prototypes"] = state["prototypes"][:5]
+    model = TimeLLM(TimeLLMConfig(**SETTINGS))
+    with pytest.raises(CheckpointMismatch, match="prototypes"):
+        model.load_trainable_state(state)
+    assert not model.compact  # left as it was
