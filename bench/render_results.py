@@ -894,6 +894,50 @@ def one_click(report: dict) -> tuple[str, list[str], str]:
     return caption, table(header, rows), after
 
 
+def model_load(report: dict) -> tuple[str, list[str], str]:
+    before, after_run = report["load_before"]["1min"], report["load_after"]["1min"]
+    waited = report["waited_for_load_s"]
+    waited = (
+        f" (after waiting {seconds(waited)} for it to fall below {report['load_limit']:g})" if waited else ""
+    )
+    caption = (
+        f"{report['protocol']}; GGUF file {report['gguf_mb']:.0f} MiB, cache entry "
+        f"{report['cache_entry_mb']:.0f} MiB; one-minute load average {before:.1f} at the start{waited} "
+        f"and {after_run:.1f} at the end"
+    )
+    target = report["target_s"]
+
+    def row(what: str, run: dict, target_cell: str = "") -> list[str]:
+        imports = run["import_s"]
+        return [
+            what,
+            seconds(run["load_s"]),
+            seconds(run["hash_s"]),
+            seconds(imports["total"] if isinstance(imports, dict) else imports),
+            seconds(run["process_s"]),
+            target_cell,
+        ]
+
+    def met(value: float) -> str:
+        return f"≤ {target:g} s ({'met' if value <= target else 'missed'})"
+
+    later = report["later"]
+    rows = [row("first load, empty cache: de-quantise the GGUF file, save", report["first"])]
+    rows += [
+        row(f"later load {i}, from the cache", run, met(run["load_s"])) for i, run in enumerate(later, 1)
+    ]
+    rows.append(
+        row(
+            f"later loads, median of {len(later)}",
+            report["later_median"],
+            met(report["later_median"]["load_s"]),
+        )
+    )
+    rows.append(row("GGUF file without the cache (every start before)", report["gguf_without_cache"]))
+    header = ["load", "load call", "of which SHA-256", "imports", "whole process", "target"]
+    return caption, table(header, rows), ""
+
+
 SPEED: list[tuple[str, str, str, Callable[[dict], tuple[str, list[str], str]]]] = [
     ("foundation.json", "bench/bench_foundation.py", "Page and STL speed", foundation_speed),
     (
@@ -919,6 +963,7 @@ SPEED: list[tuple[str, str, str, Callable[[dict], tuple[str, list[str], str]]]] 
     ("tempo_speed.json", "bench/bench_tempo.py --part speed", "TEMPO training throughput", tempo_speed),
     ("proxy_speed.json", "bench/bench_proxy.py --part speed", "Proxy-tuned decoding speed", proxy_speed),
     ("one_click.json", "bench/bench_one_click.py", "One-click forecast on the home page", one_click),
+    ("model_load.json", "bench/bench_model_load.py", "Loading the bundled SmolLM2", model_load),
 ]
 
 
