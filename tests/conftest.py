@@ -1,5 +1,6 @@
 """Shared fixtures: paths to the project's bundled data (tests never need ../shared)."""
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -41,10 +42,12 @@ def model_cache_of_the_session(tmp_path_factory):
     """Converted models (SmolLM2's) go to a folder of the test session's own, never the user's cache."""
     from core.lm.cache import ENVIRONMENT
 
+    folder = tmp_path_factory.mktemp("model-cache")
     patch = pytest.MonkeyPatch()
-    patch.setenv(ENVIRONMENT, str(tmp_path_factory.mktemp("model-cache")))
+    patch.setenv(ENVIRONMENT, str(folder))
     yield
     patch.undo()
+    shutil.rmtree(folder, ignore_errors=True)  # half a gigabyte once SmolLM2 is converted
 
 
 @pytest.fixture(autouse=True, scope="session")

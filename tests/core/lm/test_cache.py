@@ -5,6 +5,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -279,8 +280,9 @@ def test_an_unwritable_cache_falls_back_to_the_file_and_says_why_once(
 def smollm2_both_ways(tmp_path_factory):
     """SmolLM2 read from its GGUF file (the first read, which fills an empty cache) and then from the
     cache, with the tokenizer each way: one conversion for every test below."""
+    folder = tmp_path_factory.mktemp("smollm2-cache")
     patch = pytest.MonkeyPatch()
-    patch.setenv(cache.ENVIRONMENT, str(tmp_path_factory.mktemp("smollm2-cache")))
+    patch.setenv(cache.ENVIRONMENT, str(folder))
     try:
         gguf_tokenizer = lm_load._gguf_tokenizer()  # read once (seconds), for saving and comparing
         patch.setattr(lm_load, "_gguf_tokenizer", lambda: gguf_tokenizer)
@@ -293,6 +295,7 @@ def smollm2_both_ways(tmp_path_factory):
         yield first.model, later, tokenizers, entry
     finally:
         patch.undo()
+        shutil.rmtree(folder, ignore_errors=True)  # half a gigabyte
 
 
 def test_smollm2_from_the_cache_has_the_gguf_files_weights_bit_for_bit(smollm2_both_ways):
