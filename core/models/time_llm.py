@@ -137,14 +137,18 @@ class ReprogrammingLayer(nn.Module):
 
     def forward(self, patches: torch.Tensor, prototypes: torch.Tensor) -> torch.Tensor:
         q, k, v = self._project(patches, prototypes)
-        n, _, p, _ = q.shape
+        n, heads, p, d_keys = q.shape
+        # Every row attends to the same prototypes, so the rows' queries go side by side into one
+        # sequence per head: keys and values are never copied per row (SDPA on a CPU materialises an
+        # expanded key, N times over, which made this layer several times slower).
         attended = F.scaled_dot_product_attention(
-            q,
-            k.expand(n, -1, -1, -1),
-            v.expand(n, -1, -1, -1),
+            q.transpose(0, 1).reshape(1, heads, n * p, d_keys),
+            k[None],
+            v[None],
             dropout_p=self.dropout if self.training else 0.0,
-        )  # (N, K, P, dk)
-        return self.out(attended.transpose(1, 2).reshape(n, p, -1))  # (N, P, D)
+        )  # (1, K, N·P, dk)
+        attended = attended.view(heads, n, p, d_keys).permute(1, 2, 0, 3)  # (N, P, K, dk)
+        return self.out(attended.reshape(n, p, heads * d_keys))  # (N, P, D)
 
     def attention(self, patches: torch.Tensor, prototypes: torch.Tensor) -> torch.Tensor:
         """The attention weights, explicitly: (N, K, P, V'), each row summing to one."""
