@@ -91,7 +91,7 @@ def verdict(scores: dict, freq: str | None) -> Verdict | None:
         return Verdict(f"{skill:.0%} lower error than {words}{share}.", "", True)
     advice = (
         f"Until a model does better, {words.split(' (')[0]} is the honest forecast for this series. To try "
-        "for better: a longer history (look-back), the 'thorough' budget or another model on the Train page."
+        "for better: a longer history (look-back), a bigger budget or another model on the Train page."
     )
     if skill < -TIE:
         return Verdict(f"Worse than {words}: {-skill:.0%} higher error{share}.", advice, False)

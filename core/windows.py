@@ -55,3 +55,21 @@ def make_loader(
         drop_last=drop_last,
         generator=generator,
     )
+
+
+def evenly_spaced(count: int, most: int | None) -> np.ndarray:
+    """Indices of at most `most` of `count` windows, evenly spaced from the first to the last (both
+    kept), so that a strided sample still spans the whole split; every index when `most` is None or
+    not smaller than `count`."""
+    if most is None or most >= count:
+        return np.arange(count)
+    if most == 1:
+        return np.zeros(1, dtype=int)
+    return np.unique(np.linspace(0, count - 1, most).round().astype(int))
+
+
+def strided(dataset: Dataset, most: int | None) -> Dataset:
+    """`dataset` cut to at most `most` evenly spaced windows (see `evenly_spaced`)."""
+    if most is None or most >= len(dataset):
+        return dataset
+    return torch.utils.data.Subset(dataset, evenly_spaced(len(dataset), most).tolist())

@@ -19,10 +19,10 @@ from core.models.contract import SHAPE_FIELDS
 from core.models.presets import preset
 from core.models.registry import MODELS, label_of
 from core.recommend import recommend
-from core.runs.budget import BUDGETS, DESCRIPTIONS, apply_budget, schedule_words
+from core.runs.budget import BUDGETS, DESCRIPTIONS, schedule_words
 from core.runs.spec import default_protocol, starting_spec, with_changes
 from core.runs.train_config import LOSSES, OPTIMISERS, PRECISIONS, SCHEDULES
-from core.training import eta
+from core.training import cost, eta
 from core.training.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED
 from core.training.runner import run_training
 from core.training.trainer import TrainingError, resolve_device, resolve_precision
@@ -70,18 +70,22 @@ budget = st.radio(
     key="budget",
 )
 entry = MODELS[model_name]
-start = apply_budget(
-    starting_spec(
+
+
+def budget_start(name: str):
+    return starting_spec(
         model_name,
         dataset_name=dataset.name,
         freq=dataset.freq,
         seq_len=seq_len,
         pred_len=pred_len,
         device_type=device.type,
-    ),
-    budget,
-)
-st.caption(f"{DESCRIPTIONS[budget]} This run: {schedule_words(start)}.")
+        budget=name,
+    )
+
+
+start = budget_start(budget)
+st.caption(f"{DESCRIPTIONS[budget]} This run: {schedule_words(start.train)}.")
 # Widget keys name what the starting values depend on, so a new choice starts its settings afresh.
 SETTINGS_KEY = f"{model_name}|{dataset.name}|{seq_len}|{pred_len}"
 TRAINING_KEY = f"{SETTINGS_KEY}|{budget}"
@@ -171,7 +175,7 @@ def model_settings() -> dict:
     cell = cells()
     for field in option_fields:
         default = start.model_options.get(field.name, field.default)
-        options[field.name] = option_input(next(cell), field, default, f"{SETTINGS_KEY}|{field.name}")
+        options[field.name] = option_input(next(cell), field, default, f"{TRAINING_KEY}|model|{field.name}")
     for field in described:
         options[field.name] = st.text_input(
             "Describe the data for the model",
@@ -241,6 +245,18 @@ def training_settings() -> dict:
         training["pct_start"] = float(
             number("One-cycle warm-up share", "pct_start", 0.01, 0.99, defaults.pct_start)
         )
+    windows = int(
+        number(
+            "Training windows per epoch (0: all)",
+            "train_windows",
+            0,
+            10_000_000,
+            defaults.train_windows or 0,
+            help="At most this many training windows per epoch, evenly spaced over the whole training "
+            "split. Validation and test always use every window.",
+        )
+    )
+    training["train_windows"] = windows or None
     training["patience"] = int(number("Early-stopping patience", "patience", 1, 100, defaults.patience))
     training["min_delta"] = float(
         number("Early-stopping min delta", "min_delta", 0.0, 1.0, defaults.min_delta, format="%.4f")
@@ -284,8 +300,65 @@ def precision_words(chosen: str) -> str:
     return f"It will train in {PRECISION_WORDS[precision]} on this {device.type.upper()} ({why})."
 
 
+def plain(error: str) -> str:
+    """The message of an error we raise for users, without the exception's class name."""
+    for name in ("TrainingError: ", "ValueError: ", "DataError: "):
+        if error.startswith(name):
+            return error[len(name) :]
+    return error
+
+
+def time_estimates(specs: dict) -> None:
+    """How long each budget would take on this data and machine, from the measured cost model
+    (`core.training.cost`); a model without a language model is measured at once (it takes a
+    moment), a language model's budgets when asked (a few steps each)."""
+    try:
+        plans = {name: cost.plan(spec, dataset) for name, spec in specs.items()}
+    except (ValueError, TypeError) as error:
+        st.caption(f"No time estimate: {plain(str(error))}")
+        return
+    if any(p.workload is None for p in plans.values()):
+        st.caption(
+            f"No time estimate before launch for {entry.label}: sampling its forecasts digit by digit costs "
+            "far more than a training step shows. The progress bar estimates the time left once it runs."
+        )
+        return
+    missing = [name for name, p in plans.items() if p.cost is None]
+    busy = bool(manager.active())  # a probe beside a running job would slow both and time neither
+    if missing and not MODELS[model_name].cpu_autocast and not busy:  # no language model: a moment
+        measure(specs, missing, plans)
+    elif missing:
+        if st.button(
+            "Estimate the time of each budget",
+            key="estimate",
+            disabled=busy,
+            help="Builds the model and times a few training steps and forecasts for each budget, once "
+            "for this machine and these shapes (a language model: up to a minute or two).",
+        ):
+            measure(specs, missing, plans)
+    known = {name: p.estimate() for name, p in plans.items() if p.cost is not None}
+    if known:
+        words = [
+            f"**{name.capitalize()}** {'at most ' if e.upper_bound else ''}{eta.rough_words(e.seconds)}"
+            + (" (this run)" if name == budget else "")
+            for name, e in ((b, known[b]) for b in BUDGETS if b in known)
+        ]
+        st.markdown("Time on this machine: " + " · ".join(words))
+
+
+def measure(specs: dict, names: list[str], plans: dict) -> None:
+    with st.spinner(f"Measuring {len(names)} budget{'s' if len(names) != 1 else ''}: a few steps each…"):
+        for name in names:
+            try:
+                cost.probe(specs[name], dataset)
+            except Exception as error:  # noqa: BLE001 - a probe that fails must not take the page down
+                st.caption(f"The {name} budget could not be measured: {plain(str(error))}")
+                continue
+            plans[name] = cost.plan(specs[name], dataset)
+
+
 with st.expander("Advanced settings"):
-    notes = preset(model_name, dataset.name, device.type, pred_len, dataset.freq, seq_len).notes
+    notes = preset(model_name, dataset.name, device.type, pred_len, dataset.freq, seq_len, budget).notes
     if notes:
         st.info("Starting values. " + " ".join(notes), icon=":material/tune:")
     st.caption("A new model, data set, look-back, horizon or budget starts these settings afresh.")
@@ -299,6 +372,16 @@ st.caption(
     f"{precision_words(training['precision'])} Jobs run one at a time per device; later ones wait in the "
     "queue."
 )
+if not problem:
+    try:
+        chosen_spec = with_changes(start, settings, training, options)
+    except (ValueError, TypeError):
+        chosen_spec = None  # the launch button says what is wrong
+    if chosen_spec is not None:
+        others = {
+            name: with_changes(budget_start(name), settings, {}, {}) for name in BUDGETS if name != budget
+        }
+        time_estimates({budget: chosen_spec, **others})
 # A button, not a form: settings react as they change, and Enter in a field only commits its value.
 if st.button("Launch training", type="primary", key="launch"):
     if problem:
@@ -316,14 +399,6 @@ if st.button("Launch training", type="primary", key="launch"):
             device=device.type,
             progress={"patience": spec.train.patience},  # "at most" only when it can stop early
         )
-
-
-def plain(error: str) -> str:
-    """The message of an error we raise for users, without the exception's class name."""
-    for name in ("TrainingError: ", "ValueError: ", "DataError: "):
-        if error.startswith(name):
-            return error[len(name) :]
-    return error
 
 
 def cancel_button(snapshot) -> None:

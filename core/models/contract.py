@@ -46,6 +46,13 @@ CPU_LAYERS = 6
 CPU_EPOCHS = 3
 GPU_LAYERS = 30
 GPU_EPOCHS_CAP = 50
+# The quick budget of the language-model methods (see core.runs.budget): a few backbone layers, one
+# epoch over an evenly spaced share of the training windows. On a 2-core CPU it keeps a run on
+# ETTh1's target (look-back 96, horizon 24) within 3 minutes, model load included
+# (bench/results/quick_budget.json).
+QUICK_LAYERS = 2
+QUICK_EPOCHS = 1
+QUICK_TRAIN_WINDOWS = 1024
 
 
 def option(
@@ -196,6 +203,7 @@ class DataFacts:
     look_back: int
     horizon: int
     device_type: str  # "cpu" or "cuda"
+    budget: str = "standard"  # quick | standard | paper (see core.runs.budget)
 
 
 @dataclass(frozen=True)
@@ -223,6 +231,9 @@ class ModelSpec:
     explains: Explains | None = None
     train_defaults: dict = field(default_factory=dict)
     preset: Callable[[ModelSpec, DataFacts], Preset] | None = None  # settings for a data set
+    own_budgets: bool = False  # the preset reads `DataFacts.budget` itself (else core.runs.budget.generic)
+    paper_train: dict = field(default_factory=dict)  # the paper's training settings (the paper budget)
+    paper_note: str = ""  # where paper_train comes from, in words
     data_options: Callable[[ProtocolData, str], dict] | None = None  # config values read off the data
     note: str = ""  # shown on the Train page under the model's options
     plain: str = ""  # one sentence for someone choosing a model: what it does, when to pick it
@@ -233,6 +244,7 @@ class Forecaster(nn.Module):
 
     part_names: tuple[str, ...] = ()  # the parts in `ForecastOutput.parts`, for models that have them
     untrained_backbone: bool = False  # reads a language model with random weights (tests): say so
+    decodes: bool = False  # forecasts by sampling tokens (no cost estimate from a forward pass)
 
     def forward(self, x: torch.Tensor) -> ForecastOutput:
         raise NotImplementedError
@@ -272,14 +284,22 @@ class Forecaster(nn.Module):
             picks=None if output.picks is None else output.picks.sum(dim=0).numpy(),
         )
 
-    def calibration_residuals(self, context: PredictionContext) -> np.ndarray | None:
+    def calibration_residuals(
+        self, context: PredictionContext, validation: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> np.ndarray | None:
         """Absolute errors (n, H, C_out) of every validation window, in time order: what the run's
         prediction intervals are calibrated on (see `core.intervals`). None for a model whose
-        forecasts carry bands of their own."""
+        forecasts carry bands of their own. `validation`: the best epoch's validation forecasts and
+        actual values, kept by the trainer (`FitResult.validation`), so that they are not computed
+        again; else every validation window is forecast here."""
         data = context.data
         val = WindowDataset(data.splits["val"], context.seq_len, context.pred_len, data.output_index)
-        output, actual = context.predict(make_loader(val, context.batch_size, shuffle=False))
-        return np.abs(output.forecast.numpy().astype(np.float64) - actual.numpy().astype(np.float64))
+        if validation is not None and len(validation[0]) == len(val):
+            forecast, actual = validation
+        else:
+            output, actual = context.predict(make_loader(val, context.batch_size, shuffle=False))
+            forecast = output.forecast
+        return np.abs(forecast.numpy().astype(np.float64) - actual.numpy().astype(np.float64))
 
     @torch.no_grad()
     def forecast_ahead(self, window: np.ndarray, output_index: list[int], seed: int = 0) -> Predictions:

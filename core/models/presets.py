@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from core.models.contract import DataFacts, Preset
 from core.models.registry import spec_of
+from core.runs.budget import check_budget, generic
 
 
 def preset(
@@ -19,10 +20,13 @@ def preset(
     horizon: int = 96,
     freq: str | None = None,
     look_back: int = 96,
+    budget: str = "standard",
 ) -> Preset:
     """Starting settings for `model` on the data set called `dataset_name` (of frequency `freq`) with
-    this look-back and horizon, on a `device_type` machine."""
+    this look-back and horizon, on a `device_type` machine, under `budget` (see core.runs.budget)."""
     spec = spec_of(model)
-    if spec.preset is None:
-        return Preset(train_options=dict(spec.train_defaults))
-    return spec.preset(spec, DataFacts(dataset_name, freq, look_back, horizon, device_type))
+    facts = DataFacts(dataset_name, freq, look_back, horizon, device_type, check_budget(budget))
+    start = (
+        Preset(train_options=dict(spec.train_defaults)) if spec.preset is None else spec.preset(spec, facts)
+    )
+    return start if spec.own_budgets else generic(spec, start, budget)

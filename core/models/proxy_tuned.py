@@ -78,6 +78,8 @@ class ProxyTuned(Forecaster):
     base model (frozen, cached, not registered: it never enters a checkpoint and `.train()` never
     reaches it). A device move takes the cached base model for the new device."""
 
+    decodes = True  # test forecasts are sampled token by token: a forward pass says little of their cost
+
     def __init__(self, config: ProxyConfig):
         super().__init__()
         if config.n_channels != 1:
@@ -320,7 +322,7 @@ class ProxyTuned(Forecaster):
             },
         )
 
-    def calibration_residuals(self, context: PredictionContext) -> None:
+    def calibration_residuals(self, context: PredictionContext, validation=None) -> None:
         """None: the samples' quantiles are this model's bands (decoding every validation window
         to calibrate others would cost as much as the test)."""
         return None

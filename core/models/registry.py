@@ -48,6 +48,7 @@ _TIME_LLM = dict(
     train_defaults=_TIME_LLM_TRAINING,
     preset=time_llm.preset,
     data_options=time_llm.data_options,
+    own_budgets=True,
 )
 _TEMPO = dict(
     config_class=TEMPOConfig,
@@ -55,6 +56,7 @@ _TEMPO = dict(
     cpu_autocast=_LANGUAGE_MODEL_CPU,
     train_defaults=_TEMPO_TRAINING,
     preset=tempo.preset,
+    own_budgets=True,
 )
 
 MODELS: dict[str, ModelSpec] = {
@@ -78,6 +80,9 @@ MODELS: dict[str, ModelSpec] = {
             train_defaults=dict(
                 epochs=6, batch_size=128, lr=1e-3, max_lr=1e-3, schedule="onecycle", pct_start=0.3, patience=3
             ),
+            paper_train=dict(epochs=100, lr=1e-4, max_lr=1e-4, schedule="onecycle", patience=20),
+            paper_note="100 epochs at learning rate 1e-4 with a one-cycle schedule, as in the PatchTST paper "
+            "(early stopping after 20 epochs without improvement).",
             plain=(
                 "PatchTST — a small Transformer over short stretches of the series: pays off on long series, "
                 "slower to train."
@@ -95,6 +100,9 @@ MODELS: dict[str, ModelSpec] = {
             # Adam at 1e-3 reached a lower validation loss on ETTh1 than 3e-4 over two epochs (the
             # official code: RMSprop at 1e-4 for 50 epochs, which a CPU cannot afford).
             train_defaults=dict(epochs=10, batch_size=32, lr=1e-3, schedule="cosine", patience=3),
+            paper_train=dict(epochs=50, lr=1e-4, optimiser="rmsprop", schedule="constant", patience=10),
+            paper_note="RMSprop at learning rate 1e-4 for 50 epochs, as the official StemGNN code "
+            "(early stopping after 10 epochs without improvement).",
             plain=(
                 "StemGNN — learns how the columns drive each other: for several related series, slower to "
                 "train."
@@ -110,6 +118,9 @@ MODELS: dict[str, ModelSpec] = {
             # The authors' MAE loss and cosine schedule; Adam at 1e-3 reached a lower validation loss
             # on ETTh1 than 1e-4 over three epochs (the authors: 5e-5 for up to 100 epochs on a GPU).
             train_defaults=dict(epochs=10, batch_size=64, lr=1e-3, schedule="cosine", patience=3, loss="mae"),
+            paper_train=dict(epochs=100, lr=5e-5, patience=10),
+            paper_note="learning rate 5e-5 for up to 100 epochs, as the authors trained it (early stopping "
+            "after 10 epochs without improvement).",
             preset=pattn.preset,
             plain=(
                 "PAttn — short stretches of the series and one attention layer: cheap, often as good as far "

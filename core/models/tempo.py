@@ -44,6 +44,9 @@ from core.lm import Backbone, load_backbone, with_lora
 from core.models.contract import (
     CPU_EPOCHS,
     GPU_EPOCHS_CAP,
+    QUICK_EPOCHS,
+    QUICK_LAYERS,
+    QUICK_TRAIN_WINDOWS,
     DataFacts,
     Forecaster,
     ForecastOutput,
@@ -320,7 +323,9 @@ def has_prompt_pool(model_config: dict) -> bool:
 
 def preset(spec: ModelSpec, facts: DataFacts) -> Preset:
     """TEMPO's paper (Cao et al., ICLR 2024): look-back 336, lr 1e-3, cosine schedule, patience 5,
-    6 backbone layers, and the seasonal period from the data's frequency; fewer epochs on a CPU."""
+    6 backbone layers, and the seasonal period from the data's frequency; fewer epochs on a CPU. The
+    quick budget keeps fewer layers and trains one epoch over a strided share of the windows; the
+    paper budget trains as on a GPU (see core.runs.budget)."""
     train = dict(spec.train_defaults)
     decomposes = spec.fixed.get("decomposition") != "none"
     period = frequency_period(facts.freq)
@@ -348,7 +353,20 @@ def preset(spec: ModelSpec, facts: DataFacts) -> Preset:
             )
     elif decomposes:
         notes.append("The data has no calendar frequency: set the seasonal period to its cycle in steps.")
-    if facts.device_type == "cpu":
+    if facts.budget == "quick":
+        model_options["layers"] = QUICK_LAYERS
+        train.update(epochs=QUICK_EPOCHS, patience=1, train_windows=QUICK_TRAIN_WINDOWS)
+        notes.append(
+            f"Quick budget: the backbone's first {QUICK_LAYERS} layers, {QUICK_EPOCHS} epoch over at most "
+            f"{QUICK_TRAIN_WINDOWS:,} evenly spaced training windows; validation and test use every window."
+        )
+    elif facts.budget == "paper":
+        train["epochs"] = GPU_EPOCHS_CAP
+        notes.append(
+            f"Paper budget: the paper's 6 backbone layers and up to {GPU_EPOCHS_CAP} epochs with early "
+            "stopping, which is work for a GPU."
+        )
+    elif facts.device_type == "cpu":
         train["epochs"] = CPU_EPOCHS
         notes.append(
             f"Scaled for this CPU: {CPU_EPOCHS} epochs; the backbone runs over three prompted parts, so a "

@@ -54,6 +54,9 @@ from core.models.contract import (
     CPU_LAYERS,
     GPU_EPOCHS_CAP,
     GPU_LAYERS,
+    QUICK_EPOCHS,
+    QUICK_LAYERS,
+    QUICK_TRAIN_WINDOWS,
     CheckpointMismatch,
     DataFacts,
     Forecaster,
@@ -67,6 +70,7 @@ from core.models.layers import RevIN
 from core.patching import make_patches, patch_count, patch_starts
 from core.stats import prompt_pieces
 
+QUICK_PROTOTYPES = 100  # V' of the quick budget (the paper's own for ILI and M4)
 VARIANTS = ("full", "no_llm", "llm_to_attention", "random_init")
 WIDTHS = ("official", "narrow")
 EMBEDDINGS = ("conv", "linear")
@@ -571,7 +575,22 @@ def preset(spec: ModelSpec, facts: DataFacts) -> Preset:
     else:
         wanted = str(row.look_back)
     notes.append(f"The paper's look-back for this row is {wanted}; set it in the sidebar.")
-    if facts.device_type == "cpu":
+    if facts.budget == "quick":
+        model_options.update(layers=QUICK_LAYERS, n_prototypes=min(row.n_prototypes, QUICK_PROTOTYPES))
+        train.update(epochs=QUICK_EPOCHS, patience=1, train_windows=QUICK_TRAIN_WINDOWS)
+        notes.append(
+            f"Quick budget: the backbone's first {QUICK_LAYERS} layers, V' {model_options['n_prototypes']}, "
+            f"{QUICK_EPOCHS} epoch over at most {QUICK_TRAIN_WINDOWS:,} evenly spaced training windows; "
+            "validation and test use every window."
+        )
+    elif facts.budget == "paper":
+        model_options["layers"] = GPU_LAYERS
+        train["epochs"] = row.epochs
+        notes.append(
+            f"Paper budget: all {GPU_LAYERS} layers of SmolLM2 (the paper keeps all of LLaMA-7B's 32) and "
+            f"{row.epochs} epochs with early stopping, which is work for a GPU."
+        )
+    elif facts.device_type == "cpu":
         model_options["layers"] = CPU_LAYERS
         train["epochs"] = min(row.epochs, CPU_EPOCHS)
         notes.append(

@@ -1,51 +1,71 @@
-"""How much time a run may take, in three words a non-programmer can choose from.
+"""How much a run may cost, in three words a person chooses from before launch.
 
-A budget changes only how long a run trains: "standard" is the model's starting spec as it is,
-"quick" cuts the schedule short for a first look, "thorough" gives it more epochs and more patience.
-Every budget is defined here and nowhere else.
+- **standard**: the model's starting settings for this data and machine (its preset), as before.
+- **quick**: a first look within minutes. Every model trains at most 3 epochs and stops after one
+  without improvement. The language-model methods also keep fewer backbone layers, a short schedule
+  and an evenly spaced share of the training windows (`TrainConfig.train_windows`: strided from the
+  split's first window to its last, so the whole training split is still seen). Validation and test
+  always use every window: a quick run is scored by the same protocol as any other.
+- **paper**: the settings of the model's paper (for Time-LLM the seed's table: the whole backbone
+  and 50 to 100 epochs), which are meant for a GPU.
+
+A model's preset reads the budget (`DataFacts.budget`) when its entry says `own_budgets` (the
+language-model methods, whose quick and paper settings live beside their papers in the model files);
+`generic` applies the rules below to every other model. Every budget is defined here or there and
+nowhere else; `core.runs.spec.starting_spec` is where they are applied.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from core.models.contract import ModelSpec, Preset
 
-from core.runs.spec import RunSpec
-
-BUDGETS = ("quick", "standard", "thorough")
+BUDGETS = ("quick", "standard", "paper")
 QUICK_EPOCHS = 3  # at most this many epochs: a first look, not the best the model can do
 QUICK_PATIENCE = 1  # stop after one epoch without improvement
-THOROUGH_FACTOR = 2  # twice the epochs and twice the patience of the standard run
 
 DESCRIPTIONS = {
-    "quick": f"A first look: at most {QUICK_EPOCHS} epochs, stopping after {QUICK_PATIENCE} epoch without "
-    "improvement.",
-    "standard": "The model's usual schedule for this data.",
-    "thorough": f"Up to {THOROUGH_FACTOR}× the epochs, with {THOROUGH_FACTOR}× the patience before stopping "
-    "early: slower, sometimes better.",
+    "quick": f"A first look within minutes: at most {QUICK_EPOCHS} epochs, stopping after "
+    f"{QUICK_PATIENCE} epoch without improvement; a language model also keeps fewer layers and trains on "
+    "an evenly spaced share of the windows. It is tested on every test window like any run.",
+    "standard": "The model's usual schedule for this data and this machine.",
+    "paper": "The settings of the model's paper: for the language-model methods the whole backbone and "
+    "tens of epochs, which is work for a GPU.",
 }
 
 
-def apply_budget(spec: RunSpec, budget: str) -> RunSpec:
-    """`spec` trained for the time `budget` allows; the spec itself is left unchanged."""
-    train = spec.train
-    if budget == "quick":
-        train = replace(
-            train, epochs=min(train.epochs, QUICK_EPOCHS), patience=min(train.patience, QUICK_PATIENCE)
-        )
-    elif budget == "thorough":
-        train = replace(
-            train, epochs=train.epochs * THOROUGH_FACTOR, patience=train.patience * THOROUGH_FACTOR
-        )
-    elif budget != "standard":
+def check_budget(budget: str) -> str:
+    if budget not in BUDGETS:
         raise ValueError(f"unknown budget {budget!r}; choose one of {', '.join(BUDGETS)}")
-    return replace(spec, train=train)
+    return budget
 
 
-def schedule_words(spec: RunSpec) -> str:
-    """What a spec's schedule means in time, in words: "up to 10 epochs; it stops early after 3
-    epochs without improvement"."""
-    epochs, patience = spec.train.epochs, spec.train.patience
+def generic(spec: ModelSpec, start: Preset, budget: str) -> Preset:
+    """A model's starting settings under `budget`, for models whose preset does not read it: quick
+    shortens the schedule; paper takes the entry's `paper_train` (its paper's training settings)."""
+    train, notes = dict(start.train_options), list(start.notes)
+    if budget == "quick":
+        train["epochs"] = min(train.get("epochs", QUICK_EPOCHS), QUICK_EPOCHS)
+        train["patience"] = min(train.get("patience", QUICK_PATIENCE), QUICK_PATIENCE)
+        notes.append(
+            f"Quick budget: at most {QUICK_EPOCHS} epochs, stopping after {QUICK_PATIENCE} epoch without "
+            "improvement."
+        )
+    elif budget == "paper":
+        if spec.paper_train:
+            train.update(spec.paper_train)
+            notes.append(f"Paper budget: {spec.paper_note}")
+        else:
+            notes.append("Paper budget: the paper's schedule is the standard one for this model.")
+    return Preset(model_options=dict(start.model_options), train_options=train, notes=notes)
+
+
+def schedule_words(train) -> str:
+    """What a training schedule means in time, in words: "up to 10 epochs; it stops early after 3
+    epochs without improvement" (`train` is a RunSpec's TrainConfig)."""
+    epochs, patience = train.epochs, train.patience
     words = f"up to {epochs} epoch{'s' if epochs != 1 else ''}"
     if patience < epochs:
         words += f"; it stops early after {patience} epoch{'s' if patience != 1 else ''} without improvement"
+    if train.train_windows is not None:
+        words += f", over at most {train.train_windows:,} evenly spaced training windows per epoch"
     return words

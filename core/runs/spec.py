@@ -21,6 +21,7 @@ class RunSpec:
     model_options: dict = field(default_factory=dict)
     train: TrainConfig = field(default_factory=TrainConfig)
     name: str | None = None
+    budget: str = "standard"  # the budget the starting settings came from (see core.runs.budget)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -43,16 +44,18 @@ def starting_spec(
     seq_len: int = 96,
     pred_len: int = 96,
     device_type: str = "cpu",
+    budget: str = "standard",
 ) -> RunSpec:
     """The run a model starts from on a data set: the registry's training defaults and the model's
     preset for the data, features S for a model that forecasts the target alone (else M), and the
-    data set's standard split. The Train page, `python -m core train` and the benches all start here."""
+    data set's standard split, all under `budget` (quick, standard or paper: see core.runs.budget). The
+    Train page, `python -m core train` and the benches all start here."""
     # Imported here: the models import torch, and the sidebar of every page reads `default_protocol`.
     from core.models.presets import preset
     from core.models.registry import spec_of
 
     entry = spec_of(model)
-    start = preset(model, dataset_name, device_type, pred_len, freq, seq_len)
+    start = preset(model, dataset_name, device_type, pred_len, freq, seq_len, budget)
     return RunSpec(
         model=model,
         seq_len=seq_len,
@@ -61,6 +64,7 @@ def starting_spec(
         protocol=default_protocol(dataset_name),
         model_options=dict(start.model_options),
         train=TrainConfig(**start.train_options),
+        budget=budget,
     )
 
 

@@ -44,6 +44,10 @@ class TrainConfig:
     precision: str = "auto"
     seed: int = 2021
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    # At most this many training windows per epoch, evenly spaced over the whole training split
+    # (its first and last window included); None trains on every window. Validation and test
+    # always use every window.
+    train_windows: int | None = None
 
     def __post_init__(self):
         for f in fields(self):
@@ -61,6 +65,8 @@ class TrainConfig:
                 raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(allowed)}")
         if self.epochs < 1 or self.batch_size < 1 or self.patience < 1:
             raise ValueError("epochs, batch size and patience must be at least 1")
+        if self.train_windows is not None and self.train_windows < 1:
+            raise ValueError("train_windows must be at least 1 (or left empty for every window)")
         if self.lr <= 0 or (self.max_lr is not None and self.max_lr <= 0):
             raise ValueError("the learning rate must be positive")
         if not 0 < self.pct_start < 1:

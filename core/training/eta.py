@@ -103,6 +103,18 @@ def duration_words(seconds: float) -> str:
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
+def rough_words(seconds: float) -> str:
+    """A duration estimated in advance, as roughly as it is known: "about 40 s", "about 4 min",
+    "about 2 h 10 min", "about 3 days"."""
+    if seconds < MINUTE:
+        return f"about {max(int(round(seconds / 10)) * 10, 10)} s"
+    if seconds < HOUR:
+        return f"about {int(round(seconds / MINUTE))} min"
+    if seconds < 48 * HOUR:
+        return f"about {duration_words(round(seconds / 600) * 600)}"
+    return f"about {int(round(seconds / (24 * HOUR)))} days"
+
+
 def left_words(seconds: float) -> str:
     """Time left, rounded as a person would: "less than a minute left", "about 4 min left",
     "about 1 h 20 min left" (to 5 minutes once it is over an hour)."""

@@ -13,8 +13,9 @@ A TOML file holds the same fields as `RunSpec`, with `[train]` and `[model_optio
     d_model = 16
 
 Flags given on the command line override the file; what neither sets comes from the model's
-starting settings for the data (the registry's defaults and the model's preset), as on the Train
-page.
+starting settings for the data (the registry's defaults and the model's preset) under the budget
+(`--budget quick|standard|paper` or `budget = "quick"`, standard by default), as on the Train page.
+So `--budget quick --epochs 2` is the quick run with two epochs.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from core import datasets, ingest
 from core.data import FEATURES, PROTOCOLS
 from core.dataset import Dataset
 from core.models.registry import MODELS
+from core.runs.budget import BUDGETS
 from core.runs.spec import RunSpec, starting_spec, with_changes
 from core.runs.store import RunStore
 from core.runs.train_config import LOSSES, OPTIMISERS, PRECISIONS, SCHEDULES
@@ -57,6 +59,7 @@ _TRAIN_FLAGS = {
     "weight_decay": float,
     "momentum": float,
     "min_delta": float,
+    "train_windows": int,
 }
 
 
@@ -71,6 +74,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target")
     parser.add_argument("--drop-last-batch", type=int, metavar="N")
     parser.add_argument("--name", help="a name for the run")
+    parser.add_argument(
+        "--budget",
+        choices=BUDGETS,
+        help="quick, standard (the default) or paper: the starting settings the other flags then change",
+    )
     parser.add_argument("--runs-dir", type=Path, help="the run store folder (default: runs/)")
     parser.add_argument(
         "--set", action="append", default=[], metavar="OPTION=VALUE", help="a model option, e.g. d_model=32"
@@ -121,6 +129,7 @@ def build_request(args: argparse.Namespace) -> RunRequest:
         "target",
         "drop_last_batch",
         "name",
+        "budget",
     ):
         value = getattr(args, key)
         if value is not None:
@@ -147,6 +156,7 @@ def resolve_spec(request: RunRequest, dataset: Dataset) -> RunSpec:
     """The model's starting settings for this data and machine, with what the request sets."""
     settings = dict(request.settings)
     model = settings.pop("model")
+    budget = settings.pop("budget", "standard")
     device = resolve_device(str(request.train.get("device", "auto")))
     start = starting_spec(
         model,
@@ -155,6 +165,7 @@ def resolve_spec(request: RunRequest, dataset: Dataset) -> RunSpec:
         seq_len=settings.get("seq_len", 96),
         pred_len=settings.get("pred_len", 96),
         device_type=device.type,
+        budget=budget,
     )
     return with_changes(start, settings, request.train, request.options)
 

@@ -29,7 +29,7 @@ from core.runs.spec import RunSpec, default_protocol
 from core.runs.store import RunStore
 from core.training.jobs import Cancelled, JobContext
 from core.training.trainer import EpochInfo, StepInfo, Trainer, TrainingError
-from core.windows import make_loader
+from core.windows import make_loader, strided
 
 
 def seed_everything(seed: int) -> None:
@@ -274,6 +274,7 @@ def run_training(
     recorder.update(started_at=time.time(), trainable_params=trainable, total_params=total, pid=os.getpid())
     with recorder.failures():
         train_set, val_set = model.training_sets(data, spec.seq_len, spec.pred_len)
+        train_set = strided(train_set, spec.train.train_windows)  # a budget's share; validation stays whole
         batch = spec.train.batch_size
         seed, distributed = spec.train.seed, _distributed()
         train_loader = make_loader(
@@ -332,7 +333,9 @@ def run_training(
             )
             predictions = model.test_predictions(context)
             recorder.report(phase="calibrating the prediction intervals")
-            ahead = add_intervals(predictions, model.calibration_residuals(context), spec.pred_len)
+            ahead = add_intervals(
+                predictions, model.calibration_residuals(context, fit.validation), spec.pred_len
+            )
             test_metrics = test_scores(predictions, data, dataset.freq, spec.seq_len, spec.pred_len)
             if predictions.bands:  # conformal (ours) or the model's own (sample quantiles)
                 test_metrics["intervals"] = "split conformal, rolled forward" if ahead else "the model's own"

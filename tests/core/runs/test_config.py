@@ -113,3 +113,21 @@ def json_string(path) -> str:
     import json
 
     return json.dumps(str(path))
+
+
+def test_the_command_line_budget_starts_the_settings_and_flags_override_it(etth1_dataset):
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+
+    def spec(*flags):
+        args = ["--data", "ETTh1", "--model", "time_llm", "--seq-len", "96", "--pred-len", "24", *flags]
+        return resolve_spec(build_request(parser.parse_args(args)), etth1_dataset)
+
+    quick = spec("--budget", "quick")
+    assert quick.budget == "quick" and quick.model_options["layers"] == 2
+    assert quick.train.train_windows == 1024
+    mixed = spec("--budget", "quick", "--epochs", "2", "--set", "layers=3")
+    assert (mixed.train.epochs, mixed.model_options["layers"], mixed.train.train_windows) == (2, 3, 1024)
+    assert spec().budget == "standard" and spec().model_options["layers"] == 6
+    with pytest.raises(SystemExit):
+        spec("--budget", "forever")
