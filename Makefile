@@ -8,7 +8,7 @@ PORT ?= 8501
 # Loopback only by default; `make run ADDRESS=0.0.0.0` serves other machines too.
 ADDRESS ?= 127.0.0.1
 
-.PHONY: install run test browser bench bench-llm lint
+.PHONY: install run test browser bench bench-llm showcase lint
 
 $(STAMP): requirements.txt requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ bench-llm: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) bench/bench_time_llm_ablations.py
 	HF_HUB_OFFLINE=1 $(PY) bench/bench_tempo.py
 	HF_HUB_OFFLINE=1 $(PY) bench/bench_proxy.py
+	HF_HUB_OFFLINE=1 $(PY) bench/bench_quick_budget.py
+
+# The finished runs that ship with the app (showcase/): trains them again on this machine, minutes
+# on a 2-core CPU at the quick budget; `python bench/showcase.py --check` re-scores every test window.
+showcase: $(STAMP)
+	HF_HUB_OFFLINE=1 $(PY) bench/showcase.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

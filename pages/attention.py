@@ -10,6 +10,7 @@ import streamlit as st
 from core import plots
 from core.explain import Heatmap, Table, Text
 from core.models.registry import MODELS
+from core.runs import showcase
 from core.runs.rebuild import explain_window, rebuild_model
 from core.runs.result import ResultMissing
 from pages import common
@@ -41,10 +42,14 @@ if not runs:
 run = st.selectbox(
     "Run",
     runs,
-    format_func=lambda r: f"{r.name} · {r.id} · test MSE {r.test_metrics.get('mse', float('nan')):.4f}",
+    format_func=lambda r: (
+        f"{common.run_words(r)} · {r.id} · test MSE {r.test_metrics.get('mse', float('nan')):.4f}"
+    ),
 )
 entry = MODELS[run.model]
 st.caption(f"{entry.label}: {entry.explains.label}.")
+if run.showcase:
+    st.caption(showcase.describe(run) + " Train your own on the Train page; it will be listed first.")
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the run's model…")

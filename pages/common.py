@@ -125,12 +125,19 @@ def job_manager():
 
 @st.cache_resource
 def run_store():
-    """The run store; runs left running by a process that died are marked interrupted once."""
+    """The user's run store with the shipped showcase runs beside it (`core.runs.showcase`); runs
+    left running by a process that died are marked interrupted once."""
+    from core.runs.showcase import RunsView, showcase_store
     from core.runs.store import RunStore
 
     store = RunStore()
     store.mark_interrupted()
-    return store
+    return RunsView(store, showcase_store())
+
+
+def run_words(run) -> str:
+    """A run's name as the run pickers show it: shipped showcase runs say so first."""
+    return f"Showcase · {run.name}" if getattr(run, "showcase", False) else str(run.name)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the run's results…")

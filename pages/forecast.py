@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core import horizon, plots, verdict
+from core.runs import showcase
 from core.runs.config import config_json, config_toml, spec_from_config
 from core.runs.rebuild import forecast_ahead, rebuild_model
 from core.runs.result import ResultMissing
@@ -87,8 +88,10 @@ run = st.selectbox(
     "Run",
     runs,
     index=ids.index(selected) if selected in ids else 0,
-    format_func=lambda r: f"{r.name} · trained {_when(r.finished_at)} · {r.id}",
+    format_func=lambda r: f"{common.run_words(r)} · trained {_when(r.finished_at)} · {r.id}",
 )
+if run.showcase:
+    st.caption(showcase.describe(run))
 
 
 try:

@@ -528,7 +528,7 @@ def runs_table() -> None:
     """Every kind of run in the store, failed, cancelled and interrupted ones too; one query and a
     file check per run, so it is cheap enough to draw on every rerun."""
     with st.expander("Runs in the store", expanded=False):
-        runs = store.list_runs()[:RUNS_SHOWN]
+        runs = getattr(store, "user", store).list_runs()[:RUNS_SHOWN]  # the user's own, not the showcase
         st.caption(
             f"The newest {RUNS_SHOWN} runs, newest first. Interrupted and cancelled runs keep their best "
             f"checkpoint so far in their run folder, `{store.root / '<id>'}`; succeeded runs are shown on "

@@ -51,6 +51,18 @@ def model_cache_of_the_session(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def no_showcase_unless_asked():
+    """Pages list the user's runs alone in tests, as if no showcase shipped; the tests of the
+    showcase itself (tests/test_showcase.py, tests/pages/test_showcase_pages.py) ask for it."""
+    from core.runs.showcase import SHOWCASE_ENV
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv(SHOWCASE_ENV, "none")
+    yield
+    patch.undo()
+
+
+@pytest.fixture(autouse=True, scope="session")
 def full_error_details_in_tests():
     """The app hides error details from users; tests must see them when an exception slips through."""
     from streamlit import config

@@ -123,7 +123,8 @@ def _order(run: RunRecord) -> tuple:
 
 
 def run_label(run: RunRecord) -> str:
-    return f"{run.name or run.model} · {run.id[:6]}"
+    shipped = "showcase · " if run.showcase else ""
+    return f"{shipped}{run.name or run.model} · {run.id[:6]}"
 
 
 def compare(store: RunStore, runs: list[RunRecord]) -> Comparison:
@@ -186,7 +187,8 @@ def compare(store: RunStore, runs: list[RunRecord]) -> Comparison:
                 f"run {run.id} was scored on different actual values from the other runs; "
                 "its data set may have been changed since: compare it on its own"
             )
-        info = {"row": run_label(run), "kind": "run", "model": result.label, "run id": run.id}
+        kind = "showcase run" if run.showcase else "run"
+        info = {"row": run_label(run), "kind": kind, "model": result.label, "run id": run.id}
         spec = MODELS.get(run.model)
         info["ablation of"] = label_of(spec.parent) if spec and spec.parent else ""
         info |= {label: getattr(run, name) for name, label in COST_COLUMNS.items()}

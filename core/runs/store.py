@@ -126,6 +126,7 @@ class RunRecord:
     total_params: int | None = None
     pid: int | None = None
     host: str | None = None
+    showcase: bool = False  # shipped with the app (core.runs.showcase), not the user's own; not a column
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> RunRecord:

@@ -1,0 +1,44 @@
+"""A fresh clone's pages with no run of the user's own: the shipped showcase fills Attention and
+Compare, marked as the showcase, with how and when it was trained."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.runs.showcase import SHOWCASE_DIR, SHOWCASE_ENV, showcase_store
+from pages import common
+from tests.conftest import ROOT
+
+APP = str(ROOT / "streamlit_app.py")
+pytestmark = pytest.mark.skipif(showcase_store(SHOWCASE_DIR) is None, reason="showcase/ is missing")
+
+
+@pytest.fixture
+def fresh_clone(runs_dir, monkeypatch):
+    """No run of the user's own; the showcase as shipped."""
+    monkeypatch.setenv(SHOWCASE_ENV, str(SHOWCASE_DIR))
+    common.run_store.clear()
+    yield
+    common.run_store.clear()
+
+
+def test_attention_opens_on_the_showcase_time_llm_run(fresh_clone):
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    at.switch_page("pages/attention.py").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    chosen = at.selectbox[0]
+    assert chosen.value.model == "time_llm" and chosen.value.showcase
+    assert chosen.format_func(chosen.value).startswith("Showcase · Time-LLM")
+    assert any(c.value.startswith("Showcase run, shipped with the app: trained 20") for c in at.caption)
+    assert "text prototypes" in at.get("plotly_chart")[0].proto.spec  # the attention map, drawn
+
+
+def test_compare_shows_the_showcase_rows_beside_the_baselines(fresh_clone):
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    table = at.dataframe[0].value
+    rows = list(table["row"])
+    assert rows[:3] == ["naive", "Naive2", "seasonal naive"]
+    assert sum(row.startswith("showcase · ") for row in rows) >= 2
