@@ -232,6 +232,7 @@ class ModelSpec:
     train_defaults: dict = field(default_factory=dict)
     preset: Callable[[ModelSpec, DataFacts], Preset] | None = None  # settings for a data set
     own_budgets: bool = False  # the preset reads `DataFacts.budget` itself (else core.runs.budget.generic)
+    quick_options: dict = field(default_factory=dict)  # model options of the quick budget (its cost knobs)
     paper_train: dict = field(default_factory=dict)  # the paper's training settings (the paper budget)
     paper_note: str = ""  # where paper_train comes from, in words
     data_options: Callable[[ProtocolData, str], dict] | None = None  # config values read off the data

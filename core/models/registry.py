@@ -216,6 +216,9 @@ MODELS: dict[str, ModelSpec] = {
             own_loss=True,
             cpu_autocast=_LANGUAGE_MODEL_CPU,
             train_defaults=dict(epochs=2, batch_size=8, lr=1e-3, schedule="cosine", patience=2),
+            # Decoding is the costly part: the quick budget tunes on fewer windows and decodes fewer
+            # test windows, with fewer samples each.
+            quick_options=dict(train_windows=64, test_windows=8, samples=5),
             data_options=proxy.data_options,
             note=(
                 "alpha weighs the expert's steer (expert − untuned small model) added to the base model's "

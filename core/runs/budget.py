@@ -41,9 +41,12 @@ def check_budget(budget: str) -> str:
 
 def generic(spec: ModelSpec, start: Preset, budget: str) -> Preset:
     """A model's starting settings under `budget`, for models whose preset does not read it: quick
-    shortens the schedule; paper takes the entry's `paper_train` (its paper's training settings)."""
+    shortens the schedule and takes the entry's `quick_options` (its own cost knobs, such as how many
+    windows proxy decoding samples); paper takes the entry's `paper_train` (its paper's settings)."""
     train, notes = dict(start.train_options), list(start.notes)
+    options = dict(start.model_options)
     if budget == "quick":
+        options.update(spec.quick_options)
         train["epochs"] = min(train.get("epochs", QUICK_EPOCHS), QUICK_EPOCHS)
         train["patience"] = min(train.get("patience", QUICK_PATIENCE), QUICK_PATIENCE)
         notes.append(
@@ -56,7 +59,7 @@ def generic(spec: ModelSpec, start: Preset, budget: str) -> Preset:
             notes.append(f"Paper budget: {spec.paper_note}")
         else:
             notes.append("Paper budget: the paper's schedule is the standard one for this model.")
-    return Preset(model_options=dict(start.model_options), train_options=train, notes=notes)
+    return Preset(model_options=options, train_options=train, notes=notes)
 
 
 def schedule_words(train) -> str:

@@ -65,3 +65,10 @@ def test_a_schedule_in_words():
     assert schedule_words(TrainConfig(epochs=1, patience=1, train_windows=1024)).endswith(
         "over at most 1,024 evenly spaced training windows per epoch"
     )
+
+
+def test_on_a_gpu_the_standard_time_llm_keeps_every_layer():
+    """A GPU affords SmolLM2 whole: all 30 layers in the standard budget (bf16 autocast, or fp16 with
+    the loss scaler where bf16 is missing: see core.training.trainer.resolve_precision)."""
+    spec = _start("time_llm", "standard", device_type="cuda")
+    assert spec.model_options["layers"] == 30 and spec.train.precision == "auto"
