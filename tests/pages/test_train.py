@@ -531,3 +531,24 @@ def test_the_sidebar_asks_the_horizon_in_words_and_keeps_it_valid(runs_dir):
     assert at.session_state["horizon"] == 52
     assert at.sidebar.selectbox(key="sidebar_horizon").format_func(52) == "next 52 weeks"
     assert any("Horizon set to next 52 weeks" in t.value for t in at.toast)
+
+
+def test_each_budget_s_time_is_shown_before_launch(runs_dir, monkeypatch, tmp_path):
+    """A small model's budgets are measured at once; a language model's only when asked."""
+    from core.training import cost
+
+    monkeypatch.setattr(cost, "_memory", {})
+    monkeypatch.setattr(cost, "cost_file", lambda: tmp_path / "run_costs.json")
+    at = _train_page()
+    at.selectbox(key="model").set_value("dlinear").run()
+    times = [m.value for m in at.markdown if m.value.startswith("Time on this machine:")]
+    assert len(times) == 1
+    assert all(f"**{name}**" in times[0] for name in ("Quick", "Standard", "Paper"))
+    assert "(this run)" in times[0] and "about" in times[0]
+    at.selectbox(key="model").set_value("time_llm").run()
+    assert not any(m.value.startswith("Time on this machine:") for m in at.markdown)
+    assert at.button(key="estimate").proto.label == "Estimate the time of each budget"
+    probed = []
+    monkeypatch.setattr(cost, "probe", lambda spec, dataset, **kwargs: probed.append(spec.budget))
+    at.button(key="estimate").click().run()
+    assert sorted(probed) == ["paper", "quick", "standard"]
