@@ -412,9 +412,18 @@ def proxy_caption(report: dict) -> str:
     )
 
 
-# (file, the script that writes it, title, caption or how to write it from the file), in the order
-# the section shows them.
-ACCURACY: list[tuple[str, str, str, str | Callable[[dict], str]]] = [
+@dataclass(frozen=True)
+class OwnTable:
+    """An accuracy file whose figures need a table of their own (means and spreads over seeds): it
+    renders like a speed block (caption, lines, a line under them) into the `kind` section."""
+
+    kind: str  # a key of KINDS
+    render: Callable[[dict], tuple[str, list[str], str]]
+
+
+# (file, the script that writes it, title, caption or how to write it from the file, or a table of
+# its own), in the order the section shows them.
+ACCURACY: list[tuple[str, str, str, str | Callable[[dict], str] | OwnTable]] = [
     (
         "foundation.json",
         "bench/bench_foundation.py",
@@ -458,8 +467,8 @@ ACCURACY: list[tuple[str, str, str, str | Callable[[dict], str]]] = [
     (
         "time_llm_vs_neuralforecast.json",
         "bench/bench_time_llm_vs_neuralforecast.py",
-        "Time-LLM against neuralforecast's TimeLLM, accuracy",
-        "the same backbone tensors and scaled data for both; one seed.",
+        "Time-LLM against neuralforecast's TimeLLM at equal architecture, accuracy over seeds",
+        OwnTable("mse", lambda report: versus_neuralforecast_accuracy(report)),
     ),
     ("proxy_ili.json", "bench/bench_proxy.py --part ili", "Proxy-tuned decoding on ILI", proxy_caption),
     (
@@ -707,56 +716,127 @@ def time_llm_speed(report: dict) -> tuple[str, list[str], str]:
     )
 
 
-def versus_neuralforecast_speed(report: dict) -> tuple[str, list[str], str]:
-    runs = [run for run in report["runs"] if "error" not in run]
-    theirs = {run["precision"]: run["univariate_windows_per_s"] for run in runs if run["implementation"]}
+NEURALFORECAST_VARIANTS = {
+    "equal": "equal architecture (d_ff per head, convolution)",
+    "narrow": "narrow heads (4 × d_model / heads), convolution",
+    "linear": "d_ff per head, linear patch embedding",
+}
 
-    def who(run):
-        found = run["implementation"]
-        return f"{found['name']} {found['version']}" if found else "this project"
 
-    def precision(run):
-        return run["precision"] + (
-            f" (Lightning {run['lightning_precision']})" if "lightning_precision" in run else ""
-        )
+def _versus_who(entry: dict) -> str:
+    return "this project" if entry["side"] == "ours" else f"neuralforecast {entry.get('version', '')}".strip()
 
-    shares = ", ".join(f"{who(run)} {share(run['cpu_share'])}" for run in runs if not run["timing_only"])
-    after = (
-        f"`speed_comparable` is {str(report['speed_comparable']).lower()} in the JSON "
-        f"(it is true when both fp32 runs had a CPU share of at least 90 %; here {shares})."
+
+def _versus_architecture(entry: dict) -> str:
+    if entry["side"] != "ours":
+        return "its own (d_ff per head, convolution)"
+    return NEURALFORECAST_VARIANTS.get(entry["variant"], entry["variant"])
+
+
+def _mean_std(spread: dict, fmt: Callable[[float], str] = lambda value: f"{value:.3f}") -> str:
+    """Mean ± sample standard deviation over seeds, both in `fmt` (3 decimals unless told)."""
+    return fmt(spread["mean"]) + (f" ± {fmt(spread['std'])}" if spread["std"] is not None else "")
+
+
+def _versus_entries(report: dict) -> tuple[list[dict], dict]:
+    """The summary entries, each with its implementation's version, and neuralforecast's entry."""
+    version = report["implementation"]["version"]
+    entries = [
+        entry | ({"version": version} if entry["side"] != "ours" else {}) for entry in report["summary"]
+    ]
+    theirs = next(entry for entry in entries if entry["side"] != "ours")
+    return entries, theirs
+
+
+def versus_neuralforecast_accuracy(report: dict) -> tuple[str, list[str], str]:
+    """Test MSE and MAE, mean ± sample std over seeds, per side and variant."""
+    entries, theirs = _versus_entries(report)
+    lines = columns(
+        entries,
+        [
+            ("implementation", _versus_who),
+            ("architecture", _versus_architecture),
+            ("seeds", lambda e: str(len(e["seeds"]))),
+            ("test MSE, mean ± std", lambda e: _mean_std(e["test_mse"])),
+            ("test MAE, mean ± std", lambda e: _mean_std(e["test_mae"])),
+            ("MSE per seed", lambda e: " / ".join(metric(v) for v in e["test_mse"]["values"])),
+            ("MSE vs neuralforecast", lambda e: ratio(e["test_mse"]["mean"] / theirs["test_mse"]["mean"])),
+            ("training loss (last 10 steps)", lambda e: _mean_std(e["train_loss_last10"])),
+            ("training time per run", lambda e: seconds(e["training_s"]["mean"])),
+            ("trainable parameters", lambda e: count(e["trainable_parameters"])),
+        ],
     )
+    targets = report["targets"]
+    after = (
+        f"Target: {targets['mse']}: {'met' if targets['mse_met'] else 'not met'} (mean test MSE "
+        f"{ratio(report['test_mse_ratio'])} neuralforecast's). {report['steps']} steps of "
+        f"{report['windows_per_step']} windows per run, precision fp32, the last weights scored; the whole "
+        f"run took {report['total_minutes']:.0f} min. The protocol, as the bench wrote it: "
+        + report["protocol"]
+    )
+    return _versus_caption(report), lines, after
+
+
+def _versus_caption(report: dict) -> str:
+    return (
+        f"{report['data']}, features {report['features']}, L {report['look_back']}, H {report['horizon']}, "
+        f"{backbone_label(report['backbone'])} in both, {len(report['seeds'])} seeds per row"
+    )
+
+
+def versus_neuralforecast_speed(report: dict) -> tuple[str, list[str], str]:
+    """Step time at fp32, mean of the seeds' medians, per side and variant, against neuralforecast's."""
+    entries, theirs = _versus_entries(report)
+    lines = columns(
+        entries,
+        [
+            ("implementation", _versus_who),
+            ("architecture", _versus_architecture),
+            ("precision", lambda e: "fp32"),
+            (
+                f"step ({report['windows_per_step']} windows), mean ± std of the seeds' medians",
+                lambda e: _mean_std(e["median_step_s"], lambda value: f"{value:.2f} s"),
+            ),
+            ("univariate windows/s", lambda e: rate(e["univariate_windows_per_s"])),
+            (
+                "speed vs neuralforecast",
+                lambda e: ratio(theirs["median_step_s"]["mean"] / e["median_step_s"]["mean"]),
+            ),
+            ("prompt tokens per sequence", lambda e: f"{e['prompt_tokens_per_sequence']:.0f}"),
+            ("peak RSS", lambda e: gib(e["peak_rss_mb_max"])),
+            ("lowest CPU share", lambda e: share(e["cpu_share_min"])),
+        ],
+    )
+    targets = report["targets"]
+    after = (
+        f"Target: {targets['speed']}: {'met' if targets['speed_met'] else 'not met'} "
+        f"({ratio(report['speed_ratio'])} at equal architecture). `speed_comparable` is "
+        f"{str(report['speed_comparable']).lower()} in the JSON (true when every run had a CPU share of at "
+        "least 90 %)."
+    )
+    runs = report["runs"]
+    equal = {run["seed"]: run for run in runs if run["side"] == "ours" and run["variant"] == "equal"}
+    theirs_by_seed = {run["seed"]: run for run in runs if run["side"] != "ours"}
+    per_seed = [
+        f"seed {seed} {ratio(theirs_by_seed[seed]['median_step_s'] / equal[seed]['median_step_s'])} "
+        f"(CPU share {share(theirs_by_seed[seed]['cpu_share'])} / {share(equal[seed]['cpu_share'])})"
+        for seed in report["seeds"]
+        if seed in equal and seed in theirs_by_seed
+    ]
+    if per_seed:
+        after += (
+            " Per seed, each seed's runs back to back (neuralforecast's median step over ours at equal "
+            f"architecture; CPU share neuralforecast / ours): {', '.join(per_seed)}."
+        )
     checks = [run["backbone_check"]["equal"] for run in runs if "backbone_check" in run]
     if checks and all(checks):
         after += " The backbone's tensors were checked equal in both models."
-    after += "".join(
-        f" {who(run)}, {run['precision']}: {run['error']}." for run in report["runs"] if "error" in run
-    )
-    caption = (
-        f"{report['data']}, features {report['features']}, L {report['look_back']}, H {report['horizon']}, "
-        f"{backbone_label(report['backbone'])} in both"
-    )
-    speed = "univariate_windows_per_s"
-    return (
-        caption,
-        columns(
-            runs,
-            [
-                ("implementation", who),
-                ("precision", precision),
-                ("steps timed", lambda run: f"{run['timed_steps']} of {run['steps']}"),
-                (f"step ({report['windows_per_step']} windows)", lambda run: seconds(run["median_step_s"])),
-                ("univariate windows/s", lambda run: rate(run[speed])),
-                ("speed vs neuralforecast", lambda run: ratio(run[speed] / theirs[run["precision"]])),
-                (
-                    "prompt tokens per sequence",
-                    lambda run: f"{run['prompt_tokens']['per_sequence_mean']:.0f}",
-                ),
-                ("peak RSS", lambda run: gib(run["peak_rss_mb"])),
-                ("CPU share", lambda run: share(run["cpu_share"])),
-            ],
-        ),
-        after,
-    )
+    if not report["machine"].get("native_bf16"):
+        after += (
+            " No bf16 rows: this CPU has no native bf16 (AVX-512 BF16 or AMX), so bf16 autocast would be "
+            "emulated."
+        )
+    return _versus_caption(report), lines, after
 
 
 def tempo_speed(report: dict) -> tuple[str, list[str], str]:
@@ -957,7 +1037,7 @@ SPEED: list[tuple[str, str, str, Callable[[dict], tuple[str, list[str], str]]]] 
     (
         "time_llm_vs_neuralforecast.json",
         "bench/bench_time_llm_vs_neuralforecast.py",
-        "Time-LLM against neuralforecast's TimeLLM, training speed",
+        "Time-LLM against neuralforecast's TimeLLM at equal architecture, training speed",
         versus_neuralforecast_speed,
     ),
     ("tempo_speed.json", "bench/bench_tempo.py --part speed", "TEMPO training throughput", tempo_speed),
@@ -1067,7 +1147,9 @@ def block(
 
 
 def accuracy_blocks(name: str, script: str, title: str, caption, report: dict) -> dict[str, list[str]]:
-    """The file's rows in one table per kind of metrics ("mse" or "smape")."""
+    """The file's rows in one table per kind of metrics ("mse" or "smape"), or its own table."""
+    if isinstance(caption, OwnTable):
+        return {caption.kind: speed_block(name, script, title, caption.render, report)}
     rows = report["rows"]
     text = caption(report) if callable(caption) else caption
     machine = machine_label(report["machine"])
