@@ -14,6 +14,7 @@ from core.models.time_llm import TimeLLM, TimeLLMConfig, paper_row
 from core.patching import patch_count
 from core.runs.train_config import TrainConfig
 from core.stats import prompt_pieces
+from core.training import trainer as trainer_module
 from core.training.trainer import Trainer
 
 
@@ -203,14 +204,19 @@ def test_the_prompt_costs_few_tokens():
     assert math.isfinite(len(texts[0])) and len(model.tokenizer(texts[0])["input_ids"]) < 80
 
 
-def test_auto_precision_is_bf16_for_time_llm_on_the_cpu():
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_for_time_llm_on_the_cpu_is_bf16_where_the_cpu_has_it(native, monkeypatch):
+    monkeypatch.setattr(trainer_module, "cpu_has_native_bf16", lambda: native)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(torch.randn(16, 32, 2), torch.randn(16, 8, 2)), batch_size=8
     )
     result = Trainer(
         _model(), TrainConfig(epochs=1, precision="auto"), cpu_autocast=MODELS["time_llm"].cpu_autocast
     ).fit(loader, loader)
-    assert result.precision == "bf16" and "this model" in result.precision_reason
+    if native:
+        assert result.precision == "bf16" and "this model" in result.precision_reason
+    else:  # emulated bf16 would be far slower than fp32
+        assert result.precision == "fp32" and "no native bf16" in result.precision_reason
 
 
 def test_the_explanation_shows_the_strongest_prototypes_and_averages_the_heads():
