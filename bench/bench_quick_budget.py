@@ -18,11 +18,13 @@ CPU without native bf16 rests on.
 
 The machine is shared, so before each timing the bench waits (up to --wait seconds in all) until the
 one-minute load average is below --load and no other process has used more than a third of a core
-over a few seconds; the load before and after, the busiest other processes and the share of a core
-the run had are recorded. Target: each quick Time-LLM and TEMPO run within 180 s, process start to
-finish, on the 2-core development machine. Writes bench/results/quick_budget.json.
+over a few seconds. The CPU time the run's process used and the time every other process used
+meanwhile (from /proc/stat) are recorded as shares of the cores; a run during which others took more
+than 5 % is timed again (up to --tries runs; the earlier ones are kept in the file). Target: each
+quick Time-LLM and TEMPO run within 180 s, process start to finish, on the 2-core development
+machine. Writes bench/results/quick_budget.json.
 
-    .venv/bin/python bench/bench_quick_budget.py [--load 1.3] [--wait 2400] [--runs-dir DIR]
+    .venv/bin/python bench/bench_quick_budget.py [--load 1.3] [--wait 2400] [--tries 3] [--runs-dir DIR]
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ TIMED_TO_TARGET = ("time_llm", "tempo")  # the ablation is measured beside them,
 DATA, FEATURES, SEQ_LEN, PRED_LEN = "ETTh1", "S", 96, 24
 PRECISION_BATCHES = 3  # timed forward batches per precision, after one that warms up
 BUSY_SHARE = 1 / 3  # another process above this share of a core makes the machine busy
+SHARED_AT_MOST = 0.05  # a run is timed again when other processes used more of the cores meanwhile
 
 
 def train_arguments(model: str, runs_dir: Path) -> list[str]:
@@ -248,6 +251,13 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _machine_cpu_s() -> float:
+    """CPU seconds every process on the machine has used since boot (/proc/stat: all but idle)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def windows_used(run_config: dict) -> dict:
     """The training windows a run read per epoch (its strided share, in full batches)."""
     from core.windows import evenly_spaced
@@ -268,7 +278,7 @@ def timed_run(model: str, runs_dir: Path, log: Path) -> dict:
     from core.runs.store import RunStore
 
     command = [sys.executable, "-m", "core", *train_arguments(model, runs_dir)]
-    load_before, cpu_before = load_average(), _children_cpu_s()
+    load_before, cpu_before, machine_before = load_average(), _children_cpu_s(), _machine_cpu_s()
     started = time.perf_counter()
     with log.open("w") as errors:
         done = subprocess.run(
@@ -276,6 +286,7 @@ def timed_run(model: str, runs_dir: Path, log: Path) -> dict:
         )
     process_s = time.perf_counter() - started
     cpu_s = _children_cpu_s() - cpu_before
+    others_s = max(_machine_cpu_s() - machine_before - cpu_s, 0.0)  # what other processes used meanwhile
     load_after = load_average()
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed; see {log}")
@@ -291,6 +302,7 @@ def timed_run(model: str, runs_dir: Path, log: Path) -> dict:
         "run_wall_time_s": result["wall_time_s"],
         "epoch_s": [epoch["seconds"] for epoch in history["epochs"]],  # training with its validation
         "cpu_share": cpu_s / (process_s * (os.cpu_count() or 1)),
+        "others_cpu_share": others_s / (process_s * (os.cpu_count() or 1)),
         "load_before": load_before,
         "load_after": load_after,
         "within_target": process_s <= TARGET_S if model in TIMED_TO_TARGET else None,
@@ -336,6 +348,7 @@ def main() -> None:
         "--runs-dir", type=Path, help="where the runs are stored (default: a new temporary one)"
     )
     parser.add_argument("--models", default=",".join(MODELS), help="which quick runs, comma-separated")
+    parser.add_argument("--tries", type=int, default=3, help="runs per model while others share the cores")
     parser.add_argument("--part", choices=["estimate", "precision"], help=argparse.SUPPRESS)
     parser.add_argument("model", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -367,10 +380,23 @@ def main() -> None:
         for model in args.models.split(","):
             quiet = wait_for_quiet(args.load, deadline)
             estimate = in_fresh_process("estimate", model)
-            quiet_run = wait_for_quiet(args.load, deadline)
-            run = timed_run(model, runs_dir / "store", runs_dir / f"{model}.log")
+            attempts = []
+            for _ in range(args.tries):  # again while other processes took a share of the cores
+                quiet_run = wait_for_quiet(args.load, deadline)
+                run = timed_run(model, runs_dir / "store", runs_dir / f"{model}.log")
+                run["quiet_before_run"] = quiet_run
+                attempts.append(run)
+                if run["others_cpu_share"] <= SHARED_AT_MOST or time.perf_counter() >= deadline:
+                    break
+            run = attempts[-1]
             run["quiet_before_estimate"] = quiet
-            run["quiet_before_run"] = quiet_run
+            run["earlier_attempts"] = [
+                {
+                    key: earlier[key]
+                    for key in ("process_s", "run_wall_time_s", "cpu_share", "others_cpu_share")
+                }
+                for earlier in attempts[:-1]
+            ]
             run["estimate"] = estimate
             run["estimate_over_actual"] = estimate["estimate_s"] / run["run_wall_time_s"]
             report["runs"].append(run)
