@@ -226,9 +226,10 @@ def probe(spec: RunSpec, dataset: Dataset, *, steps: int = PROBE_STEPS, report=N
     batch = spec.train.batch_size
     train_set, val_set = model.training_sets(data, spec.seq_len, spec.pred_len)
     train_set = strided(train_set, spec.train.train_windows)
-    trainer = Trainer(
-        model, replace(spec.train, epochs=1, precision=precision), cpu_autocast=entry.cpu_autocast
-    )
+    # A constant rate: the schedule does not change a step's time, and one-cycle over a probe's few
+    # steps would have a warm-up of no whole step.
+    probe_train = replace(spec.train, epochs=1, precision=precision, schedule="constant")
+    trainer = Trainer(model, probe_train, cpu_autocast=entry.cpu_autocast)
     build_s = time.perf_counter() - started
     marks: list[float] = []
     with cpu_threads(model, trainer.device):

@@ -89,3 +89,10 @@ def test_a_damaged_cost_file_is_measured_again(series, tmp_path):
 def test_a_model_that_decodes_its_forecasts_gets_no_estimate(series):
     plan = cost.plan(_spec(series, "proxy_tuned", budget="quick"), series)
     assert plan.workload is None and plan.estimate() is None
+
+
+def test_a_probe_of_a_one_cycle_schedule_is_timed_at_a_constant_rate(series):
+    """One-cycle over a probe's few steps would warm up over no whole step (torch divides by it)."""
+    spec = _spec(series, "patchtst")
+    assert spec.train.schedule == "onecycle"
+    assert cost.probe(spec, series, steps=2).train_s > 0
