@@ -15,11 +15,11 @@ import streamlit as st
 
 from core import plots, verdict
 from core.data import FEATURES, PROTOCOLS, window_problem
+from core.models.budget import BUDGETS, DESCRIPTIONS, schedule_words
 from core.models.contract import SHAPE_FIELDS
 from core.models.presets import preset
 from core.models.registry import MODELS, label_of
 from core.recommend import recommend
-from core.runs.budget import BUDGETS, DESCRIPTIONS, schedule_words
 from core.runs.spec import default_protocol, starting_spec, with_changes
 from core.runs.train_config import LOSSES, OPTIMISERS, PRECISIONS, SCHEDULES
 from core.training import cost, eta
@@ -344,6 +344,14 @@ def time_estimates(specs: dict) -> None:
             for name, e in ((b, known[b]) for b in BUDGETS if b in known)
         ]
         st.markdown("Time on this machine: " + " · ".join(words))
+        chosen = known.get(budget)
+        if chosen is not None and chosen.seconds > 3600:
+            st.warning(
+                f"This run would take {eta.rough_words(chosen.seconds).removeprefix('about ')} or so on this "
+                "machine. The quick budget gives a first look far sooner; the paper budget is meant for a "
+                "GPU.",
+                icon=":material/schedule:",
+            )
 
 
 def measure(specs: dict, names: list[str], plans: dict) -> None:

@@ -46,7 +46,7 @@ CPU_LAYERS = 6
 CPU_EPOCHS = 3
 GPU_LAYERS = 30
 GPU_EPOCHS_CAP = 50
-# The quick budget of the language-model methods (see core.runs.budget): a few backbone layers, one
+# The quick budget of the language-model methods (see core.models.budget): a few backbone layers, one
 # epoch over an evenly spaced share of the training windows. On a 2-core CPU it keeps a run on
 # ETTh1's target (look-back 96, horizon 24) within 3 minutes, model load included
 # (bench/results/quick_budget.json).
@@ -203,7 +203,7 @@ class DataFacts:
     look_back: int
     horizon: int
     device_type: str  # "cpu" or "cuda"
-    budget: str = "standard"  # quick | standard | paper (see core.runs.budget)
+    budget: str = "standard"  # quick | standard | paper (see core.models.budget)
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,7 @@ class ModelSpec:
     explains: Explains | None = None
     train_defaults: dict = field(default_factory=dict)
     preset: Callable[[ModelSpec, DataFacts], Preset] | None = None  # settings for a data set
-    own_budgets: bool = False  # the preset reads `DataFacts.budget` itself (else core.runs.budget.generic)
+    own_budgets: bool = False  # the preset reads `DataFacts.budget` itself (else core.models.budget.generic)
     quick_options: dict = field(default_factory=dict)  # model options of the quick budget (its cost knobs)
     paper_train: dict = field(default_factory=dict)  # the paper's training settings (the paper budget)
     paper_note: str = ""  # where paper_train comes from, in words

@@ -8,9 +8,9 @@ from. The presets themselves live in the model files, beside the papers they quo
 
 from __future__ import annotations
 
+from core.models.budget import check_budget, generic
 from core.models.contract import DataFacts, Preset
 from core.models.registry import spec_of
-from core.runs.budget import check_budget, generic
 
 
 def preset(
@@ -23,7 +23,7 @@ def preset(
     budget: str = "standard",
 ) -> Preset:
     """Starting settings for `model` on the data set called `dataset_name` (of frequency `freq`) with
-    this look-back and horizon, on a `device_type` machine, under `budget` (see core.runs.budget)."""
+    this look-back and horizon, on a `device_type` machine, under `budget` (see core.models.budget)."""
     spec = spec_of(model)
     facts = DataFacts(dataset_name, freq, look_back, horizon, device_type, check_budget(budget))
     start = (

@@ -325,7 +325,7 @@ def preset(spec: ModelSpec, facts: DataFacts) -> Preset:
     """TEMPO's paper (Cao et al., ICLR 2024): look-back 336, lr 1e-3, cosine schedule, patience 5,
     6 backbone layers, and the seasonal period from the data's frequency; fewer epochs on a CPU. The
     quick budget keeps fewer layers and trains one epoch over a strided share of the windows; the
-    paper budget trains as on a GPU (see core.runs.budget)."""
+    paper budget trains as on a GPU (see core.models.budget)."""
     train = dict(spec.train_defaults)
     decomposes = spec.fixed.get("decomposition") != "none"
     period = frequency_period(facts.freq)

@@ -114,11 +114,14 @@ class RunsView:
 def describe(run: RunRecord) -> str:
     """How and when a showcase run was trained, in one line."""
     how = run.config.get("showcase") or {}
-    parts = [f"trained {how.get('trained_on', 'when the app was built')}"]
+    words = f"trained {how.get('trained_on', 'when the app was built')}"
     if how.get("budget"):
-        parts.append(f"{how['budget']} budget")
+        words += f" at the {how['budget']} budget"
+    if how.get("wall_time_s"):
+        words += f", in {round(how['wall_time_s'] / 60)} min"
     if how.get("machine"):
-        parts.append(f"on {how['machine']}")
-    if how.get("command"):
-        parts.append(f"by `{how['command']}`")
-    return "Showcase run, shipped with the app: " + ", ".join(parts) + "."
+        words += f" on {how['machine'].removeprefix('a ')}"
+    return (
+        f"Showcase run, shipped with the app: {words}. It is here to show what the pages draw; "
+        "its verdict against the simple rules is on the Forecast page."
+    )

@@ -21,7 +21,7 @@ class RunSpec:
     model_options: dict = field(default_factory=dict)
     train: TrainConfig = field(default_factory=TrainConfig)
     name: str | None = None
-    budget: str = "standard"  # the budget the starting settings came from (see core.runs.budget)
+    budget: str = "standard"  # the budget the starting settings came from (see core.models.budget)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -48,7 +48,7 @@ def starting_spec(
 ) -> RunSpec:
     """The run a model starts from on a data set: the registry's training defaults and the model's
     preset for the data, features S for a model that forecasts the target alone (else M), and the
-    data set's standard split, all under `budget` (quick, standard or paper: see core.runs.budget). The
+    data set's standard split, all under `budget` (quick, standard or paper: see core.models.budget). The
     Train page, `python -m core train` and the benches all start here."""
     # Imported here: the models import torch, and the sidebar of every page reads `default_protocol`.
     from core.models.presets import preset

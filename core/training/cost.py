@@ -175,10 +175,23 @@ def _setup(spec: RunSpec, dataset: Dataset):
     return entry, data, options, device, precision
 
 
+def _complete(spec: RunSpec, data, options: dict) -> dict:
+    """Every field of the model's config, defaults included, so that a spec naming an option at its
+    default value and one leaving it out share a key (and a probe)."""
+    from dataclasses import asdict
+
+    from core.models.registry import build_config
+
+    config = build_config(
+        spec.model, seq_len=spec.seq_len, pred_len=spec.pred_len, n_channels=len(data.columns), **options
+    )
+    return asdict(config)
+
+
 def plan(spec: RunSpec, dataset: Dataset) -> Plan:
     """The run's workload from the data's splits (no model is built) and its cost if it was probed."""
     entry, data, options, device, precision = _setup(spec, dataset)
-    key = cost_key(spec, len(data.columns), device, precision, options)
+    key = cost_key(spec, len(data.columns), device, precision, _complete(spec, data, options))
     if entry.model_class.decodes:
         return Plan(key, None, None)
     windows = {
@@ -218,7 +231,7 @@ def probe(spec: RunSpec, dataset: Dataset, *, steps: int = PROBE_STEPS, report=N
     say = report or (lambda text: None)
     started = time.perf_counter()
     entry, data, options, device, precision = _setup(spec, dataset)
-    key = cost_key(spec, len(data.columns), device, precision, options)
+    key = cost_key(spec, len(data.columns), device, precision, _complete(spec, data, options))
     say("building the model")
     model, _ = build_model(
         spec.model, seq_len=spec.seq_len, pred_len=spec.pred_len, n_channels=len(data.columns), **options

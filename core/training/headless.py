@@ -32,8 +32,8 @@ import torch
 from core import datasets, ingest
 from core.data import FEATURES, PROTOCOLS
 from core.dataset import Dataset
+from core.models.budget import BUDGETS
 from core.models.registry import MODELS
-from core.runs.budget import BUDGETS
 from core.runs.spec import RunSpec, starting_spec, with_changes
 from core.runs.store import RunStore
 from core.runs.train_config import LOSSES, OPTIMISERS, PRECISIONS, SCHEDULES

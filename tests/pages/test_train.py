@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.models.budget import QUICK_EPOCHS
 from core.models.registry import MODELS
 from core.recommend import recommend
-from core.runs.budget import QUICK_EPOCHS
 from core.training.jobs import SUCCEEDED
 from core.training.trainer import cpu_has_native_bf16
 from pages import common

@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.models.budget import BUDGETS, DESCRIPTIONS, QUICK_EPOCHS, schedule_words
 from core.models.contract import QUICK_LAYERS, QUICK_TRAIN_WINDOWS
 from core.models.registry import MODELS
-from core.runs.budget import BUDGETS, DESCRIPTIONS, QUICK_EPOCHS, schedule_words
 from core.runs.spec import starting_spec
 from core.runs.train_config import TrainConfig
 

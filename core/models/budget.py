@@ -1,7 +1,7 @@
 """How much a run may cost, in three words a person chooses from before launch.
 
 - **standard**: the model's starting settings for this data and machine (its preset), as before.
-- **quick**: a first look within minutes. Every model trains at most 3 epochs and stops after one
+- **quick**: a first look. Every model trains at most 3 epochs and stops after one
   without improvement. The language-model methods also keep fewer backbone layers, a short schedule
   and an evenly spaced share of the training windows (`TrainConfig.train_windows`: strided from the
   split's first window to its last, so the whole training split is still seen). Validation and test
@@ -24,7 +24,7 @@ QUICK_EPOCHS = 3  # at most this many epochs: a first look, not the best the mod
 QUICK_PATIENCE = 1  # stop after one epoch without improvement
 
 DESCRIPTIONS = {
-    "quick": f"A first look within minutes: at most {QUICK_EPOCHS} epochs, stopping after "
+    "quick": f"A first look: at most {QUICK_EPOCHS} epochs, stopping after "
     f"{QUICK_PATIENCE} epoch without improvement; a language model also keeps fewer layers and trains on "
     "an evenly spaced share of the windows. It is tested on every test window like any run.",
     "standard": "The model's usual schedule for this data and this machine.",
