@@ -51,8 +51,8 @@ CPU_AUTO_PRECISION = "fp32"
 
 def cpu_has_native_bf16() -> bool:
     """True when the CPU computes bf16 in hardware (AVX-512 BF16 or AMX). Without it, bf16 autocast is
-    emulated: on a 2-core AVX2 CPU it made a frozen SmolLM2 pass about 14x slower than fp32, where
-    an AVX-512 BF16/AMX CPU ran it about 1.4x faster (bench/results/time_llm_speed.json)."""
+    emulated: on a 2-core AVX2 CPU a frozen SmolLM2 pass under it ran at a small fraction of fp32's
+    speed, where an AVX-512 BF16/AMX CPU ran it about 1.4x faster (bench/results/time_llm_speed.json)."""
     probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 
@@ -78,8 +78,8 @@ def resolve_precision(
     if precision == "auto":
         if cpu_preference == "bf16" and not cpu_has_native_bf16():
             return "fp32", (
-                "fp32: this CPU has no native bf16 (AVX-512 BF16 or AMX), where bf16 autocast ran a language "
-                "model about 14x slower than fp32"
+                "fp32: this CPU has no native bf16 (AVX-512 BF16 or AMX), so bf16 would be emulated, many "
+                "times slower than fp32"
             )
         if cpu_preference is not None:
             return cpu_preference, f"{cpu_preference}: measured fastest for this model on the CPU"

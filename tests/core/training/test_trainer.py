@@ -165,7 +165,7 @@ def test_auto_precision_on_the_cpu_is_the_measured_fp32():
 
 @pytest.mark.parametrize("native", [True, False])
 def test_a_language_model_s_bf16_on_the_cpu_only_where_the_cpu_has_it(native, monkeypatch):
-    """bf16 autocast ran a language model about 14x slower than fp32 on a CPU without native bf16."""
+    """bf16 autocast is emulated, and many times slower than fp32, on a CPU without native bf16."""
     monkeypatch.setattr(trainer_module, "cpu_has_native_bf16", lambda: native)
     precision, reason = resolve_precision("auto", torch.device("cpu"), "bf16")
     assert precision == ("bf16" if native else "fp32")
