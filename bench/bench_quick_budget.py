@@ -19,8 +19,9 @@ CPU without native bf16 rests on.
 The machine is shared, so before each timing the bench waits (up to --wait seconds in all) until the
 one-minute load average is below --load and no other process has used more than a third of a core
 over a few seconds. The CPU time the run's process used and the time every other process used
-meanwhile (from /proc/stat) are recorded as shares of the cores; a run during which others took more
-than 5 % is timed again (up to --tries runs; the earlier ones are kept in the file). Target: each
+meanwhile (from /proc/stat) are recorded as shares of the cores; a run, probe or precision timing
+during which others took more than 5 % is done again (up to --tries times; the earlier figures are
+kept in the file). Target: each
 quick Time-LLM and TEMPO run within 180 s, process start to finish, on the 2-core development
 machine. Writes bench/results/quick_budget.json.
 
@@ -37,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,18 +236,6 @@ def precision_part() -> dict:
     }
 
 
-def in_fresh_process(part: str, *arguments: str) -> dict:
-    """Run one `--part` of this script in a new Python process; its JSON answer."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--part", part, *arguments]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-# ----------------------------------------------------------------------------------------- a run
-
-
 def _children_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -256,6 +246,51 @@ def _machine_cpu_s() -> float:
     fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+class Shares:
+    """The CPU the child processes used and what every other process used meanwhile, as shares of
+    the machine's cores over the wall time between `__enter__` and `__exit__`."""
+
+    def __enter__(self):
+        self.started = time.perf_counter()
+        self.children, self.machine = _children_cpu_s(), _machine_cpu_s()
+        return self
+
+    def __exit__(self, *_):
+        self.seconds = time.perf_counter() - self.started
+        cores = os.cpu_count() or 1
+        own = _children_cpu_s() - self.children
+        others = max(_machine_cpu_s() - self.machine - own, 0.0)
+        self.own, self.others = own / (self.seconds * cores), others / (self.seconds * cores)
+
+
+def in_fresh_process(part: str, *arguments: str) -> dict:
+    """Run one `--part` of this script in a new Python process; its JSON answer, with the share of
+    the cores other processes took meanwhile."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--part", part, *arguments]
+    with Shares() as shares:
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1]) | {"others_cpu_share": shares.others}
+
+
+def quietly(work, limit: float, deadline: float, tries: int, kept: tuple[str, ...]) -> dict:
+    """`work()` (a dict with `others_cpu_share`) once the machine is quiet, and again while other
+    processes took more than SHARED_AT_MOST of the cores (at most `tries` times in all): the last
+    answer, with the wait before it and the `kept` fields of the earlier ones."""
+    attempts = []
+    for _ in range(tries):
+        quiet = wait_for_quiet(limit, deadline)
+        attempts.append(work() | {"quiet_before": quiet})
+        if attempts[-1]["others_cpu_share"] <= SHARED_AT_MOST or time.perf_counter() >= deadline:
+            break
+    earlier = [{key: attempt[key] for key in kept} for attempt in attempts[:-1]]
+    return attempts[-1] | {"earlier_attempts": earlier}
+
+
+# ----------------------------------------------------------------------------------------- a run
 
 
 def windows_used(run_config: dict) -> dict:
@@ -278,15 +313,12 @@ def timed_run(model: str, runs_dir: Path, log: Path) -> dict:
     from core.runs.store import RunStore
 
     command = [sys.executable, "-m", "core", *train_arguments(model, runs_dir)]
-    load_before, cpu_before, machine_before = load_average(), _children_cpu_s(), _machine_cpu_s()
-    started = time.perf_counter()
-    with log.open("w") as errors:
+    load_before = load_average()
+    with log.open("w") as errors, Shares() as shares:
         done = subprocess.run(
             command, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True, check=False
         )
-    process_s = time.perf_counter() - started
-    cpu_s = _children_cpu_s() - cpu_before
-    others_s = max(_machine_cpu_s() - machine_before - cpu_s, 0.0)  # what other processes used meanwhile
+    process_s = shares.seconds
     load_after = load_average()
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed; see {log}")
@@ -301,8 +333,8 @@ def timed_run(model: str, runs_dir: Path, log: Path) -> dict:
         "process_s": process_s,
         "run_wall_time_s": result["wall_time_s"],
         "epoch_s": [epoch["seconds"] for epoch in history["epochs"]],  # training with its validation
-        "cpu_share": cpu_s / (process_s * (os.cpu_count() or 1)),
-        "others_cpu_share": others_s / (process_s * (os.cpu_count() or 1)),
+        "cpu_share": shares.own,
+        "others_cpu_share": shares.others,
         "load_before": load_before,
         "load_after": load_after,
         "within_target": process_s <= TARGET_S if model in TIMED_TO_TARGET else None,
@@ -359,7 +391,7 @@ def main() -> None:
         print(json.dumps(precision_part()))
         return
 
-    deadline = time.perf_counter() + args.wait
+    waiting = (args.load, time.perf_counter() + args.wait, args.tries)  # limit, deadline, tries
     report = {
         "protocol": f"{DATA}'s target, features {FEATURES}, look-back {SEQ_LEN}, horizon {PRED_LEN}, "
         "ETT hour borders, the bundled SmolLM2, budget quick; each run a fresh `python -m core train` "
@@ -378,34 +410,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.runs_dir) as folder:
         runs_dir = Path(folder)
         for model in args.models.split(","):
-            quiet = wait_for_quiet(args.load, deadline)
-            estimate = in_fresh_process("estimate", model)
-            attempts = []
-            for _ in range(args.tries):  # again while other processes took a share of the cores
-                quiet_run = wait_for_quiet(args.load, deadline)
-                run = timed_run(model, runs_dir / "store", runs_dir / f"{model}.log")
-                run["quiet_before_run"] = quiet_run
-                attempts.append(run)
-                if run["others_cpu_share"] <= SHARED_AT_MOST or time.perf_counter() >= deadline:
-                    break
-            run = attempts[-1]
-            run["quiet_before_estimate"] = quiet
-            run["earlier_attempts"] = [
-                {
-                    key: earlier[key]
-                    for key in ("process_s", "run_wall_time_s", "cpu_share", "others_cpu_share")
-                }
-                for earlier in attempts[:-1]
-            ]
+            estimate = quietly(
+                partial(in_fresh_process, "estimate", model), *waiting, ("estimate_s", "others_cpu_share")
+            )
+            run = quietly(
+                partial(timed_run, model, runs_dir / "store", runs_dir / f"{model}.log"),
+                *waiting,
+                ("process_s", "run_wall_time_s", "cpu_share", "others_cpu_share", "load_before"),
+            )
             run["estimate"] = estimate
             run["estimate_over_actual"] = estimate["estimate_s"] / run["run_wall_time_s"]
             report["runs"].append(run)
             print(json.dumps(run), flush=True)
-        quiet = wait_for_quiet(args.load, deadline)
-        report["precision"] = in_fresh_process("precision") | {
-            "quiet_before": quiet,
-            "load_after": load_average(),
-        }
+        report["precision"] = quietly(
+            lambda: in_fresh_process("precision") | {"load_after": load_average()},
+            *waiting,
+            ("bf16_over_fp32", "others_cpu_share"),
+        )
     report["finished_at"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     print(json.dumps(report["precision"]), flush=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")

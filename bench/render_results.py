@@ -1018,6 +1018,107 @@ def model_load(report: dict) -> tuple[str, list[str], str]:
     return caption, table(header, rows), ""
 
 
+QUICK_SETTINGS = {"moving_average": "moving-average parts", "stl": "STL parts per window"}
+
+
+def quick_budget(report: dict) -> tuple[str, list[str], str]:
+    """Each quick run's whole process against the target, beside the cost model's estimate and the
+    test figures against seasonal naive; then fp32 against bf16 autocast on this CPU."""
+    runs = report["runs"]
+    loads = [run[key]["1min"] for run in runs for key in ("load_before", "load_after")]
+    warm = {run["estimate"]["model_cache_warm"] for run in runs}
+    cache = {frozenset({True}): "filled", frozenset({False}): "empty"}.get(frozenset(warm), "filled for some")
+    caption = (
+        f"{report['data']}'s target (features {report['features']}), L {report['look_back']}, "
+        f"H {report['horizon']}, ETT borders, the bundled SmolLM2, `--budget quick`: each run one fresh "
+        "`python -m core train` process, timed from outside from its start to its exit (imports, data, model "
+        "load, training, validation and test on every window, bands, verdict, store). The estimate is the "
+        "cost model's (`core.training.cost`), from a probe of the same run in a fresh process before it "
+        f"(SmolLM2's model cache {cache}). One-minute load average {load_range(loads)} before and after "
+        f"the runs; the runs had {', '.join(share(run['cpu_share']) for run in runs)} of the cores, other "
+        f"processes {', '.join(share(run['others_cpu_share']) for run in runs)}"
+    )
+    again = sum(len(run["earlier_attempts"]) for run in runs)
+    if again:
+        caption += (
+            f" ({again} run{'s' if again != 1 else ''} timed again after other processes took more than "
+            "5 % of the cores)"
+        )
+
+    def settings(run: dict) -> str:
+        found = run["settings"]
+        if found["variant"] == "no_llm":
+            what = ["no language model"]
+        else:
+            what = [backbone_label({"name": found["backbone"], "layers": found["layers"]})]
+        if found["n_prototypes"]:
+            what.append(f"V' {found['n_prototypes']}")
+        if found["decomposition"]:
+            what.append(QUICK_SETTINGS.get(found["decomposition"], found["decomposition"]))
+        epochs = found["epochs"]
+        what.append(f"{epochs} epoch{'s' if epochs != 1 else ''}, batch {found['batch_size']}")
+        return ", ".join(what)
+
+    def windows(run: dict) -> str:
+        found = run["windows"]
+        return (
+            f"{count(found['train_per_epoch'])} of {count(found['train_available'])} / "
+            f"{count(found['val'])} / {count(found['test'])}"
+        )
+
+    def target(run: dict) -> str:
+        if run["within_target"] is None:
+            return ""
+        return f"≤ {seconds(report['target_s'])} ({'met' if run['within_target'] else 'missed'})"
+
+    def estimate(run: dict) -> str:
+        found = run["estimate"]
+        return f"{'at most ' if found['upper_bound'] else ''}{seconds(found['estimate_s'])}"
+
+    header = [
+        "model",
+        "quick settings",
+        "windows: training of all / validation / test",
+        "estimate",
+        "run, model build to stored",
+        "whole process",
+        "target",
+        "test MSE / MAE",
+        "seasonal naive MSE / MAE",
+    ]
+    rows = [
+        [
+            MODEL_NAMES.get(run["model"], run["model"]),
+            settings(run),
+            windows(run),
+            estimate(run),
+            seconds(run["run_wall_time_s"]),
+            seconds(run["process_s"]),
+            target(run),
+            f"{metric(run['test']['mse'])} / {metric(run['test']['mae'])}",
+            f"{metric(run['baselines']['snaive']['mse'])} / {metric(run['baselines']['snaive']['mae'])}",
+        ]
+        for run in runs
+    ]
+    found = report["precision"]
+    timings, flags = found["timings"], report["machine"]["cpu_flags"]
+    has = [label for flag, label in (("avx2", "AVX2"), ("avx512f", "AVX-512")) if flags.get(flag)]
+    lacks = [
+        label for flag, label in (("avx512_bf16", "AVX-512 BF16"), ("amx_bf16", "AMX")) if not flags.get(flag)
+    ]
+    per_batch = {name: timing["seconds"] / timing["batches"] for name, timing in timings.items()}
+    after = (
+        f"Precision on this CPU ({', '.join(has) or 'no AVX2'}; "
+        f"{'no ' + ' or '.join(lacks) if lacks else 'native bf16'}): the quick Time-LLM's forward pass "
+        f"({backbone_label({'name': found['backbone'], 'layers': found['layers']})}, "
+        f"{timings['fp32']['batches']} batches of {found['batch_size']} validation windows, "
+        f"{found['threads']} threads) took {seconds(per_batch['fp32'])} a batch in fp32 and "
+        f"{seconds(per_batch['bf16'])} under bf16 "
+        f"autocast, {ratio(found['bf16_over_fp32'])} as long; `auto` precision picks fp32 here."
+    )
+    return caption, table(header, rows), after
+
+
 SPEED: list[tuple[str, str, str, Callable[[dict], tuple[str, list[str], str]]]] = [
     ("foundation.json", "bench/bench_foundation.py", "Page and STL speed", foundation_speed),
     (
@@ -1044,6 +1145,12 @@ SPEED: list[tuple[str, str, str, Callable[[dict], tuple[str, list[str], str]]]] 
     ("proxy_speed.json", "bench/bench_proxy.py --part speed", "Proxy-tuned decoding speed", proxy_speed),
     ("one_click.json", "bench/bench_one_click.py", "One-click forecast on the home page", one_click),
     ("model_load.json", "bench/bench_model_load.py", "Loading the bundled SmolLM2", model_load),
+    (
+        "quick_budget.json",
+        "bench/bench_quick_budget.py",
+        "Quick runs of the language-model methods",
+        quick_budget,
+    ),
 ]
 
 
