@@ -54,6 +54,7 @@ from core.models.contract import (
     CPU_LAYERS,
     GPU_EPOCHS_CAP,
     GPU_LAYERS,
+    QUICK_BATCH,
     QUICK_EPOCHS,
     QUICK_LAYERS,
     QUICK_TRAIN_WINDOWS,
@@ -577,11 +578,14 @@ def preset(spec: ModelSpec, facts: DataFacts) -> Preset:
     notes.append(f"The paper's look-back for this row is {wanted}; set it in the sidebar.")
     if facts.budget == "quick":
         model_options.update(layers=QUICK_LAYERS, n_prototypes=min(row.n_prototypes, QUICK_PROTOTYPES))
-        train.update(epochs=QUICK_EPOCHS, patience=1, train_windows=QUICK_TRAIN_WINDOWS)
+        train.update(
+            epochs=QUICK_EPOCHS, patience=1, train_windows=QUICK_TRAIN_WINDOWS, batch_size=QUICK_BATCH
+        )
+        layers = "layer" if QUICK_LAYERS == 1 else f"{QUICK_LAYERS} layers"
         notes.append(
-            f"Quick budget: the backbone's first {QUICK_LAYERS} layers, V' {model_options['n_prototypes']}, "
-            f"{QUICK_EPOCHS} epoch over at most {QUICK_TRAIN_WINDOWS:,} evenly spaced training windows; "
-            "validation and test use every window."
+            f"Quick budget: the backbone's first {layers}, V' {model_options['n_prototypes']}, "
+            f"{QUICK_EPOCHS} epoch over at most {QUICK_TRAIN_WINDOWS:,} evenly spaced training windows "
+            f"in batches of {QUICK_BATCH}; validation and test use every window."
         )
     elif facts.budget == "paper":
         model_options["layers"] = GPU_LAYERS

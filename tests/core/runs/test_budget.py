@@ -3,8 +3,9 @@
 import pytest
 
 from core.models.budget import BUDGETS, DESCRIPTIONS, QUICK_EPOCHS, schedule_words
-from core.models.contract import QUICK_LAYERS, QUICK_TRAIN_WINDOWS
+from core.models.contract import QUICK_BATCH, QUICK_LAYERS, QUICK_TRAIN_WINDOWS
 from core.models.registry import MODELS
+from core.models.tempo import QUICK_TEMPO_LAYERS
 from core.runs.spec import starting_spec
 from core.runs.train_config import TrainConfig
 
@@ -28,11 +29,15 @@ def test_quick_cuts_a_small_model_s_schedule_short():
     assert quick.budget == "quick"
 
 
-@pytest.mark.parametrize("model", ["time_llm", "tempo"])
-def test_quick_language_model_runs_keep_few_layers_and_a_strided_share_of_windows(model):
+@pytest.mark.parametrize(
+    "model, layers",
+    [("time_llm", QUICK_LAYERS), ("time_llm_no_llm", QUICK_LAYERS), ("tempo", QUICK_TEMPO_LAYERS)],
+)
+def test_quick_language_model_runs_keep_few_layers_and_a_strided_share_of_windows(model, layers):
     quick, standard = _start(model, "quick"), _start(model, "standard")
-    assert quick.model_options["layers"] == QUICK_LAYERS
+    assert quick.model_options["layers"] == layers
     assert quick.train.train_windows == QUICK_TRAIN_WINDOWS and standard.train.train_windows is None
+    assert quick.train.batch_size == QUICK_BATCH
     assert quick.train.epochs <= standard.train.epochs
 
 

@@ -13,13 +13,14 @@ from core.training.runner import run_training
 from core.windows import WindowDataset, evenly_spaced
 
 SEQ_LEN, PRED_LEN = 48, 12
+HOURS = 4000
 
 
 @pytest.fixture(scope="module")
 def series(etth1_dataset):
-    """2,000 hours of ETTh1 under another name: the 70/10/20 split, 1,341 training windows (more than
-    the quick budget's 1,024)."""
-    return Dataset(etth1_dataset.frame.iloc[:2000], "OT", "Transformer oil, 2000 hours", freq="h")
+    """4,000 hours of ETTh1 under another name: the 70/10/20 split, 2,741 training windows (more than
+    the quick budget's 2,048)."""
+    return Dataset(etth1_dataset.frame.iloc[:HOURS], "OT", f"Transformer oil, {HOURS} hours", freq="h")
 
 
 def test_evenly_spaced_keeps_the_first_and_last_window():
@@ -52,7 +53,7 @@ def test_a_quick_run_spans_the_training_split_and_uses_every_validation_and_test
     monkeypatch.setattr(WindowDataset, "__getitem__", recording)
     outcome = run_training(spec, series, None)
 
-    rows = {"train": 1400, "val": 200 + SEQ_LEN, "test": 400 + SEQ_LEN}  # the 70/10/20 borders
+    rows = {"train": HOURS * 7 // 10, "val": HOURS // 10 + SEQ_LEN, "test": HOURS // 5 + SEQ_LEN}  # 70/10/20
     windows = {name: count - SEQ_LEN - PRED_LEN + 1 for name, count in rows.items()}
     assert set(seen) == set(rows.values())
     trained = sorted(seen[rows["train"]])
