@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from core.dataset import ColumnMapping
+from core.models.contract import QUICK_LAYERS, QUICK_TRAIN_WINDOWS
 from core.runs.config import config_json, config_toml, spec_from_config
 from core.runs.spec import RunSpec
 from core.runs.store import RunStore
@@ -124,10 +125,14 @@ def test_the_command_line_budget_starts_the_settings_and_flags_override_it(etth1
         return resolve_spec(build_request(parser.parse_args(args)), etth1_dataset)
 
     quick = spec("--budget", "quick")
-    assert quick.budget == "quick" and quick.model_options["layers"] == 2
-    assert quick.train.train_windows == 1024
+    assert quick.budget == "quick" and quick.model_options["layers"] == QUICK_LAYERS
+    assert quick.train.train_windows == QUICK_TRAIN_WINDOWS
     mixed = spec("--budget", "quick", "--epochs", "2", "--set", "layers=3")
-    assert (mixed.train.epochs, mixed.model_options["layers"], mixed.train.train_windows) == (2, 3, 1024)
+    assert (mixed.train.epochs, mixed.model_options["layers"], mixed.train.train_windows) == (
+        2,
+        3,
+        QUICK_TRAIN_WINDOWS,
+    )
     assert spec().budget == "standard" and spec().model_options["layers"] == 6
     with pytest.raises(SystemExit):
         spec("--budget", "forever")
