@@ -90,6 +90,25 @@ def window_problem(n_rows: int, seq_len: int, pred_len: int, protocol: str) -> s
     )
 
 
+def fitting_lengths(n_rows: int, seq_len: int, pred_len: int, protocol: str) -> tuple[int, int] | None:
+    """A look-back and horizon that this data can be cut into: `seq_len` and `pred_len` when every
+    split holds a window of them; else the horizon cut to what validation and test hold (and to a
+    third of the training rows), and the look-back to half the training rows the horizon leaves, so
+    that training has several windows. None when no look-back of 2 and horizon of 1 fit."""
+    try:
+        if window_problem(n_rows, seq_len, pred_len, protocol) is None:
+            return seq_len, pred_len
+        borders = split_borders(n_rows, 0, protocol)
+    except ValueError:  # the protocol needs more rows than the data has
+        return None
+    own = {name: end - start for name, (start, end) in borders.items()}
+    horizon = min(pred_len, own["val"], own["test"], own["train"] // 3)
+    look_back = min(seq_len, (own["train"] - horizon) // 2)
+    if horizon < 1 or look_back < 2:
+        return None
+    return look_back, horizon
+
+
 @dataclass
 class StandardScaler:
     """Per-channel standardisation, fit on training rows only (population std, like sklearn)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import datasets, decompose, horizon, ingest
-from core.data import split_borders
+from core.data import fitting_lengths, split_borders
 from core.dataset import ColumnMapping, Dataset, Problem, Table
 from core.runs.spec import default_protocol
 
@@ -36,8 +36,31 @@ def current_dataset() -> Dataset:
 
 
 def set_dataset(dataset: Dataset, notes: list[str]) -> None:
+    """Load `dataset` (from a callback, before the page and its sidebar are drawn). A look-back and
+    horizon too long for it are shortened to ones it can be cut into, and the notes say so."""
     st.session_state[DATASET_KEY] = dataset
-    st.session_state[NOTES_KEY] = notes
+    fitted = fit_window_lengths(dataset)
+    st.session_state[NOTES_KEY] = notes + ([fitted] if fitted else [])
+
+
+def fit_window_lengths(dataset: Dataset) -> str | None:
+    """Shorten the look-back and horizon to what `dataset` holds, if they are too long for it; the
+    horizon becomes a calendar choice where one fits. What changed, in words, or None."""
+    seq_len, pred_len = window_lengths()
+    protocol = default_protocol(dataset.name)
+    fitting = fitting_lengths(len(dataset.frame), seq_len, pred_len, protocol)
+    if fitting is None or fitting == (seq_len, pred_len):
+        return None  # it fits, or nothing does (the pages say why)
+    offered = horizon.choices(dataset.freq, fitting[1])
+    wanted = horizon.default(dataset.freq, fitting[1]).steps if offered else fitting[1]
+    look_back, steps = fitting_lengths(len(dataset.frame), seq_len, wanted, protocol) or fitting
+    st.session_state[LOOK_BACK_KEY] = st.session_state["seq_len"] = look_back
+    st.session_state[HORIZON_KEY] = steps
+    return (
+        f"The look-back is now {horizon.span(look_back, dataset.freq)} and the horizon the "
+        f"{horizon.describe(steps, dataset.freq)}: {seq_len} and {pred_len} steps are too long for a series "
+        f"of {len(dataset.frame):,} rows. Change them in the sidebar."
+    )
 
 
 LOOK_BACK_KEY = "look_back"  # canonical values, kept even on runs where the sidebar is not drawn
@@ -94,11 +117,11 @@ def horizon_input(label: str, widget_key: str) -> None:
 def window_inputs() -> None:
     """The sidebar's look-back (in steps) and horizon (in calendar words), writing through to the
     canonical keys."""
+    st.session_state["seq_len"] = window_lengths()[0]  # a new data set may have shortened it
     st.number_input(
         "Look-back (steps)",
         min_value=2,
         max_value=4096,
-        value=window_lengths()[0],
         step=1,
         key="seq_len",
         on_change=_store,

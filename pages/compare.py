@@ -27,6 +27,19 @@ setting = st.selectbox(
     format_func=lambda s: f"{s.label} ({len(groups[s])} run{'s' if len(groups[s]) > 1 else ''})",
 )
 runs = groups[setting]
+elsewhere = [
+    other
+    for other, members in groups.items()
+    if other != setting
+    and other.dataset_hash == setting.dataset_hash
+    and any(getattr(run, "showcase", False) for run in members)
+]
+if elsewhere and not any(getattr(run, "showcase", False) for run in runs):
+    st.caption(
+        "The shipped showcase runs on this data set forecast something else, so they are compared apart: "
+        + "; ".join(f"“{other.label}”" for other in elsewhere)
+        + ". Pick that above to see them."
+    )
 # Runs that scored every test window by default: one that decoded a few would narrow every row to them.
 complete = [
     r for r in runs if r.test_metrics.get("windows_available") in (None, r.test_metrics.get("windows"))

@@ -64,6 +64,7 @@ def relaunch(run, dataset, changes: dict) -> None:
         f"{run.name} (again)",
         lambda context: run_training(spec, dataset, common.run_store(), context),
         device=device.type,
+        progress={"patience": spec.train.patience, "data": dataset.content_hash()},
     )
     st.switch_page("pages/train.py")
 
@@ -208,6 +209,11 @@ if wanted != result.pred_len:
             f"This run forecasts the {span}; the sidebar now asks for the "
             f"{horizon.describe(wanted, freq)}. A trained model's reach is fixed.",
             icon=":material/straighten:",
+        )
+        st.caption(
+            f"Training it again starts from scratch with this run's settings; it took "
+            f"{duration(cost.wall_time_s)} to train and check"
+            + (" on the machine it was built on." if getattr(run, "showcase", False) else ".")
         )
         if st.button(f"Train it again for the {horizon.describe(wanted, freq)}", key=f"reach_{run.id}"):
             relaunch(run, dataset_now, {"pred_len": wanted})

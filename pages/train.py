@@ -13,7 +13,7 @@ from dataclasses import fields
 import pandas as pd
 import streamlit as st
 
-from core import plots, verdict
+from core import horizon, plots, verdict
 from core.data import FEATURES, PROTOCOLS, window_problem
 from core.models.budget import BUDGETS, DESCRIPTIONS, schedule_words
 from core.models.contract import SHAPE_FIELDS
@@ -34,14 +34,21 @@ WAITING = "Waiting for the running job to finish: one job runs per device at a t
 PRECISION_WORDS = {"fp32": "32-bit floats", "bf16": "bfloat16", "fp16": "float16 with loss scaling"}
 
 dataset = common.current_dataset()
+data_hash = dataset.content_hash()  # which data a job trained on
 seq_len, pred_len = common.window_lengths()
 manager, store = common.job_manager(), common.run_store()
 device = resolve_device("auto")
 
 st.title("Train")
 st.caption(
-    f"Data: {dataset.name} ({len(dataset.frame):,} rows, {len(dataset.channels)} channels, target "
-    f"{dataset.target}); look-back {seq_len} steps (change it in the sidebar)."
+    f"Data: {dataset.name} ({len(dataset.frame):,} rows; "
+    + (
+        f"forecasting {dataset.target}"
+        if len(dataset.channels) == 1
+        else f"{len(dataset.channels)} columns, forecasting {dataset.target}"
+    )
+    + f"); look-back {horizon.describe(seq_len, dataset.freq).removeprefix('next ')} (change it in the "
+    "sidebar)."
 )
 advice = recommend(len(dataset.frame), pred_len, default_protocol(dataset.name))
 names = list(MODELS)
@@ -405,7 +412,8 @@ if st.button("Launch training", type="primary", key="launch"):
             f"{entry.label} on {dataset.name}",
             lambda context: run_training(spec, chosen, store, context),
             device=device.type,
-            progress={"patience": spec.train.patience},  # "at most" only when it can stop early
+            # "at most" only when it can stop early; the data, so that another data set's job is told apart
+            progress={"patience": spec.train.patience, "data": data_hash},
         )
 
 
@@ -415,6 +423,13 @@ def cancel_button(snapshot) -> None:
 
 def show_job(snapshot) -> None:
     progress = snapshot.progress
+    if snapshot.finished and progress.get("data") not in (None, data_hash):
+        # A finished job on data no longer loaded: its charts and verdict would read as this data's.
+        st.caption(
+            f"Your last job, {snapshot.name}, {snapshot.state}. It trained on another data set than the one "
+            "loaded now; its results are on the Forecast and Compare pages when it succeeded."
+        )
+        return
     st.subheader(f"{snapshot.name}: {snapshot.state}")
     if snapshot.state == QUEUED:  # nothing has run yet: no progress, speed or loss to show
         st.info(WAITING, icon=":material/hourglass_empty:")

@@ -314,7 +314,8 @@ class Forecaster(nn.Module):
         """The forecast of the steps after one scaled window (L, C_in): a single-window `Predictions`
         (actual values unknown: NaN) over the output channels."""
         self.eval()
-        x = torch.as_tensor(window[None], dtype=torch.float32, device=_device_of(self))
+        # A copy: the window may be a read-only view of stored arrays, which torch cannot wrap.
+        x = torch.tensor(window[None], dtype=torch.float32, device=_device_of(self))
         forecast = self(x).forecast.float().cpu().numpy()[:, :, output_index]
         return Predictions(forecast, np.full_like(forecast, np.nan), np.zeros(1, dtype=int))
 

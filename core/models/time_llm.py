@@ -449,7 +449,8 @@ class TimeLLM(Forecaster):
                 caption=f"{mean.shape[1]} prototypes in all; the {len(shown)} with the highest mean weight "
                 f"in this window are shown (a patch's weights sum to one, so equal attention would give each "
                 f"prototype {1 / mean.shape[1]:.4f}). Each prototype is a learned mix of the vocabulary's "
-                "embeddings, named by the three tokens nearest to it (cosine similarity).",
+                "embeddings, named by the three whole words nearest to it (cosine similarity): a hint at "
+                "where it sits among the words, not a meaning it was given.",
             ),
             Table(
                 "Each patch's strongest prototypes (mean of heads)",
@@ -488,13 +489,35 @@ def _random_copy(body: nn.Module) -> nn.Module:
     return copy
 
 
+_WORD_TOKENS: dict[tuple, torch.Tensor] = {}  # one mask per tokenizer and vocabulary size
+
+
+def word_tokens(tokenizer, size: int) -> torch.Tensor:
+    """Which of the first `size` token ids are whole English-looking words (a leading space, then
+    three or more ASCII letters), as a boolean mask: the names a person can read. Pieces of words,
+    punctuation and byte tokens are left out. Decoded once per tokenizer."""
+    key = (getattr(tokenizer, "name_or_path", ""), len(tokenizer), size)
+    if key not in _WORD_TOKENS:
+        texts = tokenizer.batch_decode([[index] for index in range(min(size, len(tokenizer)))])
+        mask = torch.zeros(size, dtype=torch.bool)
+        for index, text in enumerate(texts):
+            word = text[1:]
+            mask[index] = text.startswith(" ") and len(word) >= 3 and word.isascii() and word.isalpha()
+        _WORD_TOKENS[key] = mask
+    return _WORD_TOKENS[key]
+
+
 def nearest_tokens(
     prototypes: torch.Tensor, vocabulary: torch.Tensor, tokenizer, k: int = 3
 ) -> list[list[str]]:
-    """The k vocabulary tokens closest (cosine similarity in the embedding space) to each prototype."""
+    """The k whole words of the vocabulary closest (cosine similarity in the embedding space) to each
+    prototype; every token when the vocabulary has fewer than k words."""
     similarity = (
         F.normalize(prototypes.float(), dim=-1) @ F.normalize(vocabulary.float(), dim=-1).t()
     )  # (V', V)
+    words = word_tokens(tokenizer, vocabulary.shape[0])
+    if int(words.sum()) >= k:
+        similarity = similarity.masked_fill(~words, float("-inf"))
     indices = similarity.topk(k, dim=-1).indices.tolist()
     return [[tokenizer.decode([i]).strip() or repr(tokenizer.decode([i])) for i in row] for row in indices]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from core import metrics
+from core import horizon, metrics
 from core.data import sliding_windows
 from core.models import baselines
 from core.models.registry import MODELS, label_of
@@ -60,15 +60,26 @@ class Setting:
     scored: tuple[str, ...]  # the channels forecast and scored
     protocol: str
     pred_len: int
+    freq: str | None = field(default=None, compare=False)  # for the label's calendar words
 
     @property
     def label(self) -> str:
+        """In plain words: "ETTh1 · forecasting OT · next day (24 hours)"."""
         scored = (
-            f"target {self.scored[0]} (features S or MS)"
+            f"forecasting {self.scored[0]}"
             if len(self.scored) == 1
-            else f"all {len(self.scored)} channels (features M)"
+            else f"forecasting all {len(self.scored)} columns"
         )
-        return f"{self.dataset_name} · {scored} · horizon {self.pred_len} · split {self.protocol}"
+        split = PROTOCOL_WORDS.get(self.protocol, f"split {self.protocol}")
+        return f"{self.dataset_name} · {scored} · {horizon.describe(self.pred_len, self.freq)} · {split}"
+
+
+# How each protocol cuts the data, in words (`core.data.split_borders`).
+PROTOCOL_WORDS = {
+    "ett-hour": "12/4/4 months for training/validation/test",
+    "ett-minute": "12/4/4 months for training/validation/test",
+    "ratio": "70/10/20 % for training/validation/test",
+}
 
 
 def setting_of(run: RunRecord) -> Setting:
@@ -80,6 +91,7 @@ def setting_of(run: RunRecord) -> Setting:
         tuple(str(c) for c in scored),
         str(config.get("protocol")),
         int(config.get("pred_len", 0)),
+        config.get("freq"),
     )
 
 

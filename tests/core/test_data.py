@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from core import data
+from core.data import fitting_lengths, window_problem
 
 
 def test_ett_hour_borders():
@@ -74,3 +75,20 @@ def test_kept_windows_drops_the_last_incomplete_batch():
     assert data.kept_windows(64, 32) == 64
     with pytest.raises(ValueError, match="fewer than one batch"):
         data.kept_windows(10, 32)
+
+
+def test_fitting_lengths_shorten_a_look_back_and_horizon_until_every_split_holds_windows():
+    # Lengths that fit are kept as they are.
+    assert fitting_lengths(14400, 96, 96, "ett-hour") == (96, 96)
+    # 30 weekly rows (21 training, 3 validation, 6 test): the horizon is cut to what validation
+    # holds, the look-back to half the training rows left, so training has several windows.
+    assert fitting_lengths(30, 96, 96, "ratio") == (9, 3)
+    assert window_problem(30, 9, 3, "ratio") is None
+    for n_rows in range(10, 400, 7):
+        for seq_len, pred_len in ((96, 96), (512, 24), (24, 48)):
+            fitting = fitting_lengths(n_rows, seq_len, pred_len, "ratio")
+            assert fitting is not None and window_problem(n_rows, *fitting, "ratio") is None
+            assert fitting[0] <= seq_len and fitting[1] <= pred_len
+    # Too few rows for any window, or for the ETT protocol's fixed months: nothing fits.
+    assert fitting_lengths(6, 96, 96, "ratio") is None
+    assert fitting_lengths(500, 96, 96, "ett-hour") is None

@@ -102,6 +102,45 @@ def test_launch_watch_and_open_the_forecast(runs_dir):
     mae = next(m for m in at.metric if m.label == "Typical error")  # of the target, in its units
     assert float(mae.value) == pytest.approx(run.test_metrics["units"]["OT"]["mae"], rel=1e-2)
 
+    # Another data set loaded: the finished job is named, not shown as if it were this data's.
+    from core.datasets import load_builtin
+
+    at.session_state["dataset"] = load_builtin("ILI")
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert any("trained on another data set" in c.value for c in at.caption)
+    assert not any(VERDICT.search(e.value) for e in [*at.success, *at.warning, *at.error])
+
+
+def _load_weekly_app():
+    """A button that loads 30 weekly rows through `common.set_dataset`, as the Start and Data pages'
+    callbacks do, beside the sidebar's look-back and horizon."""
+    import pandas as pd
+    import streamlit as st
+
+    from core.dataset import Dataset
+    from pages import common
+
+    index = pd.date_range("2024-01-07", periods=30, freq="W-SUN", name="timestamp")
+    weekly = Dataset(
+        pd.DataFrame({"Visitors": range(100, 130)}, index=index), "Visitors", "weekly.csv", freq="W-SUN"
+    )
+    st.button("Load", key="load", on_click=common.set_dataset, args=(weekly, ["Loaded 'weekly.csv'."]))
+    common.window_inputs()
+
+
+def test_a_short_series_shortens_the_look_back_and_horizon_it_is_loaded_with(runs_dir):
+    at = AppTest.from_function(_load_weekly_app, default_timeout=60).run()
+    at.button(key="load").click().run()
+    assert not at.exception
+    # 21 training rows, 3 validation: a horizon of the next 2 weeks (a calendar choice within 3)
+    # and a look-back of 9 weeks, which leaves training 11 windows.
+    assert (at.session_state["look_back"], at.session_state["horizon"]) == (9, 2)
+    assert at.number_input(key="seq_len").value == 9
+    assert at.selectbox(key="sidebar_horizon").value == 2
+    note = at.session_state["dataset_notes"][-1]
+    assert note.startswith("The look-back is now 9 weeks and the horizon the next 2 weeks: 96 and 96 steps")
+
 
 def test_a_second_session_sees_the_running_job(runs_dir):
     first = _train_page()

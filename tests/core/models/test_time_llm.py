@@ -253,3 +253,23 @@ def test_the_prompt_is_the_explore_page_s_prompt():
 def test_paper_rows_by_data_set_name(name, key):
     assert paper_row(name) == (key, True)
     assert paper_row("my sales") == ("etth", False)
+
+
+def test_prototypes_are_named_by_whole_words_not_pieces_or_bytes():
+    """The Attention page names each prototype by its nearest tokens: only readable whole words
+    qualify, however close a word piece or a byte token sits."""
+    from core.models.time_llm import nearest_tokens, word_tokens
+
+    tokenizer = _model().tokenizer
+    size = min(len(tokenizer), 4000)
+    words = word_tokens(tokenizer, size)
+    texts = tokenizer.batch_decode([[i] for i in range(size)])
+    assert words.any() and not words.all()
+    for index in words.nonzero().flatten().tolist()[:50]:
+        assert texts[index].startswith(" ") and texts[index][1:].isalpha() and len(texts[index]) >= 4
+    piece = next(i for i in range(size) if not words[i])  # a byte or piece of a word
+    word = next(i for i in range(size) if words[i])
+    vocabulary = torch.randn(size, 16)
+    vocabulary[word] = vocabulary[piece] + 0.01 * torch.randn(16)  # the word sits close to the piece
+    prototype = vocabulary[piece][None].clone()  # exactly on the piece
+    assert nearest_tokens(prototype, vocabulary, tokenizer, k=1) == [[texts[word].strip()]]

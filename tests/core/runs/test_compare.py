@@ -192,8 +192,8 @@ def test_s_and_ms_runs_of_one_target_compare_and_m_runs_do_not(two_runs, etth1_d
     )
     s_run, ms_run, m_run = store.get(ids[0]), store.get(ms.run_id), store.get(m.run_id)
     assert compare.setting_of(s_run) == compare.setting_of(ms_run) != compare.setting_of(m_run)
-    assert "target OT (features S or MS)" in compare.setting_of(ms_run).label
-    assert "all 7 channels (features M)" in compare.setting_of(m_run).label
+    assert "forecasting OT · next day (24 hours) · 12/4/4 months" in compare.setting_of(ms_run).label
+    assert "forecasting all 7 columns" in compare.setting_of(m_run).label
     table = compare.compare(store, [s_run, ms_run]).table.set_index("row")
     assert table.loc[compare.run_label(ms_run), "MSE"] == pytest.approx(ms.test_metrics["mse"], rel=1e-5)
     m_table = compare.compare(store, [m_run]).table.set_index("row")
