@@ -12,9 +12,12 @@ intervals, verdict, store), beside the run's own `wall_time_s` (from the model's
 run), its test MSE and MAE, seasonal naive's on the same windows, and how many training, validation and
 test windows it used. Before each run the cost model (`core.training.cost`) probes the same spec in a
 fresh process and estimates the run; whether the SmolLM2 model cache was already filled is recorded.
-Last, one forward pass of the quick Time-LLM (2 SmolLM2 layers) is timed in fp32 and under bf16
-autocast on a few batches of validation windows, which is what `auto` precision's choice of fp32 on a
-CPU without native bf16 rests on.
+Then the settings the quick budget was chosen over (ALTERNATIVES: the earlier quick budget, another
+depth, batch or decomposition) run the same way, as flags on the same command, each with its
+validation loss. Last, the quick Time-LLM's forward pass is timed in fp32 and under bf16 autocast on a
+few batches of validation windows (and with 2 backbone layers), which is what `auto` precision's
+choice of fp32 on a CPU without native bf16 rests on; and the quick TEMPO run's look-back windows are
+decomposed once by per-window STL and once by the moving average, which its choice of STL rests on.
 
 The machine is shared, so before each timing the bench waits (up to --wait seconds in all) until the
 one-minute load average is below --load and no other process has used more than a third of a core
@@ -26,6 +29,7 @@ quick Time-LLM and TEMPO run within 180 s, process start to finish, on the 2-cor
 machine. Writes bench/results/quick_budget.json.
 
     .venv/bin/python bench/bench_quick_budget.py [--load 1.3] [--wait 2400] [--tries 3] [--runs-dir DIR]
+        [--models time_llm,tempo,time_llm_no_llm] [--no-alternatives]
 """
 
 from __future__ import annotations
@@ -55,7 +59,25 @@ BUSY_SHARE = 1 / 3  # another process above this share of a core makes the machi
 SHARED_AT_MOST = 0.05  # a run is timed again when other processes used more of the cores meanwhile
 
 
-def train_arguments(model: str, runs_dir: Path) -> list[str]:
+# Settings tried beside the quick budget's, each as flags on the same command: what its choices rest
+# on (the validation loss decides between them, with the time; the test figures are shown, not used).
+ALTERNATIVES = [
+    ("time_llm", "the earlier quick budget: 2 layers, batch 16, 1,024 windows", "layers=2", 16, 1024),
+    ("time_llm", "2 layers", "layers=2", None, None),
+    ("time_llm", "batch 64", None, 64, None),
+    ("tempo", "the earlier quick budget: batch 16, 1,024 windows", None, 16, 1024),
+    ("tempo", "1 layer", "layers=1", None, None),
+    ("tempo", "moving-average parts in place of STL", 'decomposition="moving_average"', None, None),
+]
+
+
+def alternative_flags(option: str | None, batch: int | None, windows: int | None) -> list[str]:
+    flags = ["--set", option] if option else []
+    flags += ["--batch-size", str(batch)] if batch else []
+    return flags + (["--train-windows", str(windows)] if windows else [])
+
+
+def train_arguments(model: str, runs_dir: Path, extra: tuple[str, ...] = ()) -> list[str]:
     return [
         "train",
         "--data",
@@ -72,6 +94,7 @@ def train_arguments(model: str, runs_dir: Path) -> list[str]:
         str(PRED_LEN),
         "--runs-dir",
         str(runs_dir),
+        *extra,
     ]
 
 
@@ -178,22 +201,11 @@ def estimate_part(model: str) -> dict:
     }
 
 
-def precision_part() -> dict:
-    """The quick Time-LLM's forward pass (no gradients) in fp32 and under bf16 autocast, on the same
-    validation batches, through the trainer's own `predict`."""
-    from dataclasses import replace
-
-    import torch
-
+def _protocol_data(spec, dataset):
     from core.data import prepare
-    from core.models.registry import build_model, spec_of
     from core.runs.spec import default_protocol
-    from core.training.runner import model_options
-    from core.training.trainer import Trainer, cpu_has_native_bf16
-    from core.windows import WindowDataset, make_loader
 
-    spec, dataset = _spec("time_llm", ROOT / "runs")
-    data = prepare(
+    return prepare(
         dataset.frame.to_numpy(),
         dataset.channels,
         spec.target or dataset.target,
@@ -202,37 +214,95 @@ def precision_part() -> dict:
         spec.seq_len,
         spec.pred_len,
     )
-    options = model_options(spec, dataset, data)
-    model, config = build_model(
-        spec.model, seq_len=spec.seq_len, pred_len=spec.pred_len, n_channels=len(data.columns), **options
-    )
+
+
+def decomposition_part() -> dict:
+    """What decomposing the quick TEMPO run's look-back windows costs, per-window STL against the
+    moving average: its strided training windows and every validation and test window, one pass."""
+    import numpy as np
+
+    from core.models.tempo import WindowDecomposer
+    from core.windows import evenly_spaced
+
+    spec, dataset = _spec("tempo", ROOT / "runs")
+    data = _protocol_data(spec, dataset)
+    period = spec.model_options["period"]
+    windows = {}
+    for split in ("train", "val", "test"):
+        x, _ = data.windows(split, spec.seq_len, spec.pred_len)  # (N, L, C)
+        if split == "train":
+            x = x[evenly_spaced(len(x), spec.train.train_windows)]
+        windows[split] = np.asarray(x, dtype=np.float32).transpose(0, 2, 1).reshape(-1, spec.seq_len)
+    rows = np.concatenate(list(windows.values()))
+    WindowDecomposer("stl", period)(rows[:10])  # statsmodels' import and first call
+    seconds = {}
+    for mode in ("stl", "moving_average"):
+        started = time.perf_counter()
+        WindowDecomposer(mode, period)(rows)
+        seconds[mode] = time.perf_counter() - started
+    return {
+        "period": period,
+        "windows": {split: len(found) for split, found in windows.items()},
+        "seconds": seconds,
+        "ms_per_window": {mode: 1000 * value / len(rows) for mode, value in seconds.items()},
+        "quick_decomposition": spec.model_options.get("decomposition", "stl"),
+    }
+
+
+def precision_part() -> dict:
+    """The quick Time-LLM's forward pass (no gradients) in fp32 and under bf16 autocast, on the same
+    validation batches, through the trainer's own `predict`; and the same with 2 backbone layers."""
+    from dataclasses import replace
+
+    import torch
+
+    from core.models.registry import build_model, spec_of
+    from core.training.runner import model_options
+    from core.training.trainer import Trainer, cpu_has_native_bf16
+    from core.windows import WindowDataset, make_loader
+
+    spec, dataset = _spec("time_llm", ROOT / "runs")
+    data = _protocol_data(spec, dataset)
     batch = spec.train.batch_size
     windows = WindowDataset(data.splits["val"], spec.seq_len, spec.pred_len, data.output_index)
     subset = torch.utils.data.Subset(windows, range((PRECISION_BATCHES + 1) * batch))
     batches = list(make_loader(subset, batch, shuffle=False))
-    timings = {}
-    for precision in ("fp32", "bf16"):
-        trainer = Trainer(
-            model, replace(spec.train, precision=precision), cpu_autocast=spec_of(spec.model).cpu_autocast
+    quick_layers = spec.model_options["layers"]
+    settings = []
+    for layers in dict.fromkeys((quick_layers, 2)):
+        options = model_options(spec, dataset, data) | {"layers": layers}
+        model, config = build_model(
+            spec.model, seq_len=spec.seq_len, pred_len=spec.pred_len, n_channels=len(data.columns), **options
         )
-        trainer.predict(batches[:1])  # warm-up
-        started = time.perf_counter()
-        trainer.predict(batches[1:])
-        seconds = time.perf_counter() - started
-        timings[precision] = {
-            "seconds": seconds,
-            "batches": len(batches) - 1,
-            "windows_per_s": (len(batches) - 1) * batch / seconds,
-        }
+        timings = {}
+        for precision in ("fp32", "bf16"):
+            trainer = Trainer(
+                model, replace(spec.train, precision=precision), cpu_autocast=spec_of(spec.model).cpu_autocast
+            )
+            trainer.predict(batches[:1])  # warm-up
+            started = time.perf_counter()
+            trainer.predict(batches[1:])
+            seconds = time.perf_counter() - started
+            timings[precision] = {
+                "seconds": seconds,
+                "batches": len(batches) - 1,
+                "windows_per_s": (len(batches) - 1) * batch / seconds,
+            }
+        settings.append(
+            {
+                "layers": config.layers,
+                "quick": layers == quick_layers,
+                "timings": timings,
+                "bf16_over_fp32": timings["bf16"]["seconds"] / timings["fp32"]["seconds"],
+            }
+        )
     return {
         "model": spec.model,
-        "layers": config.layers,
         "backbone": config.backbone,
         "batch_size": batch,
         "threads": torch.get_num_threads(),
         "cpu_has_native_bf16": cpu_has_native_bf16(),
-        "timings": timings,
-        "bf16_over_fp32": timings["bf16"]["seconds"] / timings["fp32"]["seconds"],
+        "settings": settings,
     }
 
 
@@ -308,11 +378,12 @@ def windows_used(run_config: dict) -> dict:
     }
 
 
-def timed_run(model: str, runs_dir: Path, log: Path) -> dict:
-    """`python -m core train` for `model`'s quick run in a new process, timed from outside."""
+def timed_run(model: str, runs_dir: Path, log: Path, extra: tuple[str, ...] = ()) -> dict:
+    """`python -m core train` for `model`'s quick run (with `extra` flags) in a new process, timed
+    from outside."""
     from core.runs.store import RunStore
 
-    command = [sys.executable, "-m", "core", *train_arguments(model, runs_dir)]
+    command = [sys.executable, "-m", "core", *train_arguments(model, runs_dir, extra)]
     load_before = load_average()
     with log.open("w") as errors, Shares() as shares:
         done = subprocess.run(
@@ -329,7 +400,7 @@ def timed_run(model: str, runs_dir: Path, log: Path) -> dict:
     options, train = config["model_config"], config["train"]
     return {
         "model": model,
-        "command": "python -m core " + " ".join(train_arguments(model, Path("RUNS"))),
+        "command": "python -m core " + " ".join(train_arguments(model, Path("RUNS"), extra)),
         "process_s": process_s,
         "run_wall_time_s": result["wall_time_s"],
         "epoch_s": [epoch["seconds"] for epoch in history["epochs"]],  # training with its validation
@@ -352,6 +423,7 @@ def timed_run(model: str, runs_dir: Path, log: Path) -> dict:
             "schedule": train["schedule"],
         },
         "precision": result["precision"],
+        "val_loss": result["val_loss"],
         "epochs_run": result["epochs_run"],
         "best_epoch": result["best_epoch"],
         "windows": windows_used(config) | {"val": test["calibration_windows"], "test": test["windows"]},
@@ -381,7 +453,8 @@ def main() -> None:
     )
     parser.add_argument("--models", default=",".join(MODELS), help="which quick runs, comma-separated")
     parser.add_argument("--tries", type=int, default=3, help="runs per model while others share the cores")
-    parser.add_argument("--part", choices=["estimate", "precision"], help=argparse.SUPPRESS)
+    parser.add_argument("--no-alternatives", action="store_true", help="skip the settings tried beside")
+    parser.add_argument("--part", choices=["estimate", "precision", "decomposition"], help=argparse.SUPPRESS)
     parser.add_argument("model", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.part == "estimate":
@@ -389,6 +462,9 @@ def main() -> None:
         return
     if args.part == "precision":
         print(json.dumps(precision_part()))
+        return
+    if args.part == "decomposition":
+        print(json.dumps(decomposition_part()))
         return
 
     waiting = (args.load, time.perf_counter() + args.wait, args.tries)  # limit, deadline, tries
@@ -407,6 +483,8 @@ def main() -> None:
         "load_limit": args.load,
         "runs": [],
     }
+    if args.runs_dir:
+        Path(args.runs_dir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.runs_dir) as folder:
         runs_dir = Path(folder)
         for model in args.models.split(","):
@@ -422,13 +500,28 @@ def main() -> None:
             run["estimate_over_actual"] = estimate["estimate_s"] / run["run_wall_time_s"]
             report["runs"].append(run)
             print(json.dumps(run), flush=True)
+        report["alternatives"] = []
+        for number, (model, what, option, batch, windows) in enumerate(
+            [] if args.no_alternatives else ALTERNATIVES
+        ):
+            flags = tuple(alternative_flags(option, batch, windows))
+            run = quietly(
+                partial(timed_run, model, runs_dir / "store", runs_dir / f"alternative{number}.log", flags),
+                *waiting,
+                ("process_s", "run_wall_time_s", "cpu_share", "others_cpu_share", "load_before"),
+            )
+            report["alternatives"].append(run | {"tried": what})
+            print(json.dumps(report["alternatives"][-1]), flush=True)
         report["precision"] = quietly(
             lambda: in_fresh_process("precision") | {"load_after": load_average()},
             *waiting,
-            ("bf16_over_fp32", "others_cpu_share"),
+            ("settings", "others_cpu_share"),
+        )
+        report["decomposition"] = quietly(
+            partial(in_fresh_process, "decomposition"), *waiting, ("seconds", "others_cpu_share")
         )
     report["finished_at"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    print(json.dumps(report["precision"]), flush=True)
+    print(json.dumps(report["precision"]), json.dumps(report["decomposition"]), flush=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
 
 

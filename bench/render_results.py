@@ -252,7 +252,8 @@ def machine_label(info: dict) -> str:
 
 def backbone_label(backbone: dict) -> str:
     name = BACKBONE_NAMES.get(backbone["name"], backbone["name"])
-    return f"{name} with {backbone['layers']} layers" if backbone["layers"] else name
+    layers = backbone["layers"]
+    return f"{name} with {layers} layer{'s' if layers != 1 else ''}" if layers else name
 
 
 def autocast(precision: str) -> str:
@@ -1073,7 +1074,9 @@ def quick_budget(report: dict) -> tuple[str, list[str], str]:
 
     def estimate(run: dict) -> str:
         found = run["estimate"]
-        return f"{'at most ' if found['upper_bound'] else ''}{seconds(found['estimate_s'])}"
+        told = f"{'at most ' if found['upper_bound'] else ''}{seconds(found['estimate_s'])}"
+        over = run.get("estimate_over_actual")
+        return f"{told} ({ratio(over)} the run)" if over else told
 
     header = [
         "model",
@@ -1101,21 +1104,68 @@ def quick_budget(report: dict) -> tuple[str, list[str], str]:
         for run in runs
     ]
     found = report["precision"]
-    timings, flags = found["timings"], report["machine"]["cpu_flags"]
+    flags = report["machine"]["cpu_flags"]
     has = [label for flag, label in (("avx2", "AVX2"), ("avx512f", "AVX-512")) if flags.get(flag)]
     lacks = [
         label for flag, label in (("avx512_bf16", "AVX-512 BF16"), ("amx_bf16", "AMX")) if not flags.get(flag)
     ]
-    per_batch = {name: timing["seconds"] / timing["batches"] for name, timing in timings.items()}
+
+    def timed(setting: dict) -> str:
+        per_batch = {
+            name: timing["seconds"] / timing["batches"] for name, timing in setting["timings"].items()
+        }
+        label = backbone_label({"name": found["backbone"], "layers": setting["layers"]})
+        return (
+            f"{label}{' (quick)' if setting['quick'] else ''}: {seconds(per_batch['fp32'])} a batch in fp32, "
+            f"{seconds(per_batch['bf16'])} under bf16 autocast, {ratio(setting['bf16_over_fp32'])} as long"
+        )
+
+    batches = found["settings"][0]["timings"]["fp32"]["batches"]
     after = (
         f"Precision on this CPU ({', '.join(has) or 'no AVX2'}; "
-        f"{'no ' + ' or '.join(lacks) if lacks else 'native bf16'}): the quick Time-LLM's forward pass "
-        f"({backbone_label({'name': found['backbone'], 'layers': found['layers']})}, "
-        f"{timings['fp32']['batches']} batches of {found['batch_size']} validation windows, "
-        f"{found['threads']} threads) took {seconds(per_batch['fp32'])} a batch in fp32 and "
-        f"{seconds(per_batch['bf16'])} under bf16 "
-        f"autocast, {ratio(found['bf16_over_fp32'])} as long; `auto` precision picks fp32 here."
+        f"{'no ' + ' or '.join(lacks) if lacks else 'native bf16'}): Time-LLM's forward pass over "
+        f"{batches} batches of {found['batch_size']} validation windows on {found['threads']} threads, "
+        f"{'; '.join(timed(setting) for setting in found['settings'])}. `auto` precision picks fp32 here."
     )
+    if "decomposition" in report:
+        parts = report["decomposition"]
+        windows, taken = sum(parts["windows"].values()), parts["seconds"]
+        after += (
+            f" Decomposing the quick TEMPO run's {count(windows)} look-back windows (its training share, "
+            f"every validation and test window) took {seconds(taken['stl'])} by per-window STL "
+            f"({parts['ms_per_window']['stl']:.2f} ms a window) and {seconds(taken['moving_average'])} by "
+            f"the moving average; the quick budget uses {QUICK_SETTINGS[parts['quick_decomposition']]}."
+        )
+    tried = report.get("alternatives") or []
+    if tried:
+        chosen = {run["model"]: run for run in runs}
+        lines = [
+            [
+                MODEL_NAMES.get(model, model),
+                what,
+                seconds(run["process_s"]),
+                metric(run["val_loss"]),
+                f"{metric(run['test']['mse'])} / {metric(run['test']['mae'])}",
+            ]
+            for model, what, run in [
+                *(
+                    (run["model"], "the quick budget", run)
+                    for run in runs
+                    if run["model"] in ("time_llm", "tempo")
+                ),
+                *((run["model"], run["tried"], run) for run in tried),
+            ]
+            if run["model"] in chosen
+        ]
+        after += (
+            "\n\nThe settings the quick budget was chosen over, each the same command with flags (the "
+            "validation loss, with the time, decides; the test figures are shown, not used):\n\n"
+            + "\n".join(
+                table(
+                    ["model", "settings", "whole process", "validation loss (MSE)", "test MSE / MAE"], lines
+                )
+            )
+        )
     return caption, table(header, rows), after
 
 

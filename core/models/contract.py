@@ -51,10 +51,10 @@ GPU_EPOCHS_CAP = 50
 # spaced share of the training windows, in batches of 32. Validation and test forecast every window,
 # and on ETTh1's target (look-back 96, horizon 24: 2,857 windows each) they are most of a quick run's
 # time, so the levers are the backbone's depth, the training windows and the batch: on the 2-core
-# development CPU, fp32, Time-LLM at 2 layers, batch 16 and 1,024 windows took 164 s for the whole
-# process and reached a validation MSE of 0.0671; at 1 layer, batch 32 and 2,048 windows 110 s and
-# 0.0584 (2 layers: 148 s, 0.0591). Batch 32 halves the steps, and the V -> V' prototype map is made
-# once per batch; batch 64 left too few steps (0.0842). bench/results/quick_budget.json has the runs
+# development CPU, fp32, Time-LLM at 2 layers, batch 16 and 1,024 windows took 165 s for the whole
+# process and reached a validation MSE of 0.0671; at 1 layer, batch 32 and 2,048 windows 90 s and
+# 0.0584 (2 layers: 160 s, 0.0591). Batch 32 halves the steps, and the V -> V' prototype map is made
+# once per batch; batch 64 left too few steps (0.0647). bench/results/quick_budget.json has the runs
 # as a user starts them.
 QUICK_LAYERS = 1
 QUICK_EPOCHS = 1

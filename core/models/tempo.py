@@ -63,8 +63,9 @@ PROMPTS = ("semi_soft", "pool", "none")
 # The quick budget's backbone layers (the other quick settings are core.models.contract's). TEMPO
 # adapts its layers with LoRA, and one layer was not enough: on ETTh1's target (look-back 96,
 # horizon 24, batch 32, 2,048 training windows) the validation MSE was 0.0729 with 1 layer and 0.0598
-# with 2, whose whole run took 150 s on the 2-core development CPU (86 s with 1). Per-window STL stays:
-# under 1 ms a window there, some 7 s of the run's 7,762 windows (bench/results/quick_budget.json).
+# with 2, whose whole run took 145 s on the 2-core development CPU (92 s with 1). Per-window STL stays:
+# under 1 ms a window there, some 7 s of the run's 7,762 windows, and the moving average was no better
+# (0.0602); bench/results/quick_budget.json has these runs.
 QUICK_TEMPO_LAYERS = 2
 
 
