@@ -6,6 +6,8 @@ TEMPO adapts a body; proxy decoding's expert adapts a small causal model. Both g
 
 from __future__ import annotations
 
+import warnings
+
 from torch import nn
 
 # LoRA targets by architecture: GPT-2's fused query-key-value projection, Llama's and BERT's
@@ -49,7 +51,12 @@ def with_lora(
         fan_in_fan_out=model_type == "gpt2",  # GPT-2 stores its projections transposed (Conv1D)
         task_type="CAUSAL_LM" if causal_lm else None,
     )
-    adapted = get_peft_model(model, config)
+    # peft reads transformers' `is_gradient_checkpointing` to decide whether to prepare for gradient
+    # checkpointing (never on here): an alias transformers 5 deprecates with a FutureWarning on
+    # every read and 6 removes. The warning is peft's to fix; this call is its only trigger.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "`is_gradient_checkpointing` is deprecated", FutureWarning)
+        adapted = get_peft_model(model, config)
     if train_norms_and_positions:
         for name, parameter in adapted.named_parameters():
             if any(part in name for part in _NORM_NAMES + _POSITION_NAMES):
