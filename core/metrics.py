@@ -50,6 +50,12 @@ def smape(y_true, y_pred) -> float:
     return float(np.mean(200.0 * np.abs(y_pred - y_true) / denominator))
 
 
+def mase_season(season: int, n_points: int) -> int:
+    """The season MASE can scale by on `n_points` training points: `season` when they hold more
+    than one season, else 1 (the naive step), so that a short series is still scored."""
+    return season if n_points > season else 1
+
+
 def seasonal_naive_scale(insample, season: int) -> float:
     """Mean |x[t] − x[t−m]| over the training part: the denominator of MASE."""
     insample = np.asarray(insample, dtype=np.float64)

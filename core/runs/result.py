@@ -90,8 +90,8 @@ def save_series(store: RunStore, run_id: str, dataset: Dataset, data: ProtocolDa
     training rows)."""
     order = [dataset.channels.index(c) for c in data.columns]
     values = dataset.frame.to_numpy(dtype=np.float64)[:, order]
-    season = frequency_period(dataset.freq) or 1
     train = data.splits["train"]
+    season = metrics.mase_season(frequency_period(dataset.freq) or 1, len(train))
     arrays = {
         "values": values.astype(np.float32),
         "scaler_mean": np.asarray(data.scaler.mean, dtype=np.float64),

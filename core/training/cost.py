@@ -207,7 +207,7 @@ def plan(spec: RunSpec, dataset: Dataset) -> Plan:
     workload = Workload(
         epochs=spec.train.epochs,
         patience=spec.train.patience,
-        train_windows=(train // batch) * batch,  # the loader drops the last incomplete batch
+        train_windows=(train // batch) * batch or train,  # the loader drops a last incomplete batch
         val_windows=windows["val"],
         test_windows=kept_windows(windows["test"], spec.drop_last_batch) if windows["test"] else 0,
     )
@@ -251,7 +251,7 @@ def probe(spec: RunSpec, dataset: Dataset, *, steps: int = PROBE_STEPS, report=N
         say(f"timing {steps} training steps")
         count = min(len(train_set), (steps + 1) * batch)
         subset = torch.utils.data.Subset(train_set, range(count))
-        train_loader = make_loader(subset, batch, shuffle=False, drop_last=True)
+        train_loader = make_loader(subset, batch, shuffle=False, drop_last=count >= batch)
         trainer.on_step = lambda info: marks.append(time.perf_counter())
         first = time.perf_counter()
         trainer.fit(train_loader, make_loader(torch.utils.data.Subset(val_set, range(1)), 1, shuffle=False))

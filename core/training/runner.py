@@ -277,8 +277,15 @@ def run_training(
         train_set = strided(train_set, spec.train.train_windows)  # a budget's share; validation stays whole
         batch = spec.train.batch_size
         seed, distributed = spec.train.seed, _distributed()
+        # The last incomplete batch is dropped, unless it is the only one (a short series): then
+        # the run trains on that one batch rather than on nothing.
         train_loader = make_loader(
-            train_set, batch, shuffle=True, drop_last=True, seed=seed, distributed=distributed
+            train_set,
+            batch,
+            shuffle=True,
+            drop_last=len(train_set) >= batch,
+            seed=seed,
+            distributed=distributed,
         )
         val_loader = make_loader(val_set, batch, shuffle=False, distributed=distributed)
         trainer = Trainer(
@@ -452,8 +459,8 @@ def score(
     MSE, MAE and RMSE on the scaled values, as the published long-term tables use; MAPE and sMAPE
     in percent of the series' own units (`mean` and `std` are the output channels' scaler: a
     percentage of a standardised value means nothing); MASE per channel against the seasonal naive
-    error on the scaled training rows (with the frequency's natural season, else 1), averaged over
-    channels (it does not depend on the units).
+    error on the scaled training rows (with the frequency's natural season when the training rows
+    hold more than one, else 1), averaged over channels (it does not depend on the units).
     """
     result = metrics.point_metrics(actual, forecast)
     scaler = StandardScaler(np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64))
@@ -461,7 +468,7 @@ def score(
     actual_units = scaler.inverse_transform(np.asarray(actual, dtype=np.float64))
     result["mape"] = metrics.mape(actual_units, forecast_units)
     result["smape"] = metrics.smape(actual_units, forecast_units)
-    season = frequency_period(freq) or 1
+    season = metrics.mase_season(frequency_period(freq) or 1, len(train_values))
     scales = [metrics.seasonal_naive_scale(train_values[:, c], season) for c in range(actual.shape[-1])]
     result["mase"] = metrics.channel_mase(actual, forecast, scales)
     result["season"] = season
