@@ -38,7 +38,9 @@ shown = st.multiselect(
     "Channels to plot", dataset.channels, default=[dataset.target], key=f"shown_{dataset.name}"
 )
 if shown:
-    st.plotly_chart(plots.series_figure(dataset.frame, shown, dataset.name), width="stretch")
+    st.plotly_chart(
+        plots.series_figure(dataset.frame, shown, dataset.name), width="stretch", key="loaded_chart"
+    )
 
 
 def load(prepare, *args, **kwargs) -> None:
@@ -170,7 +172,11 @@ def _review_candidate(name: str, data: bytes, source: str) -> None:
         f"{summary['start']} to {summary['end']}"
     )
     with st.expander("Preview of the target", expanded=True):
-        st.plotly_chart(plots.series_figure(candidate.frame, [candidate.target], label), width="stretch")
+        st.plotly_chart(
+            plots.series_figure(candidate.frame, [candidate.target], label),
+            width="stretch",
+            key="candidate_chart",
+        )
     for problem in problems:
         worth_a_look = problem.needs_repair or problem.warning
         show = st.error if problem.blocking else st.warning if worth_a_look else st.info

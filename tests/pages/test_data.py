@@ -49,6 +49,10 @@ def test_upload_a_good_file_and_load_it():
     assert any("Loaded 'plant_load.csv'" in text for text in texts(at.info))
     assert at.header[0].value == "plant_load.csv"
     assert not [b for b in at.button if b.key.startswith("load_")]  # the uploader starts afresh
+    # The same file again (to pick another target, say): its preview beside the loaded one's chart.
+    _upload(at, "plant_load.csv", _good_csv())
+    assert not at.exception and not at.error
+    assert [b for b in at.button if b.key.startswith("load_")]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_MESSAGES))
