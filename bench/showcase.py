@@ -17,8 +17,9 @@ trained, and a folder per run with its arrays and weights. Time-LLM keeps only i
 
 The default budget is `quick`: on a 2-core CPU the four runs took 18 minutes in all (Time-LLM 99 s,
 its ablation 32 s, TEMPO 163 s, and the proxy-tuned run 13 min, most of it decoding 8 test windows
-digit by digit), not the hours the standard budget would (`bench/results/quick_budget.json`). `tests/test_showcase.py` re-scores every
-shipped run so that a shipped number cannot drift from what its weights do.
+digit by digit), not the hours the standard budget would (`bench/results/quick_budget.json`).
+`tests/test_showcase.py` re-scores every shipped run so that a shipped number cannot drift from what
+its weights do.
 """
 
 from __future__ import annotations

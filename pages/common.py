@@ -45,26 +45,49 @@ def set_dataset(dataset: Dataset, notes: list[str]) -> None:
 
 def fit_window_lengths(dataset: Dataset) -> str | None:
     """Shorten the look-back and horizon to what `dataset` holds, if they are too long for it; the
-    horizon becomes a calendar choice where one fits. What changed, in words, or None."""
-    seq_len, pred_len = window_lengths()
+    horizon becomes a calendar choice where one fits. The lengths chosen before are remembered, and
+    come back with the next data set that holds them (unless the user set others meanwhile). What
+    changed, in words, or None."""
+    seq_len, pred_len = st.session_state.get(CHOSEN_KEY) or window_lengths()
     protocol = default_protocol(dataset.name)
     fitting = fitting_lengths(len(dataset.frame), seq_len, pred_len, protocol)
-    if fitting is None or fitting == (seq_len, pred_len):
-        return None  # it fits, or nothing does (the pages say why)
+    if fitting is None:
+        return None  # nothing fits: the pages say why
+    if fitting == (seq_len, pred_len):
+        if st.session_state.pop(CHOSEN_KEY, None) is None:
+            return None
+        _set_lengths(seq_len, pred_len)
+        return (
+            f"The look-back is back to {horizon.span(seq_len, dataset.freq)} and the horizon to the "
+            f"{horizon.describe(pred_len, dataset.freq)}, as set before a shorter series was loaded."
+        )
     offered = horizon.choices(dataset.freq, fitting[1])
     wanted = horizon.default(dataset.freq, fitting[1]).steps if offered else fitting[1]
     look_back, steps = fitting_lengths(len(dataset.frame), seq_len, wanted, protocol) or fitting
-    st.session_state[LOOK_BACK_KEY] = st.session_state["seq_len"] = look_back
-    st.session_state[HORIZON_KEY] = steps
+    st.session_state.setdefault(CHOSEN_KEY, (seq_len, pred_len))
+    _set_lengths(look_back, steps)
+    changed = [
+        f"the look-back is now {horizon.span(look_back, dataset.freq)} (it was {seq_len} steps)"
+        if look_back != seq_len
+        else "",
+        f"the horizon the {horizon.describe(steps, dataset.freq)} (it was {pred_len} steps)"
+        if steps != pred_len
+        else "",
+    ]
     return (
-        f"The look-back is now {horizon.span(look_back, dataset.freq)} and the horizon the "
-        f"{horizon.describe(steps, dataset.freq)}: {seq_len} and {pred_len} steps are too long for a series "
-        f"of {len(dataset.frame):,} rows. Change them in the sidebar."
+        f"This series has {len(dataset.frame):,} rows, too few for the look-back and horizon set before, so "
+        f"{' and '.join(c for c in changed if c)}. Change them in the sidebar."
     )
 
 
 LOOK_BACK_KEY = "look_back"  # canonical values, kept even on runs where the sidebar is not drawn
 HORIZON_KEY = "horizon"
+CHOSEN_KEY = "chosen_lengths"  # the lengths set before a short series shortened them
+
+
+def _set_lengths(look_back: int, steps: int) -> None:
+    st.session_state[LOOK_BACK_KEY] = st.session_state["seq_len"] = look_back
+    st.session_state[HORIZON_KEY] = steps
 
 
 def window_lengths() -> tuple[int, int]:
@@ -77,6 +100,7 @@ def window_lengths() -> tuple[int, int]:
 
 def _store(widget_key: str, key: str) -> None:
     st.session_state[key] = st.session_state[widget_key]
+    st.session_state.pop(CHOSEN_KEY, None)  # the user's own choice now
 
 
 def _longest_horizon(n_rows: int, seq_len: int, protocol: str) -> int:

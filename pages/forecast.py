@@ -52,6 +52,12 @@ def duration(seconds: float | None) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
+def again_words(run, seconds: float | None) -> str:
+    """How long training `run` again should take: about as long as it took (`seconds`)."""
+    where = " on the machine it was built on" if getattr(run, "showcase", False) else ""
+    return f"about as long as it took before, {duration(seconds)}{where}."
+
+
 def relaunch(run, dataset, changes: dict) -> None:
     """Train `run` again on `dataset` with some settings changed, and watch it on the Train page."""
     try:
@@ -211,9 +217,8 @@ if wanted != result.pred_len:
             icon=":material/straighten:",
         )
         st.caption(
-            f"Training it again starts from scratch with this run's settings; it took "
-            f"{duration(cost.wall_time_s)} to train and check"
-            + (" on the machine it was built on." if getattr(run, "showcase", False) else ".")
+            "Training it again starts from scratch with this run's settings: "
+            + again_words(run, cost.wall_time_s)
         )
         if st.button(f"Train it again for the {horizon.describe(wanted, freq)}", key=f"reach_{run.id}"):
             relaunch(run, dataset_now, {"pred_len": wanted})
@@ -502,7 +507,8 @@ with st.expander("Settings of this run, and training it again"):
     st.caption(
         "The TOML file trains the run again from a terminal: `python -m core train --config <file>`. "
         + (
-            "The button below trains it again here, on the same data."
+            "The button below trains it again here, on the same data, from scratch: "
+            + again_words(run, cost.wall_time_s)
             if same_data
             else f"To train it again here, load the data it was trained on ({run.dataset_name}) on the Data "
             f"page: the loaded data set, {dataset.name}, is not it."

@@ -334,15 +334,17 @@ def time_estimates(specs: dict) -> None:
     busy = bool(manager.active())  # a probe beside a running job would slow both and time neither
     if missing and not MODELS[model_name].cpu_autocast and not busy:  # no language model: a moment
         measure(specs, missing, plans)
-    elif missing:
+    elif budget in missing:
+        # A language model: the chosen budget only (a paper budget's model alone takes long to build).
         if st.button(
-            "Estimate the time of each budget",
+            f"Estimate this run's time ({budget} budget)",
             key="estimate",
             disabled=busy,
-            help="Builds the model and times a few training steps and forecasts for each budget, once "
-            "for this machine and these shapes (a language model: up to a minute or two).",
+            help="Builds the model and times a few training steps and forecasts, once for this machine "
+            "and these shapes: for a language model a minute or more, longer while the machine is busy. "
+            "Pick another budget and estimate it the same way.",
         ):
-            measure(specs, missing, plans)
+            measure(specs, [budget], plans)
     known = {name: p.estimate() for name, p in plans.items() if p.cost is not None}
     if known:
         words = [
@@ -426,8 +428,8 @@ def show_job(snapshot) -> None:
     if snapshot.finished and progress.get("data") not in (None, data_hash):
         # A finished job on data no longer loaded: its charts and verdict would read as this data's.
         st.caption(
-            f"Your last job, {snapshot.name}, {snapshot.state}. It trained on another data set than the one "
-            "loaded now; its results are on the Forecast and Compare pages when it succeeded."
+            f"Your last job, {snapshot.name}, {snapshot.state}, on another data set than the one loaded now"
+            + (": its results are on the Forecast and Compare pages." if snapshot.state == SUCCEEDED else ".")
         )
         return
     st.subheader(f"{snapshot.name}: {snapshot.state}")

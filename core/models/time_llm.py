@@ -429,6 +429,14 @@ class TimeLLM(Forecaster):
         named = sorted(set(shown.tolist()) | set(best.indices.flatten().tolist()))
         words = nearest_tokens(prototypes[named], self.vocabulary, self.tokenizer)
         label = {i: f"#{i} {' / '.join(w)}" for i, w in zip(named, words, strict=True)}
+        names = [label[i].split(" ", 1)[1] for i in shown.tolist()]
+        alike = len(names) - len(set(names))
+        shared = (
+            f" {alike} of the {len(names)} shown share their names with another: they sit close together "
+            "and resemble no word in particular."
+            if alike
+            else ""
+        )
         length, width = self.config.seq_len, self.config.patch_len
         patches = [
             f"patch {p + 1} (steps {start + 1}–{min(start + width, length)}"
@@ -450,7 +458,7 @@ class TimeLLM(Forecaster):
                 f"in this window are shown (a patch's weights sum to one, so equal attention would give each "
                 f"prototype {1 / mean.shape[1]:.4f}). Each prototype is a learned mix of the vocabulary's "
                 "embeddings, named by the three whole words nearest to it (cosine similarity): a hint at "
-                "where it sits among the words, not a meaning it was given.",
+                "where it sits among the words, not a meaning it was given." + shared,
             ),
             Table(
                 "Each patch's strongest prototypes (mean of heads)",
@@ -490,19 +498,35 @@ def _random_copy(body: nn.Module) -> nn.Module:
 
 
 _WORD_TOKENS: dict[tuple, torch.Tensor] = {}  # one mask per tokenizer and vocabulary size
+# Function words sit near the middle of many embeddings, so many prototypes would share them as
+# names; they say nothing about a prototype and are passed over.
+_FUNCTION_WORDS = frozenset(
+    "the and for with that this from are was were has have had not but you your our their its his her "
+    "she him they them who what when where which while will would can could should may might must "
+    "been being into onto over under than then there here these those all any each few more most "
+    "other some such only own same too very just also out off one two".split()
+)
 
 
 def word_tokens(tokenizer, size: int) -> torch.Tensor:
     """Which of the first `size` token ids are whole English-looking words (a leading space, then
-    three or more ASCII letters), as a boolean mask: the names a person can read. Pieces of words,
-    punctuation and byte tokens are left out. Decoded once per tokenizer."""
+    three or more ASCII letters, not a function word such as "the"), as a boolean mask: the names a
+    person can read. Punctuation and byte tokens are left out, as are pieces of words that start
+    with no space; a piece that does ("enthus") cannot be told from a word here. Decoded once per
+    tokenizer."""
     key = (getattr(tokenizer, "name_or_path", ""), len(tokenizer), size)
     if key not in _WORD_TOKENS:
         texts = tokenizer.batch_decode([[index] for index in range(min(size, len(tokenizer)))])
         mask = torch.zeros(size, dtype=torch.bool)
         for index, text in enumerate(texts):
             word = text[1:]
-            mask[index] = text.startswith(" ") and len(word) >= 3 and word.isascii() and word.isalpha()
+            mask[index] = (
+                text.startswith(" ")
+                and len(word) >= 3
+                and word.isascii()
+                and word.isalpha()
+                and word.lower() not in _FUNCTION_WORDS
+            )
         _WORD_TOKENS[key] = mask
     return _WORD_TOKENS[key]
 

@@ -108,7 +108,7 @@ def test_launch_watch_and_open_the_forecast(runs_dir):
     at.session_state["dataset"] = load_builtin("ILI")
     at.switch_page("pages/train.py").run()
     assert not at.exception
-    assert any("trained on another data set" in c.value for c in at.caption)
+    assert any("on another data set than the one loaded now: its results" in c.value for c in at.caption)
     assert not any(VERDICT.search(e.value) for e in [*at.success, *at.warning, *at.error])
 
 
@@ -126,6 +126,8 @@ def _load_weekly_app():
         pd.DataFrame({"Visitors": range(100, 130)}, index=index), "Visitors", "weekly.csv", freq="W-SUN"
     )
     st.button("Load", key="load", on_click=common.set_dataset, args=(weekly, ["Loaded 'weekly.csv'."]))
+    long = common.load_builtin("ILI")
+    st.button("Load ILI", key="load_ili", on_click=common.set_dataset, args=(long, ["Loaded 'ILI'."]))
     common.window_inputs()
 
 
@@ -139,7 +141,21 @@ def test_a_short_series_shortens_the_look_back_and_horizon_it_is_loaded_with(run
     assert at.number_input(key="seq_len").value == 9
     assert at.selectbox(key="sidebar_horizon").value == 2
     note = at.session_state["dataset_notes"][-1]
-    assert note.startswith("The look-back is now 9 weeks and the horizon the next 2 weeks: 96 and 96 steps")
+    assert note == (
+        "This series has 30 rows, too few for the look-back and horizon set before, so the look-back is now "
+        "9 weeks (it was 96 steps) and the horizon the next 2 weeks (it was 96 steps). Change them in the "
+        "sidebar."
+    )
+    # A long series next: the lengths set before come back.
+    at.button(key="load_ili").click().run()
+    assert (at.session_state["look_back"], at.session_state["horizon"]) == (96, 96)
+    assert at.number_input(key="seq_len").value == 96
+    assert at.session_state["dataset_notes"][-1].startswith("The look-back is back to 96 weeks")
+    # Lengths the user sets after a shortening are theirs: a long series keeps them.
+    at.button(key="load").click().run()
+    at.number_input(key="seq_len").set_value(6).run()
+    at.button(key="load_ili").click().run()
+    assert at.session_state["look_back"] == 6
 
 
 def test_a_second_session_sees_the_running_job(runs_dir):
@@ -586,8 +602,8 @@ def test_each_budget_s_time_is_shown_before_launch(runs_dir, monkeypatch, tmp_pa
     assert "(this run)" in times[0] and "about" in times[0]
     at.selectbox(key="model").set_value("time_llm").run()
     assert not any(m.value.startswith("Time on this machine:") for m in at.markdown)
-    assert at.button(key="estimate").proto.label == "Estimate the time of each budget"
+    assert at.button(key="estimate").proto.label == "Estimate this run's time (standard budget)"
     probed = []
     monkeypatch.setattr(cost, "probe", lambda spec, dataset, **kwargs: probed.append(spec.budget))
     at.button(key="estimate").click().run()
-    assert sorted(probed) == ["paper", "quick", "standard"]
+    assert probed == ["standard"]  # the chosen budget only: a paper budget's model takes long to build
