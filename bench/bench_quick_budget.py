@@ -201,31 +201,17 @@ def estimate_part(model: str) -> dict:
     }
 
 
-def _protocol_data(spec, dataset):
-    from core.data import prepare
-    from core.runs.spec import default_protocol
-
-    return prepare(
-        dataset.frame.to_numpy(),
-        dataset.channels,
-        spec.target or dataset.target,
-        spec.features,
-        spec.protocol or default_protocol(dataset.name),
-        spec.seq_len,
-        spec.pred_len,
-    )
-
-
 def decomposition_part() -> dict:
     """What decomposing the quick TEMPO run's look-back windows costs, per-window STL against the
     moving average: its strided training windows and every validation and test window, one pass."""
     import numpy as np
 
     from core.models.tempo import WindowDecomposer
+    from core.training.runner import spec_data
     from core.windows import evenly_spaced
 
     spec, dataset = _spec("tempo", ROOT / "runs")
-    data = _protocol_data(spec, dataset)
+    data = spec_data(spec, dataset)
     period = spec.model_options["period"]
     windows = {}
     for split in ("train", "val", "test"):
@@ -257,12 +243,12 @@ def precision_part() -> dict:
     import torch
 
     from core.models.registry import build_model, spec_of
-    from core.training.runner import model_options
+    from core.training.runner import model_options, spec_data
     from core.training.trainer import Trainer, cpu_has_native_bf16
     from core.windows import WindowDataset, make_loader
 
     spec, dataset = _spec("time_llm", ROOT / "runs")
-    data = _protocol_data(spec, dataset)
+    data = spec_data(spec, dataset)
     batch = spec.train.batch_size
     windows = WindowDataset(data.splits["val"], spec.seq_len, spec.pred_len, data.output_index)
     subset = torch.utils.data.Subset(windows, range((PRECISION_BATCHES + 1) * batch))

@@ -131,6 +131,7 @@ st.download_button(
     table.to_csv(index=False, float_format="%.6g").encode(),
     file_name="comparison.csv",
     mime="text/csv",
+    on_click="ignore",
 )
 
 st.subheader("Accuracy side by side")

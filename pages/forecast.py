@@ -457,6 +457,7 @@ if future is not None:
         future.to_csv(float_format="%.6g").encode(),
         file_name=f"{file_stem}_forecast_ahead.csv",
         mime="text/csv",
+        on_click="ignore",
         icon=":material/download:",
     )
 
@@ -482,6 +483,7 @@ with st.expander("The past forecasts it was checked on (test part)"):
             lambda: test_table_bytes(run.id, first, last, "csv"),
             file_name=f"{file_stem}_test_forecasts_{first}-{last}.csv",
             mime="text/csv",
+            on_click="ignore",
         )
     else:
         st.caption(
@@ -492,15 +494,24 @@ with st.expander("The past forecasts it was checked on (test part)"):
         lambda: test_table_bytes(run.id, first, last, "parquet"),
         file_name=f"{file_stem}_test_forecasts_{first}-{last}.parquet",
         mime="application/vnd.apache.parquet",
+        on_click="ignore",
     )
 
 with st.expander("Settings of this run, and training it again"):
     left, right = st.columns(2)
     left.download_button(
-        "Run config (JSON)", config_json(run).encode(), file_name=f"{file_stem}.json", mime="application/json"
+        "Run config (JSON)",
+        config_json(run).encode(),
+        file_name=f"{file_stem}.json",
+        mime="application/json",
+        on_click="ignore",
     )
     right.download_button(
-        "Run config (TOML)", config_toml(run).encode(), file_name=f"{file_stem}.toml", mime="text/plain"
+        "Run config (TOML)",
+        config_toml(run).encode(),
+        file_name=f"{file_stem}.toml",
+        mime="text/plain",
+        on_click="ignore",
     )
     dataset = common.current_dataset()
     same_data = dataset.content_hash() == run.dataset_hash

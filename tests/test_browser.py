@@ -197,9 +197,21 @@ def assert_no_exception(page) -> None:
 
 
 def choose(page, label: str, option: str) -> None:
-    """Pick `option` in the Streamlit select box labelled `label`."""
-    page.locator(MAIN).get_by_label(label, exact=True).click()
-    page.get_by_role("option", name=option).first.click()
+    """Pick `option` in the Streamlit select box labelled `label`.
+
+    A rerun still drawing the page can replace the box just after it opened, closing its list; the
+    list is then opened again, up to three times, rather than waited on for ever.
+    """
+    for attempt in range(3):
+        wait_until_idle(page)
+        page.locator(MAIN).get_by_label(label, exact=True).click()
+        try:
+            page.get_by_role("option", name=option).first.click(timeout=STEP_TIMEOUT_MS // 3)
+            return
+        except sync_api.TimeoutError:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
 
 
 def type_number(page, label: str, value: int) -> None:

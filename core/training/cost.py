@@ -29,9 +29,9 @@ from pathlib import Path
 
 import torch
 
-from core.data import kept_windows, prepare
+from core.data import kept_windows
 from core.dataset import Dataset
-from core.runs.spec import RunSpec, default_protocol
+from core.runs.spec import RunSpec
 from core.windows import WindowDataset, make_loader, strided
 
 PROBE_STEPS = 4  # training steps timed (after one that warms up)
@@ -156,19 +156,11 @@ class Plan:
 
 def _setup(spec: RunSpec, dataset: Dataset):
     from core.models.registry import spec_of
-    from core.training.runner import model_options
+    from core.training.runner import model_options, spec_data
     from core.training.trainer import resolve_device, resolve_precision
 
     entry = spec_of(spec.model)
-    data = prepare(
-        dataset.frame.to_numpy(),
-        dataset.channels,
-        spec.target or dataset.target,
-        spec.features,
-        spec.protocol or default_protocol(dataset.name),
-        spec.seq_len,
-        spec.pred_len,
-    )
+    data = spec_data(spec, dataset)
     options = model_options(spec, dataset, data)
     device = resolve_device(spec.train.device)
     precision, _ = resolve_precision(spec.train.precision, device, entry.cpu_autocast)

@@ -224,6 +224,19 @@ def check_features(spec: RunSpec, model: ModelSpec) -> None:
         raise ValueError(f"{model.label} reads the channels together: choose features M or MS")
 
 
+def spec_data(spec: RunSpec, dataset: Dataset) -> ProtocolData:
+    """`dataset` cut and scaled as `spec` trains on it: its target, features, protocol and lengths."""
+    return prepare(
+        dataset.frame.to_numpy(),
+        dataset.channels,
+        spec.target or dataset.target,
+        spec.features,
+        spec.protocol or default_protocol(dataset.name),
+        spec.seq_len,
+        spec.pred_len,
+    )
+
+
 def model_options(spec: RunSpec, dataset: Dataset, data: ProtocolData) -> dict:
     """The model's options: what its entry reads off the data (the scaler, the description), then
     the run's own options, which win."""
@@ -254,15 +267,7 @@ def run_training(
     target = spec.target or dataset.target
     protocol = spec.protocol or default_protocol(dataset.name)
     seed_everything(spec.train.seed)
-    data = prepare(
-        dataset.frame.to_numpy(),
-        dataset.channels,
-        target,
-        spec.features,
-        protocol,
-        spec.seq_len,
-        spec.pred_len,
-    )
+    data = spec_data(spec, dataset)
     options = model_options(spec, dataset, data)
     recorder = RunRecorder(store if _is_rank_zero() else None, context)
     recorder.report(phase="building the model")
