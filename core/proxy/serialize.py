@@ -123,13 +123,26 @@ class Alphabet:
                     "written one digit per token with it"
                 )
             ids[atom] = encoded[0]
+        self._set(ids, tokenizer.eos_token_id)
+
+    @classmethod
+    def from_ids(cls, ids: dict[str, int], end_id: int) -> Alphabet:
+        """An alphabet of a model with its own numeric vocabulary (no tokenizer): `ids` per atom."""
+        alphabet = cls.__new__(cls)
+        alphabet.spaced = False
+        alphabet._set(dict(ids), end_id)
+        return alphabet
+
+    def _set(self, ids: dict[str, int], end_id: int) -> None:
+        if set(ids) != {*(str(d) for d in range(10)), SEPARATOR, MINUS}:
+            raise ValueError("an alphabet needs the ten digits, the separator and the minus sign")
         if len(set(ids.values())) != len(ids):
             raise ValueError("this tokenizer gives two number symbols the same token")
         self.ids = ids
         self.digit_ids = [ids[str(d)] for d in range(10)]
         self.separator_id = ids[SEPARATOR]
         self.minus_id = ids[MINUS]
-        self.end_id = tokenizer.eos_token_id
+        self.end_id = end_id
         self.atom_of = {token: atom for atom, token in ids.items()}
 
     def encode(self, text: str) -> list[int]:
