@@ -15,6 +15,8 @@ trained, and a folder per run with its arrays and weights. Time-LLM keeps only i
 
     python bench/showcase.py [--budget quick|standard] [--models time_llm,tempo,...]
 
+`--models` trains only the runs named and keeps the other shipped runs as they are.
+
 The default budget is `quick`: on a 2-core CPU the four runs took 18 minutes in all (Time-LLM 99 s,
 its ablation 32 s, TEMPO 163 s, and the proxy-tuned run 13 min, most of it decoding 8 test windows
 digit by digit), not the hours the standard budget would (`bench/results/quick_budget.json`).
@@ -90,9 +92,16 @@ def train(models: list[str], budget: str, store: RunStore) -> list[tuple[str, fl
 
 
 def export(store: RunStore, trained: list[tuple[str, float]], budget: str, destination: Path) -> float:
-    """Write the showcase folder from the trained runs, atomically; returns its size in MB."""
+    """Write the showcase folder from the trained runs, atomically; returns its size in MB. Shipped
+    runs of models not trained again this time are kept as they are."""
     staging = Path(tempfile.mkdtemp(prefix=".showcase-", dir=destination.parent))
     records = []
+    retrained = {store.get(run_id).model for run_id, _ in trained}
+    if (destination / RECORDS).is_file():
+        for record in json.loads((destination / RECORDS).read_text(encoding="utf-8")):
+            if record["model"] not in retrained:
+                shutil.copytree(destination / record["id"], staging / record["id"])
+                records.append(record)
     for run_id, seconds in trained:
         run = store.get(run_id)
         source, target = store.root / run_id, staging / run_id

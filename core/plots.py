@@ -533,6 +533,39 @@ def variants_table(
     )
 
 
+def alpha_figure(curve: dict[str, float], chosen: float, title: str = "") -> go.Figure:
+    """Proxy decoding's validation NLL per alpha (`curve`: alpha as text -> NLL), the chosen one
+    marked. alpha 0 is the language model alone, 1 the paper's proxy-tuning."""
+    alphas = [float(alpha) for alpha in curve]
+    fig = go.Figure(
+        go.Scatter(
+            x=alphas,
+            y=list(curve.values()),
+            mode="lines+markers",
+            name="validation NLL",
+            line=dict(color=_PALETTE[1]),
+        )
+    )
+    if str(f"{chosen:g}") in curve:
+        fig.add_trace(
+            go.Scatter(
+                x=[chosen],
+                y=[curve[f"{chosen:g}"]],
+                mode="markers",
+                name=f"chosen: α = {chosen:g}",
+                marker=dict(size=14, color=_PALETTE[3], symbol="star"),
+            )
+        )
+    fig.update_layout(
+        title=title,
+        height=300,
+        xaxis_title="α: how strongly the tuned expert steers (0 = language model alone, 1 = the paper's)",
+        yaxis_title="NLL per step (lower is better)",
+        **_LAYOUT,
+    )
+    return fig
+
+
 SPLIT_COLOURS = {"train": "#2ca02c", "validation": "#ff7f0e", "test": "#d62728"}
 
 

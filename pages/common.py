@@ -228,3 +228,25 @@ def channel_stl(
     content_hash: str, channel: str, period: int, robust: bool, _dataset: Dataset
 ) -> decompose.Decomposition:
     return decompose.stl(_dataset.frame[channel], period, robust)
+
+
+def show_alpha_curve(test: dict, key: str) -> None:
+    """Proxy decoding's alpha: the validation curve it was chosen on, and what it means, in words."""
+    from core import plots
+
+    curve = test.get("alpha_curve")
+    if not curve:
+        return
+    alpha = float(test.get("alpha", 1.0))
+    st.plotly_chart(plots.alpha_figure(curve, alpha, "How strongly the tuned expert steers"), key=key)
+    how = (
+        f"was chosen on {test.get('alpha_windows', '?')} windows of the validation part (never the test "
+        f"part): α = {alpha:g} gave what really happened there the lowest negative log-likelihood"
+        if test.get("alpha_chosen_on") == "validation"
+        else f"was fixed in the settings at {alpha:g}; the curve shows what the validation windows said"
+    )
+    st.caption(
+        f"The forecast is the language model's next digits, nudged by the small model tuned on this series: "
+        f"α says how hard. α {how}. At α = 0 the language model writes alone; α = 1 is proxy-tuning as "
+        "its paper has it. Both are decoded on the test windows below, for comparison."
+    )

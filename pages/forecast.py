@@ -407,6 +407,7 @@ if result.variants:
             for name in ("MSE", "MAE", "sMAPE", "MASE", "NLL")
         },
     )
+    common.show_alpha_curve(metrics, key=f"alpha_{run.id}")
     extra = {key: metrics[key] for key in ("redrawn", "dropped", "tokens_per_s") if key in metrics}
     st.caption(
         f"Metrics over the {forecast} forecast test windows of {available} available (evenly spaced). MSE, "

@@ -498,6 +498,7 @@ def show_job(snapshot) -> None:
                 "better):"
             )
             st.dataframe(plots.variants_table(test["variants"]))
+        common.show_alpha_curve(test, key=f"alpha_{snapshot.id}")
         if progress.get("run_id"):
             st.session_state[common.SELECTED_RUN_KEY] = progress["run_id"]
             st.page_link("pages/forecast.py", label="See its forecast", icon=":material/show_chart:")

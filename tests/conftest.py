@@ -15,11 +15,12 @@ from core.training.runner import run_training
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 TEST_DATA = Path(__file__).resolve().parent / "data"
-# Proxy-tuned decoding small enough for a test: tiny random models, few samples and windows.
+# Proxy-tuned decoding small enough for a test: a tiny random base, the bundled numeric Llama as
+# the small model, few samples and windows.
 TINY_PROXY = dict(
     base="tiny-random-llama",
-    small="tiny-random-llama",
-    small_layers=1,
+    small="numeric",
+    alpha_windows=3,
     samples=3,
     test_windows=2,
     train_windows=16,

@@ -275,6 +275,15 @@ class Forecaster(nn.Module):
         """The forecast alone, so that early stopping compares like with like across models."""
         return loss(output.forecast, target)
 
+    # Choices made on validation after training
+
+    def select_on_validation(self, context: PredictionContext) -> dict:
+        """Settings a model picks on the validation split once its weights are trained (proxy
+        decoding's alpha), kept in its buffers: the runner saves the checkpoint again afterwards, so
+        a reloaded run forecasts with them. Returns what was chosen, for the run's test metrics, or
+        {} when nothing is (every other model). Never reads the test split."""
+        return {}
+
     # Testing and forecasting
 
     def test_predictions(self, context: PredictionContext) -> Predictions:

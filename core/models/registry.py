@@ -24,7 +24,7 @@ from core.models.time_llm import TimeLLM, TimeLLMConfig
 # Time-LLM: the seed's ETTh1 row (lr 1e-3, batch 16, MSE) with one-cycle as the official code meant
 # it (built there but never stepped), over few epochs: a frozen LLM forward is costly. TEMPO: its
 # paper's lr 1e-3, cosine schedule and patience 5, over few epochs on a CPU. The proxy's expert:
-# LoRA on a small language model, a few epochs over serialised windows.
+# the numeric Llama tuned a few epochs over serialised windows.
 _TIME_LLM_TRAINING = dict(
     epochs=3, batch_size=16, lr=1e-3, max_lr=1e-3, schedule="onecycle", pct_start=0.2, patience=3
 )
@@ -32,8 +32,8 @@ _TEMPO_TRAINING = dict(epochs=3, batch_size=16, lr=1e-3, schedule="cosine", pati
 
 # What `auto` precision means on a CPU, measured per model: bf16 autocast made a training step
 # 1.4-1.5x faster for Time-LLM over SmolLM2 (bench/results/time_llm_speed.json) and 1.8x for TEMPO
-# (tempo_speed.json); the proxy's expert trains over SmolLM2 batches alike. The small forecasters
-# ran slower under it (cpu_precision.json), so they keep the trainer's fp32.
+# (tempo_speed.json). The small forecasters ran slower under it (cpu_precision.json), and so did the
+# proxy's numeric expert (proxy_tuning.json), so they keep the trainer's fp32.
 _LANGUAGE_MODEL_CPU = "bf16"
 
 _PROTOTYPE_ATTENTION = Explains("reprogramming attention over text prototypes", per_channel=True)
@@ -214,22 +214,28 @@ MODELS: dict[str, ModelSpec] = {
             proxy.ProxyTuned,
             target_only=True,
             own_loss=True,
-            cpu_autocast=_LANGUAGE_MODEL_CPU,
-            train_defaults=dict(epochs=2, batch_size=8, lr=1e-3, schedule="cosine", patience=2),
+            # The expert is the numeric Llama, a third of a million weights: bf16 autocast made its
+            # training steps slower on this CPU (bench/results/proxy_tuning.json), so `auto` is fp32.
+            cpu_autocast=None,
+            # lr 3e-3: the better of 1e-3 and 3e-3 for the numeric expert's adapters (proxy_tuning.json)
+            train_defaults=dict(epochs=2, batch_size=8, lr=3e-3, schedule="cosine", patience=2),
             # Decoding is the costly part: the quick budget tunes on fewer windows and decodes fewer
             # test windows, with fewer samples each.
             quick_options=dict(train_windows=64, test_windows=8, samples=5),
             data_options=proxy.data_options,
             note=(
-                "alpha weighs the expert's steer (expert − untuned small model) added to the base model's "
-                "logits: 0 is the base model alone, 1 is the paper's proxy-tuning; the default 0.3 stayed "
-                "stable with the offline small model, while at 1 its numbers ran long (see the README). "
-                "samples: forecasts drawn per window (their median is the forecast, their 10%–90% quantiles "
-                "the band); temperature and top p shape each draw. digits: digits kept after the implied "
-                "decimal point of each rescaled value. test windows: decoding is the costly part (every "
-                "test window would take hours on a CPU), so an evenly spaced subset of at most this many "
-                "windows is decoded, three ways each (base, expert, proxy). train windows: serialised "
-                "windows the expert is tuned on per epoch."
+                "The forecast is written digit by digit by the base language model, nudged by a small "
+                "model tuned on this series (the expert) minus the same small model untuned: alpha says "
+                "how hard. By default alpha is chosen on the validation windows (the lowest NLL); 0 is the "
+                "base model alone, 1 is the paper's proxy-tuning. small: the project's numeric Llama "
+                "(bundled, pretrained on series; tune: every weight, or LoRA), or a language model of the "
+                "base's family from the Hub (LoRA). samples: forecasts drawn per window (their median is "
+                "the forecast, their 10%–90% quantiles the band); temperature and top p shape each draw. "
+                "digits: digits kept after the implied decimal point of each rescaled value. test "
+                "windows: decoding is the costly part (every test window would take hours on a CPU), so "
+                "an evenly spaced subset of at most this many windows is decoded, four ways each (base, "
+                "expert, proxy at the chosen alpha, proxy at alpha 1). train windows: serialised windows "
+                "the expert is tuned on per epoch."
             ),
             plain=(
                 "Proxy-tuned decoding — a language model writes the forecast as digits, steered by a small "
@@ -282,7 +288,11 @@ def rebuild(name: str, model_config: dict) -> Forecaster:
     """A model from the config a run stored (what `dataclasses.asdict` made of it). A field the stored
     config lacks (the run is older than the field) takes the value the config class's `absent_means`
     gives it, the behaviour before the field existed, else its default."""
-    options = getattr(spec_of(name).config_class, "absent_means", {}) | dict(model_config)
+    config_class = spec_of(name).config_class
+    for key, why in getattr(config_class, "retired", {}).items():  # a setting the model no longer has
+        if key in model_config:
+            raise ValueError(why)
+    options = getattr(config_class, "absent_means", {}) | dict(model_config)
     shape = {key: options.pop(key) for key in SHAPE_FIELDS}
     for key in spec_of(name).fixed:
         options.pop(key, None)
@@ -295,9 +305,11 @@ def check_config(config, label: str) -> None:
     for f in fields(config):
         value, kind = getattr(config, f.name), str(f.type)
         low, high = f.metadata.get("bounds", (None, None))
+        if value is None and kind.endswith("| None"):  # an optional setting left unset
+            continue
         if kind == "bool":
             ok, rule = isinstance(value, bool), "true or false"
-        elif kind == "str":
+        elif kind.startswith("str"):
             ok, rule = isinstance(value, str), "text"
         elif kind.startswith("list"):
             ok, rule = value is None or all(isinstance(v, int | float) for v in value), "a list of numbers"

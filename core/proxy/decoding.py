@@ -143,6 +143,8 @@ class Source:
         4-layer one's. Other families run their whole head and are sliced.
         """
         with self._adapter():
+            if hasattr(self.model, "symbol_logits"):  # a model that answers over the symbols itself
+                return self.model.symbol_logits(symbol_ids, keep, **inputs)
             causal = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
             head = causal.get_output_embeddings() if hasattr(causal, "get_output_embeddings") else None
             model_type = getattr(getattr(causal, "config", None), "model_type", None)
@@ -158,16 +160,21 @@ class Source:
 _PLAIN_HEADS = ("llama", "gpt2")  # logits = hidden @ W.T (+ b): no scaling or soft-capping after it
 
 
-def configuration(name: str, base, small=None, alpha: float = 1.0) -> list[Source]:
-    """The logit sources of 'base' (base alone), 'expert' (the tuned small model) or 'proxy'."""
+def configuration(name: str, base, small=None, alpha: float = 1.0, anti_expert=None) -> list[Source]:
+    """The logit sources of 'base' (base alone), 'expert' (the tuned small model) or 'proxy'.
+
+    The anti-expert is `small` with its LoRA adapters off, or `anti_expert` when the expert was
+    tuned in full (a frozen copy of the small model before tuning)."""
     if name == "base":
         return [Source(1.0, base)]
     if small is None:
         raise ValueError(f"the {name} configuration needs the tuned small model")
+    tuned = None if anti_expert is not None else True
     if name == "expert":
-        return [Source(1.0, small, True)]
+        return [Source(1.0, small, tuned)]
     if name == "proxy":
-        return [Source(1.0, base), Source(alpha, small, True), Source(-alpha, small, False)]
+        untuned = Source(-alpha, small, False) if anti_expert is None else Source(-alpha, anti_expert)
+        return [Source(1.0, base), Source(alpha, small, tuned), untuned]
     raise ValueError(f"unknown configuration {name!r}; choose base, expert or proxy")
 
 
@@ -335,6 +342,47 @@ def sample_forecast(
 
 
 @torch.no_grad()
+def continuation_logits(
+    sources: list[Source],
+    prompt_ids: list[int],
+    continuation_ids: list[int],
+    *,
+    symbol_ids: torch.Tensor,
+    device="cpu",
+    autocast: str = "fp32",
+) -> list[torch.Tensor]:
+    """Each source's logits over the symbols at the positions that predict each continuation token,
+    (T, K) apiece: one forward pass per source over the prompt and the continuation together."""
+    device = torch.device(device)
+    ids = torch.tensor([prompt_ids + continuation_ids], dtype=torch.long, device=device)
+    keep = len(continuation_ids) + 1  # the positions that predict each continuation token (and one more)
+    with _autocast(autocast, device):
+        return [
+            s.symbol_logits(symbol_ids.to(device), keep, input_ids=ids, use_cache=False)[1][0, :-1].float()
+            for s in sources
+        ]
+
+
+def nll_of(
+    scores: torch.Tensor,
+    continuation_ids: list[int],
+    grammar: NumericGrammar,
+    scaler: Scaler,
+) -> float:
+    """LLMTime's negative log-likelihood per time step of the continuation under combined symbol
+    logits `scores` (T, K), in series units (see `continuation_nll`)."""
+    state = grammar.start(1)
+    masks = []
+    for token in continuation_ids:
+        masks.append(grammar.allowed(state)[0] & ~grammar.end)  # the true series does not stop early
+        grammar.advance(state, torch.tensor([token]))
+    scores = scores.masked_fill(~torch.stack(masks).to(scores.device), -math.inf)
+    target = grammar.symbol[torch.tensor(continuation_ids)].to(scores.device)
+    log_probability = scores.log_softmax(-1).gather(-1, target[:, None]).sum()
+    per_step = -float(log_probability) / grammar.horizon
+    return per_step - grammar.format.digits * math.log(10) + math.log(scaler.scale)
+
+
 def continuation_nll(
     sources: list[Source],
     prompt_ids: list[int],
@@ -356,23 +404,8 @@ def continuation_nll(
     width of the last digit's bin, + ln(scale) for the scaler. The grammar is position-aware (no
     separator before a digit, no minus inside a number), a little stricter than LLMTime's plain set.
     """
-    device = torch.device(device)
-    ids = torch.tensor([prompt_ids + continuation_ids], dtype=torch.long, device=device)
     grammar = NumericGrammar(alphabet, number_format, horizon, vocab_size)
-    symbol_ids = grammar.ids.to(device)
-    keep = len(continuation_ids) + 1  # the positions that predict each continuation token (and one more)
-    with _autocast(autocast, device):
-        logits = [
-            s.symbol_logits(symbol_ids, keep, input_ids=ids, use_cache=False)[1][0, :-1] for s in sources
-        ]
-    scores = combine(logits, sources)
-    state = grammar.start(1)
-    masks = []
-    for token in continuation_ids:
-        masks.append(grammar.allowed(state)[0] & ~grammar.end)  # the true series does not stop early
-        grammar.advance(state, torch.tensor([token]))
-    scores = scores.masked_fill(~torch.stack(masks).to(device), -math.inf)
-    target = grammar.symbol[torch.tensor(continuation_ids)].to(device)
-    log_probability = scores.log_softmax(-1).gather(-1, target[:, None]).sum()
-    per_step = -float(log_probability) / horizon
-    return per_step - number_format.digits * math.log(10) + math.log(scaler.scale)
+    logits = continuation_logits(
+        sources, prompt_ids, continuation_ids, symbol_ids=grammar.ids, device=device, autocast=autocast
+    )
+    return nll_of(combine(logits, sources), continuation_ids, grammar, scaler)

@@ -343,7 +343,11 @@ def run_training(
                 report=recorder.report,
                 check_cancelled=recorder.check_cancelled,
             )
+            selected = model.select_on_validation(context)
+            if selected and recorder.store is not None:  # the choice lives in the model's buffers
+                store.save_checkpoint(run_id, model.trainable_state())
             predictions = model.test_predictions(context)
+            predictions.metrics = selected | predictions.metrics
             recorder.report(phase="calibrating the prediction intervals")
             ahead = add_intervals(
                 predictions, model.calibration_residuals(context, fit.validation), spec.pred_len

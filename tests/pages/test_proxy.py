@@ -62,34 +62,39 @@ def test_proxy_launches_from_the_train_page_and_shows_each_configuration(runs_di
     assert "Loss" not in boxes  # the expert trains on the language-model loss
     captions = " ".join(c.value for c in at.caption)
     assert "objective of its own" in captions and "0 is the base model alone" in captions
-    assert "evenly spaced" in captions
+    assert "evenly spaced" in captions and "chosen on the validation windows" in captions
     boxes["base"].set_value("tiny-random-llama")
-    boxes["small"].set_value("tiny-random-llama")
+    assert boxes["small"].value == "numeric"  # the project's numeric Llama, offline
+    assert boxes["alpha"].value is None  # chosen on validation unless fixed
     boxes["Precision"].set_value("fp32")
     labels = [n.label for n in at.number_input]
-    values = {"small layers": 1, "samples": 3, "test windows": 2, "train windows": 16, "context tokens": 512}
+    values = {"samples": 3, "test windows": 2, "train windows": 16, "alpha windows": 3, "context tokens": 512}
     for label, value in (values | {"Epochs": 1}).items():
         at.number_input[labels.index(label)].set_value(value)
-    assert at.number_input[labels.index("alpha")].min == 0.0  # 0 is allowed: the base model alone
     at.button[0].click().run()
     assert not at.exception, at.exception
     snapshot = common.job_manager().wait(at.session_state["train_job"], timeout=180)
     assert snapshot.state == SUCCEEDED, snapshot.error
-    assert snapshot.progress["phase"] == "done" and snapshot.progress["phase_done"] == 6
+    assert snapshot.progress["phase"] == "done" and snapshot.progress["phase_done"] == 8  # 2 windows, 4 ways
     at.run()
     assert not at.exception, at.exception
     verdicts = [e.value for e in [*at.success, *at.warning, *at.error]]
     assert any("than repeating" in v or "as accurate as" in v for v in verdicts), verdicts
     table = at.dataframe[0].value
-    assert list(table.index) == ["base", "expert", "proxy"]
+    assert list(table.index) == ["base", "expert", "proxy", "proxy_alpha_1"]
     assert list(table.columns) == ["MSE", "MAE", "sMAPE", "MASE", "NLL"]
     assert np.isfinite(table.to_numpy()).all()
-    assert any("Forecast 2 of" in c.value and "3 ways" in c.value for c in at.caption)
+    assert any("Forecast 2 of" in c.value and "4 ways" in c.value for c in at.caption)
+    # the alpha curve it was chosen on, with what it means
+    test = snapshot.progress["test_metrics"]
+    curve = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "validation NLL" in c.proto.spec)
+    assert curve["data"][0]["x"] == [0.0, 0.25, 0.5, 1.0, 1.5, 2.0]
+    assert any(f"α = {test['alpha']:g} gave what really happened" in c.value for c in at.caption)
     run = common.run_store().get(snapshot.progress["run_id"])
     assert run.config["features"] == "S" and run.config["model_options"]["base"] == "tiny-random-llama"
 
 
-def test_forecast_page_shows_the_three_forecasts_of_a_proxy_run(runs_dir):
+def test_forecast_page_shows_the_four_forecasts_of_a_proxy_run(runs_dir):
     outcome = _tiny_proxy_run()
     from core.runs.result import load_result
 
@@ -119,11 +124,12 @@ def test_forecast_page_shows_the_three_forecasts_of_a_proxy_run(runs_dir):
     assert {"data", "what happened", "past forecast", "80% range", "95% range"} <= {
         t.get("name") for t in overview
     }
-    # ... and the decoded window with all three configurations.
+    # ... and the decoded window with all four configurations.
     names = {trace.get("name") for trace in window}
-    assert {"history", "actual", "base", "expert", "proxy", "proxy band"} <= names, names
+    assert {"history", "actual", "base", "expert", "proxy", "proxy_alpha_1", "proxy band"} <= names, names
     table = next(frame.value for frame in at.dataframe if "NLL" in frame.value.columns)
-    assert list(table.index) == ["base", "expert", "proxy"]
+    assert list(table.index) == ["base", "expert", "proxy", "proxy_alpha_1"]
+    assert any("validation NLL" in c.proto.spec for c in at.get("plotly_chart"))  # the alpha curve
     assert list(table.columns) == ["MSE", "MAE", "sMAPE", "MASE", "NLL"]
     assert table.loc["proxy", "MSE"] == pytest.approx(outcome.test_metrics["mse"])
     available = outcome.test_metrics["windows_available"]

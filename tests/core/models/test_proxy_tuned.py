@@ -28,10 +28,14 @@ def _forecaster(**options) -> ProxyTuned:
     )
 
 
-def test_a_few_expert_steps_lower_its_loss_on_held_out_windows():
-    """The runner's Trainer tunes the forecaster itself: the expert's adapters, on text, with the
-    language-model loss the forecaster states."""
-    model = _forecaster(lora_rank=8)
+@pytest.mark.parametrize(
+    "small, tune, trained",
+    [("numeric", "full", "expert.lm."), ("numeric", "lora", "lora_"), ("tiny-random-llama", "lora", "lora_")],
+)
+def test_a_few_expert_steps_lower_its_loss_on_held_out_windows(small, tune, trained):
+    """The runner's Trainer tunes the forecaster itself: the expert (every weight of the numeric
+    model, or LoRA adapters), on text, with the language-model loss the forecaster states."""
+    model = _forecaster(lora_rank=8, small=small, tune=tune)
     series = 20 + 5 * np.sin(np.arange(400) * 2 * np.pi / 12)
     make = dict(serialise=model.window, end_id=model.alphabet.end_id, pad_id=model.pad_id)
     train = lm_windows(series[:300], 24, 6, max_windows=64, **make)
@@ -42,8 +46,9 @@ def test_a_few_expert_steps_lower_its_loss_on_held_out_windows():
     fit = trainer.fit(torch.utils.data.DataLoader(train, batch_size=8, shuffle=True), loader)
     assert fit.best_val_loss < before - 0.1
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
-    assert trainable and all("lora_" in n and n.startswith("expert.") for n in trainable)  # only the adapters
-    assert set(model.trainable_state()) == trainable  # the base model never enters a checkpoint
+    assert trainable and all(trained in n and n.startswith("expert.") for n in trainable)
+    # the base model and the anti-expert never enter a checkpoint; the chosen alpha does
+    assert set(model.trainable_state()) == trainable | {"chosen_alpha"}
     trainable_count, total = model.parameter_counts()
     assert total > sum(p.numel() for p in model.parameters())  # the held base model counts
 
@@ -68,15 +73,13 @@ def test_lm_windows_label_every_real_token_and_ignore_padding():
 
 def test_the_forecaster_checks_its_settings():
     with pytest.raises(ValueError, match="features S"):
-        ProxyTuned(
-            ProxyConfig(n_channels=2, base="tiny-random-llama", small="tiny-random-llama", small_layers=1)
-        )
+        ProxyTuned(ProxyConfig(n_channels=2, base="tiny-random-llama"))
     with pytest.raises(ValueError, match="temperature"):
-        ProxyTuned(
-            ProxyConfig(temperature=0, base="tiny-random-llama", small="tiny-random-llama", small_layers=1)
-        )
-    with pytest.raises(ValueError, match="cannot keep 4"):
-        ProxyTuned(ProxyConfig(base="tiny-random-llama", small="tiny-random-llama", small_layers=4))
+        ProxyTuned(ProxyConfig(temperature=0, base="tiny-random-llama"))
+    with pytest.raises(ValueError, match="numeric reads at most 1023 tokens"):
+        ProxyTuned(ProxyConfig(base="tiny-random-llama", context_tokens=2000))
+    with pytest.raises(ValueError, match="pretrained again"):  # a run tuned from other numeric weights
+        ProxyTuned(ProxyConfig(base="tiny-random-llama", small_weights="0123456789abcdef"))
 
 
 def test_a_forecast_past_the_data_decodes_fresh_samples_into_scaled_values():
@@ -113,7 +116,13 @@ def test_a_proxy_run_end_to_end_stores_three_forecasts_and_reloads(tmp_path):
     assert result.forecast.shape == result.actual.shape == (2, 4, 1)
     metrics = run.test_metrics
     assert metrics["windows"] == 2 and metrics["windows_available"] > 100
-    assert set(result.variants) == {"base", "expert", "proxy"} and result.variant_name == "proxy"
+    assert set(result.variants) == {"base", "expert", "proxy", "proxy_alpha_1"}
+    assert result.variant_name == "proxy"
+    # alpha was chosen on validation windows, among six, and is the one with the lowest NLL there
+    curve = metrics["alpha_curve"]
+    assert list(curve) == ["0", "0.25", "0.5", "1", "1.5", "2"] and metrics["alpha_windows"] == 3
+    assert metrics["alpha"] == min((value, float(alpha)) for alpha, value in curve.items())[1]
+    assert metrics["alpha_chosen_on"] == "validation"
     for variant in result.variants.values():
         assert np.all(variant.bands[0.8].lower <= variant.bands[0.8].upper)
         assert np.all(variant.bands[0.95].lower <= variant.bands[0.8].lower + 1e-6)
@@ -126,9 +135,10 @@ def test_a_proxy_run_end_to_end_stores_three_forecasts_and_reloads(tmp_path):
     assert np.allclose(
         result.actual_scaled[1, :, 0], result.test_inputs[start + 36 : start + 40, 0], atol=1e-6
     )
-    model = rebuild_model(store, outcome.run_id)  # the stored LoRA weights load strictly
+    model = rebuild_model(store, outcome.run_id)  # the stored weights load strictly
     stored = store.load_checkpoint(outcome.run_id)
     assert all(torch.equal(model.state_dict()[k], v) for k, v in stored.items())
+    assert float(model.chosen_alpha) == metrics["alpha"]  # a reload forecasts with the chosen alpha
     with pytest.raises(ValueError, match="features S"):
         run_training(RunSpec(**{**spec.__dict__, "features": "M"}), load_builtin("ILI"), store)
 
@@ -151,3 +161,11 @@ def test_the_command_line_defaults_proxy_runs_to_the_target_alone():
         resolve_spec(build_request(parser.parse_args(["--data", "ILI", "--model", "dlinear"])), ili).features
         == "M"
     )
+
+
+def test_a_run_of_the_earlier_cut_down_small_model_says_to_train_it_again():
+    from core.models.registry import rebuild
+
+    stored = {"seq_len": 96, "pred_len": 24, "n_channels": 1, "small": "smollm2-135m", "small_layers": 4}
+    with pytest.raises(ValueError, match="SmolLM2 cut to its first layers.*train it again"):
+        rebuild("proxy_tuned", stored)
