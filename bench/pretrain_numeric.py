@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import machine  # noqa: E402
+from bench.common import machine, today  # noqa: E402
 from core.proxy import numeric_llama  # noqa: E402
 from core.proxy.pretrain import Corpus, held_out_nll, pretrain  # noqa: E402
 
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     numeric_llama.save_numeric_llama(model, args.out)
     result = {
         "when": datetime.now().isoformat(timespec="seconds"),
+        "date": today(),
         "machine": machine(),
         "precision": "fp32",
         "architecture": numeric_llama.ARCHITECTURE
