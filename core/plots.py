@@ -483,6 +483,19 @@ def _add_band(fig: go.Figure, x, lower, upper, color: str, name: str) -> None:
     )
 
 
+# What each of proxy decoding's configurations is, in words (`Predictions.variants` names them).
+VARIANT_LABELS = {
+    "base": "language model alone (α = 0)",
+    "expert": "small tuned model alone",
+    "proxy": "proxy-tuned, chosen α",
+    "proxy_alpha_1": "proxy-tuned, α = 1",
+}
+
+
+def variant_label(name: str) -> str:
+    return VARIANT_LABELS.get(name, name)
+
+
 def variants_figure(
     history: pd.Series, actual: pd.Series, variants: dict[str, pd.DataFrame], title: str = ""
 ) -> go.Figure:
@@ -494,8 +507,8 @@ def variants_figure(
             x=history.index, y=history.to_numpy(), mode="lines", name="history", line=dict(color="#444")
         )
     )
-    for i, (name, frame) in enumerate(variants.items()):
-        color = _PALETTE[(i + 1) % len(_PALETTE)]
+    for i, (key, frame) in enumerate(variants.items()):
+        color, name = _PALETTE[(i + 1) % len(_PALETTE)], variant_label(key)
         if "lower" in frame:
             _add_band(fig, frame.index, frame["lower"], frame["upper"], color, name)
         fig.add_trace(
@@ -528,7 +541,7 @@ def variants_table(
     shown = [m for m in metrics if any(m in scores for scores in variants.values())]
     return pd.DataFrame(
         [[scores.get(m, float("nan")) for m in shown] for scores in variants.values()],
-        index=pd.Index(list(variants), name="variant"),
+        index=pd.Index([variant_label(name) for name in variants], name="forecast"),
         columns=[METRIC_LABELS.get(m, m) for m in shown],
     )
 
@@ -559,7 +572,7 @@ def alpha_figure(curve: dict[str, float], chosen: float, title: str = "") -> go.
     fig.update_layout(
         title=title,
         height=300,
-        xaxis_title="α: how strongly the tuned expert steers (0 = language model alone, 1 = the paper's)",
+        xaxis_title="α: how strongly the small tuned model steers (0: language model alone; 1: the standard)",
         yaxis_title="NLL per step (lower is better)",
         **_LAYOUT,
     )

@@ -246,7 +246,9 @@ def show_alpha_curve(test: dict, key: str) -> None:
         else f"was fixed in the settings at {alpha:g}; the curve shows what the validation windows said"
     )
     st.caption(
-        f"The forecast is the language model's next digits, nudged by the small model tuned on this series: "
-        f"α says how hard. α {how}. At α = 0 the language model writes alone; α = 1 is proxy-tuning as "
-        "its paper has it. Both are decoded on the test windows below, for comparison."
+        f"The forecast is the language model's next digits, nudged by a small model tuned on this series "
+        f"(minus the same small model before tuning): α says how hard; a higher α follows the tuned model "
+        f"more. α {how}. At α = 0 the language model writes alone; α = 1 is the method's standard setting "
+        "(proxy-tuning, Liu et al., 2024). The table of forecasts above has both, for comparison. NLL: how "
+        "surprised the forecast is by what really happened, per step (lower is better)."
     )

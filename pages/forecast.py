@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core import horizon, plots, verdict
+from core.lm.registry import backbone_spec
 from core.runs import showcase
 from core.runs.config import config_json, config_toml, spec_from_config
 from core.runs.rebuild import forecast_ahead, rebuild_model
@@ -385,20 +386,36 @@ if result.variants:
         )
         for name, variant in result.variants.items()
     }
+    options = run.config.get("model_config", {})
+    if options.get("base") and backbone_spec(options["base"]).untrained:
+        st.warning(
+            f"This run's language model, {options['base']}, has random weights (it exists for tests): its "
+            "forecasts say nothing about what a language model can do. Train it again with a real one."
+        )
     st.plotly_chart(
         plots.variants_figure(
             history_window,
             pd.Series(result.actual[window, :, channel], index=steps),
             variant_frames,
-            title=f"{channels[channel]}: {', '.join(result.variants)}",
+            title=f"{channels[channel]}: the same window forecast {len(result.variants)} ways",
         ),
         width="stretch",
     )
     forecast, available = len(result.window_index), result.windows_available
+    same = (
+        " The two proxy-tuned lines coincide: α = 1 was the one chosen."
+        if metrics.get("alpha") == 1.0 and "proxy_alpha_1" in result.variants
+        else ""
+    )
     st.caption(
         f"Forecast window {window + 1} of {forecast}: test window {position + 1} of {available}. The same "
         f"trained model forecast each window {len(result.variants)} ways; dashed lines are each one's "
-        f"forecast.{band_caption(next(iter(result.variants.values())).bands)}"
+        f"forecast.{band_caption(next(iter(result.variants.values())).bands)}{same}"
+        + (
+            f" Language model: {options['base']}; small model: {options.get('small')}."
+            if options.get("base")
+            else ""
+        )
     )
     st.dataframe(
         plots.variants_table(metrics.get("variants") or {}),
@@ -412,8 +429,10 @@ if result.variants:
     st.caption(
         f"Metrics over the {forecast} forecast test windows of {available} available (evenly spaced). MSE, "
         "MAE and MASE on scaled values like every run's, sMAPE in percent of the series' own units; NLL is "
-        "the negative log-likelihood of the true future per time step, in the series' own units (lower "
-        f"is better). The metrics at the top are the {metrics.get('variant_name') or 'main'} forecast's."
+        "the negative log-likelihood of the true future per time step, in the series' own units: how "
+        "surprised the forecast was by what really happened (lower is better; it can be below zero). "
+        f"The metrics at the top are the {plots.variant_label(metrics.get('variant_name') or 'main')} "
+        "forecast's."
         + (
             f" Malformed samples: {extra.get('redrawn', 0)} redrawn, {extra.get('dropped', 0)} dropped "
             f"(still malformed after every redraw); {extra.get('tokens_per_s', float('nan')):.0f} tokens "

@@ -113,7 +113,7 @@ def option_input(column, field, default, key: str):
             label,
             choices,
             index=choices.index(default) if default in choices else 0,
-            format_func=lambda name: labels.get(name, name),
+            format_func=lambda name: str(labels.get(name, name)),
             help=hints.get("help"),
             key=key,
         )

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 
 from core.data import ProtocolData
 from core.lm import WRITING_CHOICES, WRITING_LABELS, check_shared_vocabulary, load_causal_lm, with_lora
+from core.lm.registry import backbone_spec
 from core.models.contract import (
     Band,
     Forecaster,
@@ -68,9 +69,13 @@ CONFIGURATIONS = {
 }
 ALPHAS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0)  # the alphas compared on validation; 0 is the base alone
 ALPHA_LABELS = {
-    None: "chosen on validation (the lowest NLL)",
+    None: "chosen on the validation part (recommended)",
     0.0: "0: the language model alone",
-    1.0: "1: the paper's proxy-tuning",
+    0.25: "0.25",
+    0.5: "0.5",
+    1.0: "1: the method's standard (Liu et al., 2024)",
+    1.5: "1.5",
+    2.0: "2",
 }
 LEVELS = (0.8, 0.95)  # the samples' central 80 % (10 % to 90 % quantiles) and 95 % bands
 NUMERIC = "numeric"  # the small model: the project's numeric Llama
@@ -169,9 +174,14 @@ class ProxyTuned(Forecaster):
             "chosen_alpha", torch.tensor(1.0 if config.alpha is None else float(config.alpha))
         )
         positions = getattr(base.config, "max_position_embeddings", None) or base.config.n_positions
-        for name, most in ((config.base, positions), (config.small, limits["positions"])):
-            if config.context_tokens > most:
-                raise ValueError(f"{name} reads at most {most} tokens; lower the context to {most} or less")
+        most = min(positions, limits["positions"])
+        if config.context_tokens > most:
+            reader = config.base if positions == most else SMALL_LABELS.get(config.small, config.small)
+            raise ValueError(
+                f"the context of {config.context_tokens} tokens is too long: {reader} reads at most {most}; "
+                f"set context tokens to {most} or less"
+            )
+        self.untrained_backbone = backbone_spec(config.base).untrained  # random weights: pages say so
 
     def _small_model(self, config: ProxyConfig, tokenizer):
         """The small model before tuning (a private copy, frozen) and its limits: the vocabulary

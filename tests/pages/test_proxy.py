@@ -81,7 +81,7 @@ def test_proxy_launches_from_the_train_page_and_shows_each_configuration(runs_di
     verdicts = [e.value for e in [*at.success, *at.warning, *at.error]]
     assert any("than repeating" in v or "as accurate as" in v for v in verdicts), verdicts
     table = at.dataframe[0].value
-    assert list(table.index) == ["base", "expert", "proxy", "proxy_alpha_1"]
+    assert list(table.index) == ["language model alone (α = 0)", "small tuned model alone", "proxy-tuned, chosen α", "proxy-tuned, α = 1"]
     assert list(table.columns) == ["MSE", "MAE", "sMAPE", "MASE", "NLL"]
     assert np.isfinite(table.to_numpy()).all()
     assert any("Forecast 2 of" in c.value and "4 ways" in c.value for c in at.caption)
@@ -126,12 +126,14 @@ def test_forecast_page_shows_the_four_forecasts_of_a_proxy_run(runs_dir):
     }
     # ... and the decoded window with all four configurations.
     names = {trace.get("name") for trace in window}
-    assert {"history", "actual", "base", "expert", "proxy", "proxy_alpha_1", "proxy band"} <= names, names
+    assert {"history", "actual", "proxy-tuned, chosen α", "proxy-tuned, chosen α band"} <= names, names
+    assert {"language model alone (α = 0)", "small tuned model alone", "proxy-tuned, α = 1"} <= names, names
     table = next(frame.value for frame in at.dataframe if "NLL" in frame.value.columns)
-    assert list(table.index) == ["base", "expert", "proxy", "proxy_alpha_1"]
+    assert list(table.index) == ["language model alone (α = 0)", "small tuned model alone", "proxy-tuned, chosen α", "proxy-tuned, α = 1"]
+    assert any("random weights" in w.value for w in at.warning)  # the tiny base is said to be untrained
     assert any("validation NLL" in c.proto.spec for c in at.get("plotly_chart"))  # the alpha curve
     assert list(table.columns) == ["MSE", "MAE", "sMAPE", "MASE", "NLL"]
-    assert table.loc["proxy", "MSE"] == pytest.approx(outcome.test_metrics["mse"])
+    assert table.loc["proxy-tuned, chosen α", "MSE"] == pytest.approx(outcome.test_metrics["mse"])
     available = outcome.test_metrics["windows_available"]
     assert any(f"2 forecast test windows of {available}" in c.value and "NLL" in c.value for c in at.caption)
     at.slider[0].set_value(1).run()  # the first decoded window

@@ -76,7 +76,7 @@ def test_the_forecaster_checks_its_settings():
         ProxyTuned(ProxyConfig(n_channels=2, base="tiny-random-llama"))
     with pytest.raises(ValueError, match="temperature"):
         ProxyTuned(ProxyConfig(temperature=0, base="tiny-random-llama"))
-    with pytest.raises(ValueError, match="numeric reads at most 1023 tokens"):
+    with pytest.raises(ValueError, match="numeric Llama .* reads at most 1023; set context tokens to 1023"):
         ProxyTuned(ProxyConfig(base="tiny-random-llama", context_tokens=2000))
     with pytest.raises(ValueError, match="pretrained again"):  # a run tuned from other numeric weights
         ProxyTuned(ProxyConfig(base="tiny-random-llama", small_weights="0123456789abcdef"))
