@@ -14,6 +14,7 @@ import streamlit as st
 
 from core import horizon, plots, verdict
 from core.lm.registry import backbone_spec
+from core.models.registry import MODELS
 from core.runs import showcase
 from core.runs.config import config_json, config_toml, spec_from_config
 from core.runs.rebuild import forecast_ahead, rebuild_model
@@ -263,7 +264,9 @@ future_key = f"future_{run.id}"
 # Downloads say which run they came from: its name (model and data set) and id.
 file_stem = re.sub(r"[^A-Za-z0-9]+", "_", f"{run.name or run.model}").strip("_").lower() + f"_{run.id}"
 series = result.series
-cheap = (cost.total_params or 0) < AUTO_FORECAST_PARAMS  # small models forecast ahead on opening
+# Small models forecast ahead as the page opens; a model that decodes digit by digit never does,
+# however small: its cost is the decoding (minutes on a CPU), not its size.
+cheap = (cost.total_params or 0) < AUTO_FORECAST_PARAMS and not MODELS[run.model].model_class.decodes
 if series is not None and cheap and future_key not in st.session_state:
     try:
         st.session_state[future_key] = future_table(run.id)

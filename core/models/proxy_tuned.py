@@ -473,7 +473,8 @@ class ProxyTuned(Forecaster):
             raise ValueError("the test split holds no full window; shorten the look-back or the horizon")
         chosen = evenly_spaced(count, self.config.test_windows)
         # Decoding steps read one token per row: on a CPU, bf16 autocast re-casts every weight per
-        # step and ran slower than fp32 (bench/results/proxy_speed.json); a GPU keeps the trainer's.
+        # step and ran 0.72-0.83x as fast as fp32 (proxy_speed.json of 2026-11-26); a GPU keeps the
+        # trainer's precision.
         autocast = "fp32" if context.device.type == "cpu" else context.precision
         decoded = self.decode_windows(
             test, chosen, context.seed, autocast, context.report, context.check_cancelled
