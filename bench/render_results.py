@@ -1271,6 +1271,12 @@ SPEED: list[tuple[str, str, str, Callable[[dict], tuple[str, list[str], str]]]] 
         numeric_pretrain,
     ),
     (
+        "numeric_pretrain_fresh_clone.json",
+        "make pretrain-numeric in a fresh clone",
+        "Pretraining the numeric Llama again, from a fresh clone",
+        numeric_pretrain,
+    ),
+    (
         "proxy_tuning.json",
         "bench/bench_proxy.py --part tune",
         "Tuning proxy decoding's expert: every weight or LoRA, at equal time",
