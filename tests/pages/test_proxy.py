@@ -16,6 +16,13 @@ APP = str(ROOT / "streamlit_app.py")
 TINY = TINY_PROXY
 
 LOOK_BACK, HORIZON = 36, 6
+# The four decoded forecasts of a proxy run, as the pages name them.
+FORECASTS = [
+    "language model alone (α = 0)",
+    "small tuned model alone",
+    "proxy-tuned, chosen α",
+    "proxy-tuned, α = 1",
+]
 
 
 def _proxy_train_page() -> AppTest:
@@ -81,7 +88,7 @@ def test_proxy_launches_from_the_train_page_and_shows_each_configuration(runs_di
     verdicts = [e.value for e in [*at.success, *at.warning, *at.error]]
     assert any("than repeating" in v or "as accurate as" in v for v in verdicts), verdicts
     table = at.dataframe[0].value
-    assert list(table.index) == ["language model alone (α = 0)", "small tuned model alone", "proxy-tuned, chosen α", "proxy-tuned, α = 1"]
+    assert list(table.index) == FORECASTS
     assert list(table.columns) == ["MSE", "MAE", "sMAPE", "MASE", "NLL"]
     assert np.isfinite(table.to_numpy()).all()
     assert any("Forecast 2 of" in c.value and "4 ways" in c.value for c in at.caption)
@@ -129,7 +136,7 @@ def test_forecast_page_shows_the_four_forecasts_of_a_proxy_run(runs_dir):
     assert {"history", "actual", "proxy-tuned, chosen α", "proxy-tuned, chosen α band"} <= names, names
     assert {"language model alone (α = 0)", "small tuned model alone", "proxy-tuned, α = 1"} <= names, names
     table = next(frame.value for frame in at.dataframe if "NLL" in frame.value.columns)
-    assert list(table.index) == ["language model alone (α = 0)", "small tuned model alone", "proxy-tuned, chosen α", "proxy-tuned, α = 1"]
+    assert list(table.index) == FORECASTS
     assert any("random weights" in w.value for w in at.warning)  # the tiny base is said to be untrained
     assert any("validation NLL" in c.proto.spec for c in at.get("plotly_chart"))  # the alpha curve
     assert list(table.columns) == ["MSE", "MAE", "sMAPE", "MASE", "NLL"]
