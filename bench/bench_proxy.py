@@ -297,24 +297,6 @@ def _train_expert(model, train_set, val_set) -> tuple[object, float]:
     return fit, time.perf_counter() - started
 
 
-def _choose_alpha(model, windows: list[tuple[np.ndarray, np.ndarray]]) -> dict:
-    """alpha by the proxy's mean validation NLL over (history, future) windows, as
-    `ProxyTuned.select_on_validation` chooses it for a dashboard run."""
-    from core.models.proxy_tuned import ALPHAS
-
-    totals = dict.fromkeys(ALPHAS, 0.0)
-    for history, future in windows:
-        for alpha, value in model.alpha_nlls(history, future).items():
-            totals[alpha] += value / len(windows)
-    chosen = min(ALPHAS, key=lambda alpha: (totals[alpha], alpha))
-    model.chosen_alpha.fill_(chosen)
-    return {
-        "alpha": chosen,
-        "alpha_curve": {f"{a:g}": v for a, v in totals.items()},
-        "alpha_windows": len(windows),
-    }
-
-
 CONFIGURATIONS = ("base", "expert", "proxy", "proxy_alpha_1")  # decoded; the rest are baselines
 
 
@@ -379,7 +361,8 @@ def _summary(rows: list[dict], metrics_: tuple[str, ...]) -> dict:
 
 def ili(windows: int) -> dict:
     from core.models.proxy_tuned import ProxyConfig, ProxyTuned
-    from core.proxy.windows import evenly_spaced, lm_windows
+    from core.proxy.windows import lm_windows
+    from core.windows import evenly_spaced
 
     seq_len, horizon = 96, 24
     dataset, data, raw = _ili_splits(seq_len)
@@ -394,8 +377,8 @@ def ili(windows: int) -> dict:
     )
     val = raw["val"]
     val_starts = evenly_spaced(len(val) - seq_len - horizon + 1, 16)
-    chosen = _choose_alpha(
-        model, [(val[s : s + seq_len], val[s + seq_len : s + seq_len + horizon]) for s in val_starts]
+    chosen = model.choose_alpha(
+        [(val[s : s + seq_len], val[s + seq_len : s + seq_len + horizon]) for s in val_starts]
     )
     _say(alpha=chosen)
     test = raw["test"]
@@ -469,7 +452,8 @@ def m4(n_series: int) -> dict:
     from core import metrics
     from core.evaluation import evaluate_m4, read_m4
     from core.models.proxy_tuned import ProxyConfig, ProxyTuned
-    from core.proxy.windows import evenly_spaced, lm_dataset
+    from core.proxy.windows import lm_dataset
+    from core.windows import evenly_spaced
 
     horizon, season, look_back = 48, 24, 96
     group = read_m4(SHARED / "m4" / "Hourly-train.csv", SHARED / "m4" / "Hourly-test.csv", horizon)
@@ -502,8 +486,8 @@ def m4(n_series: int) -> dict:
     fit, train_s = _train_expert(model, lm_dataset(train_rows, pad), lm_dataset(val_rows, pad))
     # alpha on 16 of the validation series: each one's training part but its last 48 values, then those
     alpha_series = [val_series[k] for k in evenly_spaced(len(val_series), 16)]
-    chosen = _choose_alpha(
-        model, [(group.train[i][:-horizon], group.train[i][-horizon:]) for i in alpha_series]
+    chosen = model.choose_alpha(
+        [(group.train[i][:-horizon], group.train[i][-horizon:]) for i in alpha_series]
     )
     _say(alpha=chosen)
 

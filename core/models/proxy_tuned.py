@@ -27,6 +27,7 @@ compare across models.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,7 +59,8 @@ from core.proxy.decoding import (
     sample_forecast,
 )
 from core.proxy.serialize import Alphabet, NumberFormat, WindowText, window_text
-from core.proxy.windows import IGNORE, evenly_spaced, lm_windows
+from core.proxy.windows import IGNORE, lm_windows
+from core.windows import evenly_spaced
 
 # What the test windows are decoded with: (configuration, alpha); None is the chosen alpha.
 CONFIGURATIONS = {
@@ -130,6 +132,12 @@ def data_options(data: ProtocolData, description: str) -> dict:
     return {"input_mean": data.scaler.mean.tolist(), "input_std": data.scaler.std.tolist()}
 
 
+def _positions(model) -> int:
+    """How many positions a causal language model reads (Llama-style configs name it one way, GPT-2
+    another)."""
+    return getattr(model.config, "max_position_embeddings", None) or model.config.n_positions
+
+
 class ProxyTuned(Forecaster):
     """Holds the expert (trainable, registered: LoRA on a private copy of the small model) and the
     base model (frozen, cached, not registered: it never enters a checkpoint and `.train()` never
@@ -173,7 +181,7 @@ class ProxyTuned(Forecaster):
         self.register_buffer(
             "chosen_alpha", torch.tensor(1.0 if config.alpha is None else float(config.alpha))
         )
-        positions = getattr(base.config, "max_position_embeddings", None) or base.config.n_positions
+        positions = _positions(base)
         most = min(positions, limits["positions"])
         if config.context_tokens > most:
             reader = config.base if positions == most else SMALL_LABELS.get(config.small, config.small)
@@ -189,7 +197,7 @@ class ProxyTuned(Forecaster):
         if config.small != NUMERIC:
             small, small_tokenizer = load_causal_lm(config.small, private=True)
             check_shared_vocabulary(tokenizer, small_tokenizer, config.base, config.small)
-            positions = getattr(small.config, "max_position_embeddings", None) or small.config.n_positions
+            positions = _positions(small)
             return small, {"vocab": [small.config.vocab_size], "positions": positions}
         digest = numeric_llama.weights_digest()
         if config.small_weights is None:
@@ -362,29 +370,17 @@ class ProxyTuned(Forecaster):
             for alpha in alphas
         }
 
-    def select_on_validation(self, context: PredictionContext) -> dict:
-        """Alpha: the one of ALPHAS whose proxy gives the true continuations of `alpha_windows`
-        evenly spaced validation windows the lowest mean NLL (the smaller alpha on a tie), unless the
-        config fixes it. The curve is returned either way."""
-        val = self._raw(context.data, "val")
-        seq_len, pred_len = self.config.seq_len, self.config.pred_len
-        count = len(val) - seq_len - pred_len + 1
-        if count < 1:
-            raise ValueError(
-                "the validation split holds no full window; shorten the look-back or the horizon"
-            )
-        starts = evenly_spaced(count, self.config.alpha_windows)
+    def choose_alpha(self, windows, on_window: Callable[[int, int], None] | None = None) -> dict:
+        """Alpha: the one of ALPHAS whose proxy gives the true futures of `windows` ((history,
+        future) pairs) the lowest mean NLL, the smaller alpha on a tie; stored as the alpha to decode
+        with unless the config fixes it. `on_window(done, total)` is called before each window. The
+        curve is returned either way."""
         totals = dict.fromkeys(ALPHAS, 0.0)
-        for done, start in enumerate(starts):
-            context.check_cancelled()
-            context.report(
-                phase="choosing alpha on the validation split", phase_done=done, phase_total=len(starts)
-            )
-            nlls = self.alpha_nlls(
-                val[start : start + seq_len], val[start + seq_len : start + seq_len + pred_len]
-            )
-            for alpha, value in nlls.items():
-                totals[alpha] += value / len(starts)
+        for done, (history, future) in enumerate(windows):
+            if on_window is not None:
+                on_window(done, len(windows))
+            for alpha, value in self.alpha_nlls(history, future).items():
+                totals[alpha] += value / len(windows)
         chosen = min(ALPHAS, key=lambda alpha: (totals[alpha], alpha))
         if self.config.alpha is None:
             self.chosen_alpha.fill_(chosen)
@@ -392,8 +388,28 @@ class ProxyTuned(Forecaster):
             "alpha": float(self.chosen_alpha),
             "alpha_chosen_on": "validation" if self.config.alpha is None else "fixed in the settings",
             "alpha_curve": {f"{alpha:g}": value for alpha, value in totals.items()},
-            "alpha_windows": len(starts),
+            "alpha_windows": len(windows),
         }
+
+    def select_on_validation(self, context: PredictionContext) -> dict:
+        """`choose_alpha` on `alpha_windows` evenly spaced windows of the validation split."""
+        val = self._raw(context.data, "val")
+        seq_len, pred_len = self.config.seq_len, self.config.pred_len
+        count = len(val) - seq_len - pred_len + 1
+        if count < 1:
+            raise ValueError(
+                "the validation split holds no full window; shorten the look-back or the horizon"
+            )
+        windows = [
+            (val[start : start + seq_len], val[start + seq_len : start + seq_len + pred_len])
+            for start in evenly_spaced(count, self.config.alpha_windows)
+        ]
+
+        def on_window(done: int, total: int) -> None:
+            context.check_cancelled()
+            context.report(phase="choosing alpha on the validation split", phase_done=done, phase_total=total)
+
+        return self.choose_alpha(windows, on_window)
 
     def decode_windows(
         self,

@@ -9,13 +9,9 @@ import torch
 from torch.utils.data import TensorDataset
 
 from core.proxy.serialize import WindowText
+from core.windows import evenly_spaced
 
 IGNORE = -100  # label of padding: no loss
-
-
-def evenly_spaced(count: int, at_most: int) -> np.ndarray:
-    """At most `at_most` indices spread over range(count), first and last included."""
-    return np.unique(np.linspace(0, count - 1, min(count, at_most)).round().astype(int))
 
 
 def lm_windows(
