@@ -604,3 +604,28 @@ def test_one_click_renders_each_try_the_chosen_run_and_the_total_against_its_tar
 def test_committed_interval_and_one_click_files_render():
     _, notes = render_results.render(ROOT / "bench" / "results")
     assert not [note for note in notes if "intervals.json" in note or "one_click.json" in note]
+
+
+def test_proxy_at_the_paper_alpha_is_one_row_when_validation_chose_it():
+    report = json.loads((ROOT / "bench" / "results" / "proxy_ili.json").read_text())
+    title = "Proxy-tuned decoding on ILI"
+
+    def proxy_rows(report):
+        lines = render_results.accuracy_blocks(
+            "proxy_ili.json", "bench/bench_proxy.py --part ili", title, render_results.proxy_caption, report
+        )["mse"]
+        return [line for line in lines if line.startswith("| proxy-tuned decoding")]
+
+    assert report["alpha"] == 1  # the committed run chose the paper's alpha
+    rows = proxy_rows(report)
+    assert len(rows) == 1 and "α 1 (chosen on validation)" in rows[0]
+
+    report["alpha"] = 0.5
+    for row in report["rows"]:
+        if row.get("configuration") == "proxy":
+            row["options"]["alpha"] = 0.5
+    rows = proxy_rows(report)
+    assert [("α 0.5 (chosen on validation)" in r, "α 1 (the paper's)" in r) for r in rows] == [
+        (True, False),
+        (False, True),
+    ]
