@@ -70,7 +70,7 @@ def fit_window_lengths(dataset: Dataset) -> str | None:
         f"the look-back is now {horizon.span(look_back, dataset.freq)} (it was {seq_len} steps)"
         if look_back != seq_len
         else "",
-        f"the horizon the {horizon.describe(steps, dataset.freq)} (it was {pred_len} steps)"
+        f"the horizon is now the {horizon.describe(steps, dataset.freq)} (it was {pred_len} steps)"
         if steps != pred_len
         else "",
     ]

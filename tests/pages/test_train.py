@@ -143,8 +143,8 @@ def test_a_short_series_shortens_the_look_back_and_horizon_it_is_loaded_with(run
     note = at.session_state["dataset_notes"][-1]
     assert note == (
         "This series has 30 rows, too few for the look-back and horizon set before, so the look-back is now "
-        "9 weeks (it was 96 steps) and the horizon the next 2 weeks (it was 96 steps). Change them in the "
-        "sidebar."
+        "9 weeks (it was 96 steps) and the horizon is now the next 2 weeks (it was 96 steps). Change them "
+        "in the sidebar."
     )
     # A long series next: the lengths set before come back.
     at.button(key="load_ili").click().run()
