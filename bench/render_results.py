@@ -301,7 +301,8 @@ def scored(row: dict) -> str:
         forecasts = row.get("forecasts")
         channels = f" × {forecasts // n} channels = {forecasts:,} forecasts" if forecasts else ""
         return f"every {ordinal(row['every'])} test window ({n:,}{channels})"
-    ids = f" ({', '.join(row['series_ids'])})" if row.get("series_ids") else ""
+    listed = row.get("series_ids") or []
+    ids = f" ({', '.join(listed)})" if 0 < len(listed) <= 8 else ""  # a longer list is in the JSON
     return f"{n:,} of {row['out_of']:,} {unit}, evenly spaced{ids}"
 
 
@@ -424,13 +425,28 @@ def accuracy_table(rows: list[dict], kind: Kind, machine: str) -> list[str]:
     return table(header, cells)
 
 
+METRIC_NAMES = {"mse": "MSE", "mae": "MAE", "smape": "sMAPE", "mase": "MASE", "nll_per_step": "NLL"}
+
+
+def gap_words(share: float | None) -> str:
+    """The share of the base-to-expert gap the proxy closes ((base − proxy) / (base − expert)), in
+    words; None: the expert is not better than the base."""
+    if share is None:
+        return "the expert is not better than the base here, so there is no gap to close"
+    if share > 1:
+        return f"the proxy goes past the expert (it closes {share:.0%} of the gap between them)"
+    most = "most of it" if share > 0.5 else "not most of it"
+    return f"the proxy closes {share:.0%} of the gap between the base and the expert ({most})"
+
+
 def proxy_caption(report: dict) -> str:
     settings, expert = report["settings"], report["expert"]
     if "alpha_curve" not in report:
         raise Shape("no alpha chosen on validation (an older shape)")
     curve = ", ".join(f"{alpha}: {value:.2f}" for alpha, value in report["alpha_curve"].items())
     closed = "; ".join(
-        f"{metric_name}: {words}" for metric_name, words in report["summary"]["in_words"].items()
+        f"{METRIC_NAMES.get(name, name)}: {gap_words(share)}"
+        for name, share in report["summary"]["gap_closed"].items()
     )
     paper = "; that is the paper's α, so the proxy has one row" if report["alpha"] == 1 else ""
     return (
