@@ -20,6 +20,8 @@ from core import horizon, metrics
 from core.models import baselines
 
 TIE = 0.02  # skills within ±2 % are called "about as accurate"
+FEW_WINDOWS = 30  # fewer past forecasts than this: the share won is uncertain by ±10 points or more
+NARROW_BAND = 0.6  # an 80 % range holding fewer of the actual values than this is too narrow to trust
 
 
 def baseline_forecasts(
@@ -72,6 +74,26 @@ class Verdict:
     headline: str  # one sentence, the worse news first
     advice: str  # what to try when the model does not win; empty when it does
     better: bool | None  # None: about as good
+    caution: str = ""  # why to read it with care (few past forecasts, too narrow a range); may be empty
+
+
+def caution(scores: dict) -> str:
+    """Plain words on what makes the verdict or the range less sure than it reads: a verdict from few
+    past forecasts, and an 80 % range that held far fewer of the actual values than 80 %."""
+    notes = []
+    windows = scores.get("windows")
+    if windows is not None and windows < FEW_WINDOWS:
+        notes.append(
+            f"It was checked on only {windows} past forecast{'s' if windows != 1 else ''}, so take it as a "
+            "rough guide: a few more could change it."
+        )
+    held = scores.get("coverage_80")
+    if held is not None and np.isfinite(held) and held < NARROW_BAND:
+        notes.append(
+            f"Its 80% range held only {held:.0%} of the actual values: the range is too narrow, so expect "
+            "misses outside it more often than it suggests."
+        )
+    return " ".join(notes)
 
 
 def verdict(scores: dict, freq: str | None) -> Verdict | None:
@@ -85,17 +107,18 @@ def verdict(scores: dict, freq: str | None) -> Verdict | None:
     words = baseline_words(name, int(scores.get("season") or 1), freq)
     wins = base.get("model_wins")
     share = "" if wins is None else f"; better in {wins:.0%} of the past forecasts it was checked on"
+    careful = caution(scores)
     if not np.isfinite(skill):
-        return Verdict(f"Compared with {words}: not measurable on these windows.", "", None)
+        return Verdict(f"Compared with {words}: not measurable on these windows.", "", None, careful)
     if skill > TIE:
-        return Verdict(f"{skill:.0%} lower error than {words}{share}.", "", True)
+        return Verdict(f"{skill:.0%} lower error than {words}{share}.", "", True, careful)
     advice = (
         f"Until a model does better, {words.split(' (')[0]} is the honest forecast for this series. To try "
         "for better: a longer history (look-back), a bigger budget or another model on the Train page."
     )
     if skill < -TIE:
-        return Verdict(f"Worse than {words}: {-skill:.0%} higher error{share}.", advice, False)
-    return Verdict(f"About as accurate as {words} ({skill:+.0%} error){share}.", advice, None)
+        return Verdict(f"Worse than {words}: {-skill:.0%} higher error{share}.", advice, False, careful)
+    return Verdict(f"About as accurate as {words} ({skill:+.0%} error){share}.", advice, None, careful)
 
 
 def score_baselines(

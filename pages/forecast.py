@@ -138,11 +138,11 @@ if found is None:
         "This run was stored before runs were compared with simple baselines; train it again for a verdict."
     )
 elif found.better is True:
-    st.success(f"**{found.headline}**", icon=":material/thumb_up:")
+    st.success(f"**{found.headline}** {found.caution}", icon=":material/thumb_up:")
 elif found.better is False:
-    st.error(f"**{found.headline}** {found.advice}", icon=":material/thumb_down:")
+    st.error(f"**{found.headline}** {found.advice} {found.caution}", icon=":material/thumb_down:")
 else:
-    st.warning(f"**{found.headline}** {found.advice}", icon=":material/balance:")
+    st.warning(f"**{found.headline}** {found.advice} {found.caution}", icon=":material/balance:")
 errors = (metrics.get("units") or {}).get(name)
 columns = st.columns(4)
 if errors:

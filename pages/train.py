@@ -484,7 +484,7 @@ def show_job(snapshot) -> None:
         found = verdict.verdict(test, freq)
         if found is not None:
             show = st.success if found.better else st.error if found.better is False else st.warning
-            show(f"**{found.headline}** {found.advice}")
+            show(f"**{found.headline}** {found.advice} {found.caution}")
         st.caption(
             f"Checked on {test.get('windows', '?')} test forecasts (best checkpoint). Research protocol, "
             f"standardised values: MSE {test.get('mse', float('nan')):.4f}, MAE "

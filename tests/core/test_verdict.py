@@ -54,3 +54,15 @@ def test_baselines_of_windows_and_the_share_of_windows_won():
     good, bad = np.zeros_like(actual), np.ones_like(actual)
     good[0] = 5.0  # loses one window of four
     assert verdict.window_wins(actual, good, bad) == 0.75
+
+
+def test_few_past_forecasts_or_a_too_narrow_range_are_said_with_the_verdict():
+    plenty = verdict.verdict(_scores(0.8, 1.0) | {"windows": 2857, "coverage_80": 0.78}, "h")
+    assert plenty.caution == ""
+    few = verdict.verdict(_scores(0.8, 1.0) | {"windows": 8}, "h")
+    assert few.better is True and few.caution.startswith("It was checked on only 8 past forecasts")
+    narrow = verdict.verdict(_scores(1.2, 1.0) | {"windows": 100, "coverage_80": 0.26}, "h")
+    assert narrow.better is False
+    assert narrow.caution.startswith("Its 80% range held only 26% of the actual values")
+    both = verdict.verdict(_scores(1.0, 1.0) | {"windows": 1, "coverage_80": 0.5}, "h")
+    assert "only 1 past forecast," in both.caution and "held only 50%" in both.caution

@@ -113,6 +113,8 @@ def test_forecast_page_shows_the_four_forecasts_of_a_proxy_run(runs_dir):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/forecast.py").run()
     assert not at.exception, at.exception
+    verdicts = [e.value for e in [*at.success, *at.warning, *at.error]]
+    assert any("checked on only 2 past forecasts" in v for v in verdicts), verdicts  # a rough guide
     on_request = [b for b in at.button if b.key == f"ahead_{outcome.run_id}"]
     assert on_request  # a model that decodes forecasts ahead on request, however small
     on_request[0].click().run()
