@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 from core.decompose import Decomposition
 from core.explain import Heatmap
 from core.patching import make_patches, patch_starts
+from core.verdict import variant_label
 
 # Ten distinct colours (D3's category10), so that a comparison of up to ten rows repeats none.
 _PALETTE = [
@@ -484,18 +485,6 @@ def _add_band(fig: go.Figure, x, lower, upper, color: str, name: str) -> None:
 
 
 # What each of proxy decoding's configurations is, in words (`Predictions.variants` names them).
-VARIANT_LABELS = {
-    "base": "language model alone (α = 0)",
-    "expert": "small tuned model alone",
-    "proxy": "proxy-tuned, chosen α",
-    "proxy_alpha_1": "proxy-tuned, α = 1",
-}
-
-
-def variant_label(name: str) -> str:
-    return VARIANT_LABELS.get(name, name)
-
-
 def variants_figure(
     history: pd.Series, actual: pd.Series, variants: dict[str, pd.DataFrame], title: str = ""
 ) -> go.Figure:

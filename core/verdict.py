@@ -73,13 +73,42 @@ def baseline_words(name: str, season: int, freq: str | None) -> str:
 class Verdict:
     headline: str  # one sentence, the worse news first
     advice: str  # what to try when the model does not win; empty when it does
-    better: bool | None  # None: about as good
+    better: bool | None  # None: about as good, or a win on too few past forecasts to call
     caution: str = ""  # why to read it with care (few past forecasts, too narrow a range); may be empty
+
+
+VARIANT_LABELS = {  # the forecasts of a model that decodes each window several ways, in words
+    "base": "language model alone (α = 0)",
+    "expert": "small tuned model alone",
+    "proxy": "proxy-tuned, chosen α",
+    "proxy_alpha_1": "proxy-tuned, α = 1",
+}
+
+
+def variant_label(name: str) -> str:
+    return VARIANT_LABELS.get(name, name)
+
+
+def better_variant(scores: dict) -> tuple[str, float] | None:
+    """For a run that forecast each window several ways (`scores["variants"]`), the other way with
+    the lowest MAE and how much lower it is than the chosen one's (a share); None when none is lower."""
+    variants = scores.get("variants") or {}
+    chosen = (variants.get(scores.get("variant_name")) or {}).get("mae")
+    others = {
+        name: found["mae"]
+        for name, found in variants.items()
+        if name != scores.get("variant_name") and np.isfinite(found.get("mae", np.nan))
+    }
+    if chosen is None or not others or not chosen > 0:
+        return None
+    best = min(others, key=others.__getitem__)
+    return (best, 1 - others[best] / chosen) if others[best] < chosen else None
 
 
 def caution(scores: dict) -> str:
     """Plain words on what makes the verdict or the range less sure than it reads: a verdict from few
-    past forecasts, and an 80 % range that held far fewer of the actual values than 80 %."""
+    past forecasts, ranges that held far fewer of the actual values than they should, and another of
+    the run's own forecasts that erred less than the chosen one."""
     notes = []
     windows = scores.get("windows")
     if windows is not None and windows < FEW_WINDOWS:
@@ -89,9 +118,17 @@ def caution(scores: dict) -> str:
         )
     held = scores.get("coverage_80")
     if held is not None and np.isfinite(held) and held < NARROW_BAND:
+        wide = scores.get("coverage_95")
+        also = f" and its 95% range only {wide:.0%}" if wide is not None and np.isfinite(wide) else ""
         notes.append(
-            f"Its 80% range held only {held:.0%} of the actual values: the range is too narrow, so expect "
-            "misses outside it more often than it suggests."
+            f"Its 80% range held only {held:.0%} of the actual values{also}: the ranges are too narrow, so "
+            "expect misses outside them more often than they suggest."
+        )
+    other = better_variant(scores)
+    if other is not None:
+        notes.append(
+            f"On the same past forecasts, the {variant_label(other[0])} forecast erred {other[1]:.0%} less "
+            "than the chosen one."
         )
     return " ".join(notes)
 
@@ -111,7 +148,9 @@ def verdict(scores: dict, freq: str | None) -> Verdict | None:
     if not np.isfinite(skill):
         return Verdict(f"Compared with {words}: not measurable on these windows.", "", None, careful)
     if skill > TIE:
-        return Verdict(f"{skill:.0%} lower error than {words}{share}.", "", True, careful)
+        few = scores.get("windows") is not None and scores["windows"] < FEW_WINDOWS
+        # a win on few past forecasts is not called one: the box is the "about as good" kind
+        return Verdict(f"{skill:.0%} lower error than {words}{share}.", "", None if few else True, careful)
     advice = (
         f"Until a model does better, {words.split(' (')[0]} is the honest forecast for this series. To try "
         "for better: a longer history (look-back), a bigger budget or another model on the Train page."
