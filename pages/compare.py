@@ -51,6 +51,17 @@ chosen = st.multiselect(
     format_func=compare.run_label,
     help="A run that decodes a subset of test windows narrows the comparison to the windows it has.",
 )
+partial = [r for r in runs if r not in complete and r not in chosen]
+if complete and partial:
+    st.caption(
+        "Not shown at first: "
+        + "; ".join(
+            f"{compare.run_label(r)}, which forecast only {r.test_metrics['windows']:,} of the "
+            f"{r.test_metrics['windows_available']:,} past windows"
+            for r in partial
+        )
+        + ". Adding it compares every run on those windows only."
+    )
 if not chosen:
     st.info("Pick at least one run.")
     st.stop()

@@ -19,6 +19,7 @@ from core.runs import showcase
 from core.runs.config import config_json, config_toml, spec_from_config
 from core.runs.rebuild import forecast_ahead, rebuild_model
 from core.runs.result import ResultMissing
+from core.training import eta
 from core.training.runner import run_training
 from core.training.trainer import TrainingError, resolve_device
 from pages import common
@@ -49,9 +50,10 @@ def amount(value: float, unit: str) -> str:
 
 
 def duration(seconds: float | None) -> str:
+    """How long a run took, in words; "under 1 s" rather than "0 s", which reads as nothing done."""
     if not seconds:
         return "?"
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+    return "under 1 s" if seconds < 0.5 else eta.duration_words(seconds)
 
 
 def again_words(run, seconds: float | None) -> str:
@@ -434,7 +436,7 @@ if result.variants:
         "MAE and MASE on scaled values like every run's, sMAPE in percent of the series' own units; NLL is "
         "the negative log-likelihood of the true future per time step, in the series' own units: how "
         "surprised the forecast was by what really happened (lower is better; it can be below zero). "
-        f"The metrics at the top are the {plots.variant_label(metrics.get('variant_name') or 'main')} "
+        f"The metrics at the top are the {verdict.variant_label(metrics.get('variant_name') or 'main')} "
         "forecast's."
         + (
             f" Malformed samples: {extra.get('redrawn', 0)} redrawn, {extra.get('dropped', 0)} dropped "

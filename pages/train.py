@@ -315,6 +315,24 @@ def plain(error: str) -> str:
     return error
 
 
+def stored_time(name: str) -> str:
+    """As a guide, how long the latest finished stored run of this model took, in words ('' if none)."""
+    done = [
+        r
+        for r in store.list_runs()
+        if r.model == name and r.status == "succeeded" and r.wall_time_s and r.test_metrics.get("windows")
+    ]
+    if not done:
+        return ""
+    run = max(done, key=lambda r: r.finished_at or 0)
+    where = " on the machine it was built on" if run.showcase else ""
+    return (
+        f" As a guide, the stored run “{common.run_words(run)}” took "
+        f"{eta.duration_words(run.wall_time_s)}{where} to train and check "
+        f"{run.test_metrics['windows']:,} past forecasts."
+    )
+
+
 def time_estimates(specs: dict) -> None:
     """How long each budget would take on this data and machine, from the measured cost model
     (`core.training.cost`); a model without a language model is measured at once (it takes a
@@ -328,6 +346,7 @@ def time_estimates(specs: dict) -> None:
         st.caption(
             f"No time estimate before launch for {entry.label}: sampling its forecasts digit by digit costs "
             "far more than a training step shows. The progress bar estimates the time left once it runs."
+            + stored_time(model_name)
         )
         return
     missing = [name for name, p in plans.items() if p.cost is None]

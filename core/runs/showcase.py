@@ -122,6 +122,6 @@ def describe(run: RunRecord) -> str:
     if how.get("machine"):
         words += f" on {how['machine'].removeprefix('a ')}"
     return (
-        f"Showcase run, shipped with the app: {words}. It is here to show what the pages draw; "
-        "its verdict against the simple rules is on the Forecast page."
+        f"Showcase run, shipped with the app: {words}. It is here to show what the pages draw, and "
+        "is judged against the simple rules like any run."
     )

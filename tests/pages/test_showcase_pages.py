@@ -42,3 +42,15 @@ def test_compare_shows_the_showcase_rows_beside_the_baselines(fresh_clone):
     rows = list(table["row"])
     assert rows[:3] == ["naive", "Naive2", "seasonal naive"]
     assert sum(row.startswith("showcase · ") for row in rows) >= 2
+    # The proxy run decodes 8 past windows: it is left out at first, and the page says why.
+    assert any("Not shown at first" in c.value and "forecast only 8 of" in c.value for c in at.caption)
+
+
+def test_the_train_page_gives_the_time_the_showcase_proxy_run_took_as_a_guide(fresh_clone):
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="model").set_value("proxy_tuned").run()
+    assert not at.exception, at.exception
+    notes = [c.value for c in at.caption if c.value.startswith("No time estimate before launch")]
+    assert notes and "As a guide, the stored run “Showcase · Proxy-tuned decoding" in notes[0], notes
+    assert "on the machine it was built on to train and check 8 past forecasts" in notes[0]
