@@ -315,8 +315,10 @@ def plain(error: str) -> str:
     return error
 
 
-def stored_time(name: str) -> str:
-    """As a guide, how long the latest finished stored run of this model took, in words ('' if none)."""
+def stored_time(name: str, spec) -> str:
+    """As a guide, how long the latest finished stored run of this model took, in words, and how much
+    more `spec` decodes than it did ('' if there is no such run). Decoding dominates such a run, and
+    grows with the past forecasts decoded times their length."""
     done = [
         r
         for r in store.list_runs()
@@ -325,12 +327,22 @@ def stored_time(name: str) -> str:
     if not done:
         return ""
     run = max(done, key=lambda r: r.finished_at or 0)
+    windows, steps = run.test_metrics["windows"], run.config.get("pred_len")
     where = " on the machine it was built on" if run.showcase else ""
-    return (
+    words = (
         f" As a guide, the stored run “{common.run_words(run)}” took "
-        f"{eta.duration_words(run.wall_time_s)}{where} to train and check "
-        f"{run.test_metrics['windows']:,} past forecasts."
+        f"{eta.duration_words(run.wall_time_s)}{where} to train and check {windows:,} past forecasts"
+        + (f" of {steps} steps each." if steps else ".")
     )
+    wanted = spec.model_options.get("test_windows") if spec is not None else None
+    if steps and wanted:
+        ratio = (wanted * spec.pred_len) / (windows * steps)
+        if ratio > 1.5:
+            words += (
+                f" These settings decode up to {wanted:,} past forecasts of {spec.pred_len} steps: expect "
+                f"roughly {ratio:.0f} times as long."
+            )
+    return words
 
 
 def time_estimates(specs: dict) -> None:
@@ -346,7 +358,7 @@ def time_estimates(specs: dict) -> None:
         st.caption(
             f"No time estimate before launch for {entry.label}: sampling its forecasts digit by digit costs "
             "far more than a training step shows. The progress bar estimates the time left once it runs."
-            + stored_time(model_name)
+            + stored_time(model_name, specs.get(budget))
         )
         return
     missing = [name for name, p in plans.items() if p.cost is None]

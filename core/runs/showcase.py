@@ -20,6 +20,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from core.runs.store import PROJECT_ROOT, RunRecord, RunStore
+from core.training.eta import duration_words
 
 SHOWCASE_DIR = PROJECT_ROOT / "showcase"
 SHOWCASE_ENV = "FORECAST_SHOWCASE"
@@ -118,7 +119,7 @@ def describe(run: RunRecord) -> str:
     if how.get("budget"):
         words += f" at the {how['budget']} budget"
     if how.get("wall_time_s"):
-        words += f", in {round(how['wall_time_s'] / 60)} min"
+        words += f", in {duration_words(how['wall_time_s'])}"
     if how.get("machine"):
         words += f" on {how['machine'].removeprefix('a ')}"
     return (

@@ -53,4 +53,7 @@ def test_the_train_page_gives_the_time_the_showcase_proxy_run_took_as_a_guide(fr
     assert not at.exception, at.exception
     notes = [c.value for c in at.caption if c.value.startswith("No time estimate before launch")]
     assert notes and "As a guide, the stored run “Showcase · Proxy-tuned decoding" in notes[0], notes
-    assert "on the machine it was built on to train and check 8 past forecasts" in notes[0]
+    assert "on the machine it was built on to train and check 8 past forecasts of 24 steps each" in notes[0]
+    # The page's settings (standard budget: 16 past forecasts; the default horizon of 96 hours)
+    # decode 16 x 96 steps against the stored run's 8 x 24.
+    assert "These settings decode up to 16 past forecasts of 96 steps: expect roughly 8 times" in notes[0]
