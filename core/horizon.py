@@ -2,7 +2,8 @@
 
 A person thinks of a forecast's reach in days, weeks or months; a model counts steps. This module
 turns one into the other from the series' inferred frequency (a pandas offset alias such as "h",
-"15min", "D", "W-SUN", "MS"). A series without a time index keeps its steps.
+"15min", "D", "W-SUN", "MS"). A series without a time index keeps its steps. How long a run took
+is said the same way ("4 min 5 s", `duration_words`).
 """
 
 from __future__ import annotations
@@ -196,3 +197,16 @@ def nearest(steps: int, freq: str | None, max_steps: int) -> Horizon:
         if option.steps == steps:
             return option
     return Horizon(describe(steps, freq), steps)
+
+
+def duration_words(seconds: float) -> str:
+    """A duration as a person says it: "12 s", "4 min 5 s", "1 h 20 min"."""
+    seconds = max(int(round(seconds)), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        minutes, rest = divmod(seconds, 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest // 60
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

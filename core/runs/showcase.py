@@ -19,8 +19,8 @@ import os
 from dataclasses import fields
 from pathlib import Path
 
+from core.horizon import duration_words
 from core.runs.store import PROJECT_ROOT, RunRecord, RunStore
-from core.training.eta import duration_words
 
 SHOWCASE_DIR = PROJECT_ROOT / "showcase"
 SHOWCASE_ENV = "FORECAST_SHOWCASE"

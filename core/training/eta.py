@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from core.horizon import duration_words
+
 TIMING = "timing"  # the progress field a Clock writes
 TRAINING = "training"  # the phase the runner reports while the loop runs
 MINUTE, HOUR = 60, 3600
@@ -88,19 +90,6 @@ def remaining(progress: dict, now: float) -> Estimate | None:
     # A stop before the last epoch needs the counter to reach the patience with an epoch to spare.
     may_stop = epochs_left >= 2 and (patience is None or counter + epochs_left - 1 >= patience)
     return Estimate(max(left, 0.0), may_stop)
-
-
-def duration_words(seconds: float) -> str:
-    """A duration as a person says it: "12 s", "4 min 5 s", "1 h 20 min"."""
-    seconds = max(int(round(seconds)), 0)
-    if seconds < MINUTE:
-        return f"{seconds} s"
-    if seconds < HOUR:
-        minutes, rest = divmod(seconds, MINUTE)
-        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
-    hours, rest = divmod(seconds, HOUR)
-    minutes = rest // MINUTE
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 def rough_words(seconds: float) -> str:
