@@ -83,6 +83,10 @@ table = result.table
 full_table = table.drop(columns=["kind", "run id"]).replace([np.inf, -np.inf], np.nan)
 if not full_table["ablation of"].any():
     full_table = full_table.drop(columns=["ablation of"])
+# A metric no row has (MAPE when an actual value is zero) is left out: the grid would say "None".
+full_table = full_table.drop(
+    columns=[c for c in metric_labels if c in full_table and full_table[c].isna().all()]
+)
 # The page shows what decides between runs; every column is in the expander and the download.
 SHOWN = ["row", "MAE", "MSE", "MASE", "OWA", "sMAPE (%)", "wall time (s)", "trainable parameters"]
 compact = full_table[[c for c in SHOWN if c in full_table.columns]]
@@ -127,7 +131,7 @@ st.markdown(
     f"""
 - **Windows:** {result.windows} test windows of {result.windows_available}, the same for every row.
 - **MSE, MAE, RMSE:** on values standardised with the training rows' statistics, as published tables use.
-- **MAPE, sMAPE:** percent of the series' own units; MAPE is left empty where an actual value is zero.
+- **MAPE, sMAPE:** percent of the series' own units; MAPE is left out where an actual value is zero.
 - **MASE:** against the seasonal naive error on the training rows. **OWA:** against Naive2 on these
   windows (Naive2 is 1; below 1 beats it). The baselines read the ten seasons before each window.
 - **Time to fit (wall time):** the whole run: building the model (loading a language model

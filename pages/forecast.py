@@ -56,14 +56,16 @@ def duration(seconds: float | None) -> str:
     return "under 1 s" if seconds < 0.5 else eta.duration_words(seconds)
 
 
-def again_words(run, seconds: float | None, longer: bool = False) -> str:
-    """How long training `run` again should take: about as long as it took (`seconds`), or more for
-    a `longer` horizon (a model that writes its forecast step by step takes longer in proportion)."""
+def again_words(run, seconds: float | None, times: float = 1.0) -> str:
+    """How long training `run` again should take: about as long as it took (`seconds`), or, for a
+    model that writes its forecast step by step, `times` as long for a horizon `times` as long."""
     where = " on the machine it was built on" if getattr(run, "showcase", False) else ""
-    if longer:
+    decodes = run.model in MODELS and MODELS[run.model].model_class.decodes
+    if decodes and seconds and times > 1.5:
         return (
-            f"longer than the {duration(seconds)} it took before{where}, because a longer horizon costs "
-            "more (in proportion, for a model that writes its forecast step by step)."
+            f"this model writes its forecast step by step, so a horizon {times:.0f} times as long takes "
+            f"roughly {times:.0f} times the {duration(seconds)} it took before{where}: "
+            f"{eta.rough_words(seconds * times)}."
         )
     return f"about as long as it took before, {duration(seconds)}{where}."
 
@@ -228,7 +230,7 @@ if wanted != result.pred_len:
         )
         st.caption(
             "Training it again starts from scratch with this run's settings: "
-            + again_words(run, cost.wall_time_s, longer=wanted > result.pred_len)
+            + again_words(run, cost.wall_time_s, times=wanted / result.pred_len)
         )
         if st.button(f"Train it again for the {horizon.describe(wanted, freq)}", key=f"reach_{run.id}"):
             relaunch(run, dataset_now, {"pred_len": wanted})

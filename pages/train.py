@@ -337,11 +337,16 @@ def stored_time(name: str, spec) -> str:
     wanted = spec.model_options.get("test_windows") if spec is not None else None
     if steps and wanted:
         ratio = (wanted * spec.pred_len) / (windows * steps)
+        these = f" These settings decode up to {wanted:,} past forecasts of {spec.pred_len} steps"
         if ratio > 1.5:
             words += (
-                f" These settings decode up to {wanted:,} past forecasts of {spec.pred_len} steps: expect "
-                f"roughly {ratio:.0f} times as long."
+                f"{these}, roughly {ratio:.0f} times as much: expect "
+                f"{eta.rough_words(run.wall_time_s * ratio)} on a machine like that one."
             )
+        elif ratio >= 2 / 3:
+            words += f"{these}: expect about as long."
+        else:
+            words += f"{these}: expect less."
     return words
 
 

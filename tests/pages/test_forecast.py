@@ -63,8 +63,8 @@ def test_a_changed_horizon_offers_to_train_again_for_it(page_runs):
     at.run()
     at.switch_page("pages/forecast.py").run()
     assert any("now asks for the next 2 days (48 hours)" in i.value for i in at.info)
-    # 48 is longer than the run's 24: the time it took before is a floor, not an estimate
-    assert any("longer than the" in c.value and "a longer horizon costs more" in c.value for c in at.caption)
+    # a model that does not decode takes about as long for 48 steps as for 24
+    assert any("about as long as it took before" in c.value for c in at.caption)
     at.button(key=f"reach_{page_runs[0]}").click().run()
     assert not at.exception, at.exception
     snapshot = common.job_manager().wait(at.session_state[common.TRAIN_JOB_KEY], timeout=120)
