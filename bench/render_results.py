@@ -268,6 +268,9 @@ def autocast(precision: str) -> str:
 # ------------------------------------------------------------------------------------------- accuracy
 
 
+CONFIGURATION_NOTES = {"proxy": " (chosen on validation)", "proxy_alpha_1": " (the paper's)"}
+
+
 def model_label(row: dict) -> str:
     label = MODEL_NAMES.get(row["model"], row["model"])
     if row.get("implementation"):
@@ -278,9 +281,6 @@ def model_label(row: dict) -> str:
         label += f", {OPTION_NAMES.get(key, key)} {value:g}"
     label += CONFIGURATION_NOTES.get(row.get("configuration"), "")
     return label
-
-
-CONFIGURATION_NOTES = {"proxy": " (chosen on validation)", "proxy_alpha_1": " (the paper's)"}
 
 
 def repeated_proxy(row: dict, report: dict) -> bool:

@@ -484,7 +484,6 @@ def _add_band(fig: go.Figure, x, lower, upper, color: str, name: str) -> None:
     )
 
 
-# What each of proxy decoding's configurations is, in words (`Predictions.variants` names them).
 def variants_figure(
     history: pd.Series, actual: pd.Series, variants: dict[str, pd.DataFrame], title: str = ""
 ) -> go.Figure:

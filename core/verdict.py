@@ -105,13 +105,18 @@ def better_variant(scores: dict) -> tuple[str, float] | None:
     return (best, 1 - others[best] / chosen) if others[best] < chosen else None
 
 
+def few_windows(scores: dict) -> bool:
+    """Whether the run was checked on too few past forecasts for its verdict to be settled."""
+    return scores.get("windows") is not None and scores["windows"] < FEW_WINDOWS
+
+
 def caution(scores: dict) -> str:
     """Plain words on what makes the verdict or the range less sure than it reads: a verdict from few
     past forecasts, ranges that held far fewer of the actual values than they should, and another of
     the run's own forecasts that erred less than the chosen one."""
     notes = []
-    windows = scores.get("windows")
-    if windows is not None and windows < FEW_WINDOWS:
+    if few_windows(scores):
+        windows = scores["windows"]
         notes.append(
             f"It was checked on only {windows} past forecast{'s' if windows != 1 else ''}, so take it as a "
             "rough guide: a few more could change it."
@@ -148,9 +153,9 @@ def verdict(scores: dict, freq: str | None) -> Verdict | None:
     if not np.isfinite(skill):
         return Verdict(f"Compared with {words}: not measurable on these windows.", "", None, careful)
     if skill > TIE:
-        few = scores.get("windows") is not None and scores["windows"] < FEW_WINDOWS
         # a win on few past forecasts is not called one: the box is the "about as good" kind
-        return Verdict(f"{skill:.0%} lower error than {words}{share}.", "", None if few else True, careful)
+        better = None if few_windows(scores) else True
+        return Verdict(f"{skill:.0%} lower error than {words}{share}.", "", better, careful)
     advice = (
         f"Until a model does better, {words.split(' (')[0]} is the honest forecast for this series. To try "
         "for better: a longer history (look-back), a bigger budget or another model on the Train page."

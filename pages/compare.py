@@ -94,9 +94,7 @@ best_metrics = [c for c in compact.columns if c in metric_labels and compact[c].
 
 
 def mark_best(frame):
-    """The lowest value of each metric in bold on green: the best row for that metric. A metric
-    left out for a row (MAPE where an actual value is zero) shows empty, not as "None"."""
-    frame = frame.astype({c: float for c in frame.columns if c in metric_labels})
+    """The lowest value of each metric in bold on green: the best row for that metric."""
     numbers = {c: "{:.4f}" for c in frame.columns if c in metric_labels}
     numbers |= {"wall time (s)": "{:.1f}", "peak memory (MB)": "{:.0f}"}
     numbers |= {c: "{:,.0f}" for c in ("trainable parameters", "total parameters")}

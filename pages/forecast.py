@@ -53,7 +53,7 @@ def duration(seconds: float | None) -> str:
     """How long a run took, in words; "under 1 s" rather than "0 s", which reads as nothing done."""
     if not seconds:
         return "?"
-    return "under 1 s" if seconds < 0.5 else eta.duration_words(seconds)
+    return "under 1 s" if seconds < 0.5 else horizon.duration_words(seconds)
 
 
 def again_words(run, seconds: float | None, times: float = 1.0) -> str:

@@ -331,7 +331,7 @@ def stored_time(name: str, spec) -> str:
     where = " on the machine it was built on" if run.showcase else ""
     words = (
         f" As a guide, the stored run “{common.run_words(run)}” took "
-        f"{eta.duration_words(run.wall_time_s)}{where} to train and check {windows:,} past forecasts"
+        f"{horizon.duration_words(run.wall_time_s)}{where} to train and check {windows:,} past forecasts"
         + (f" of {steps} steps each." if steps else ".")
     )
     wanted = spec.model_options.get("test_windows") if spec is not None else None
